@@ -1,0 +1,113 @@
+/* driver.h -- the one interface every delivery target implements.
+ *
+ * A driver is one file in targets/ that ends with its key table and a
+ * `const struct driver <kind>_driver`.  The gateway, the Lua modules
+ * (`require "luagate.<kind>"`), `luagate --help-target` and the docs all
+ * work from that struct, so adding a target is one file and one line in
+ * src/drivers.c.
+ *
+ * Threading: each target instance gets its own delivery thread; a driver
+ * context is only ever used by one thread at a time, so drivers need no
+ * locking of their own.  All calls may block, but must time out (a few
+ * seconds) rather than hang forever. */
+#ifndef LUAGATE_DRIVER_H
+#define LUAGATE_DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum key_type {
+    KEY_STR,      /* any string */
+    KEY_BOOL,     /* on/off/true/false/1/0 (+ enable/disable for "enable") */
+    KEY_INT,      /* signed decimal integer */
+    KEY_UINT,     /* unsigned decimal integer */
+    KEY_DURATION, /* Go duration: 500ms, 10s, 1m30s; a bare number means seconds */
+    KEY_URL,      /* scheme://host[:port][/path] */
+    KEY_HOSTPORT, /* host:port */
+    KEY_CSV,      /* comma separated list of strings */
+    KEY_PATH,     /* file system path */
+};
+
+enum key_flags {
+    KEY_REQUIRED = 1 << 0, /* refused at start when empty */
+    KEY_SECRET   = 1 << 1, /* never printed: logs, /health, check, errors */
+    KEY_ENV_ONLY = 1 << 2, /* MinIO reads it from the environment only */
+    KEY_HIDDEN   = 1 << 3, /* accepted but not listed in --help-target */
+};
+
+struct key_spec {
+    const char *name;  /* config key, MinIO's spelling: "brokers" */
+    enum key_type type;
+    const char *def;   /* default as text, NULL for "" */
+    unsigned flags;    /* enum key_flags */
+    const char *env;   /* env suffix when it is not upper(name), else NULL */
+    const char *help;  /* one line for --help-target and the docs */
+};
+
+/* One configured target: its kind, id and the merged key/values (file,
+ * then environment; defaults applied).  Read it with the tconf_* getters. */
+struct target_conf;
+
+const char *tconf_name(const struct target_conf *c);  /* "kafka:PRIMARY" */
+const char *tconf_id(const struct target_conf *c);    /* "PRIMARY" */
+const char *tconf_str(const struct target_conf *c, const char *key); /* never NULL */
+int tconf_bool(const struct target_conf *c, const char *key);        /* 0/1 */
+long long tconf_int(const struct target_conf *c, const char *key);
+long long tconf_ms(const struct target_conf *c, const char *key);    /* durations */
+int tconf_isset(const struct target_conf *c, const char *key);       /* non-empty */
+
+enum msg_op { OP_UPSERT = 0, OP_DELETE = 1 };
+enum msg_status { MSG_PENDING = 0, MSG_OK, MSG_RETRY, MSG_REJECT };
+
+/* One queued message as handed to a driver.  Strings are NUL-terminated
+ * and owned by the caller; they stay valid for the duration of send(). */
+struct msg {
+    const char *payload;    /* bytes to deliver (envelope, Records-only, or script's) */
+    size_t payload_len;
+    const char *event_name; /* "s3:ObjectCreated:Put" ("" if unknown) */
+    const char *key;        /* "bucket/object", object unescaped ("" if unknown) */
+    const char *event_time; /* record eventTime "2026-11-21T08:00:02.653Z" or "" */
+    const char *opts;       /* the script's opts as a JSON object text, or NULL */
+    enum msg_op op;         /* namespace formats: upsert or delete */
+    /* out, set by send() for each message: */
+    enum msg_status status;
+    char error[256];        /* why, for MSG_RETRY / MSG_REJECT */
+};
+
+/* Bucket name of a message: the part of key before the first '/'. */
+size_t msg_bucket(const struct msg *m, const char **start);
+
+struct driver {
+    const char *kind;     /* config kind and Lua module: "postgres" */
+    const char *arn_kind; /* ARN / queue dir type: "postgresql" */
+    const char *env_kind; /* MINIO_NOTIFY_<env_kind>_...: "POSTGRES" */
+    const struct key_spec *keys; /* terminated by { 0 } */
+    size_t max_batch;     /* most messages one send() takes */
+
+    /* Cross-key checks beyond the key table (pairs, schemes, ranges).
+     * 0 = fine; else -1 with one line in err naming the key.  May be NULL. */
+    int (*validate)(const struct target_conf *c, char *err, size_t errlen);
+    /* Build a context.  Must not need the server to be up: connect lazily
+     * or fail in send()/health().  NULL + err on a configuration error. */
+    void *(*open)(const struct target_conf *c, char *err, size_t errlen);
+    /* Deliver msgs[0..n-1] in order and set each status: MSG_OK once the
+     * server confirmed it, MSG_RETRY for transient failure (down, timeout),
+     * MSG_REJECT for a permanent refusal of that one message.  Returns 0,
+     * or -1 when the target is unreachable (every non-OK message RETRY). */
+    int (*send)(void *ctx, struct msg *msgs, size_t n);
+    /* 0 when the target answers (ping), else -1 with the reason in err. */
+    int (*health)(void *ctx, char *err, size_t errlen);
+    void (*close)(void *ctx);
+};
+
+/* The registry (src/drivers.c). */
+const struct driver *driver_find(const char *kind);
+/* Every kind MinIO knows, in a fixed order; entry NULL drv if not built. */
+struct kind_info {
+    const char *kind, *arn_kind, *env_kind;
+    const struct driver *drv;
+};
+const struct kind_info *driver_kinds(size_t *n);
+const struct kind_info *driver_kind(const char *kind); /* NULL if unknown */
+
+#endif

@@ -1,0 +1,341 @@
+/* targetconf.c -- typed access to one target's key/values. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "targetconf.h"
+
+const struct key_spec common_keys[] = {
+    { "enable", KEY_BOOL, "off", 0, NULL, "enable this target" },
+    { "queue_dir", KEY_PATH, "", 0, NULL, "directory of this target's queue (default: the global queue_dir)" },
+    { "queue_limit", KEY_UINT, "100000", 0, NULL, "most undelivered events kept; 0 means 100000" },
+    { "comment", KEY_STR, "", 0, NULL, "free text" },
+    { "events", KEY_CSV, "", 0, NULL, "default router: event names, wildcards or put,delete,get,replica,ilm,scanner (empty: all)" },
+    { "prefix", KEY_STR, "", 0, NULL, "default router: object name prefix" },
+    { "suffix", KEY_STR, "", 0, NULL, "default router: object name suffix" },
+    { "max_attempts", KEY_UINT, "10", 0, NULL, "delivery attempts of one message before it goes to the dead-letter queue (0: forever)" },
+    { "retry_min", KEY_DURATION, "100ms", 0, NULL, "first retry delay after a failure" },
+    { "retry_max", KEY_DURATION, "30s", 0, NULL, "longest retry delay (exponential backoff with jitter)" },
+    { 0 }
+};
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d) {
+        fputs("luagate: out of memory\n", stderr);
+        abort();
+    }
+    return d;
+}
+
+struct target_conf *tconf_new(const struct kind_info *kind, const char *id)
+{
+    struct target_conf *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->kind = kind;
+    c->id = xstrdup(id);
+    size_t len = strlen(kind->kind) + strlen(id) + 2;
+    c->name = malloc(len);
+    if (!c->name) {
+        free(c->id);
+        free(c);
+        return NULL;
+    }
+    snprintf(c->name, len, "%s:%s", kind->kind, id);
+    return c;
+}
+
+void tconf_free(struct target_conf *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->kv[i].key);
+        free(c->kv[i].val);
+    }
+    free(c->kv);
+    free(c->id);
+    free(c->name);
+    free(c);
+}
+
+static char *trimmed(const char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    char *d = malloc(n + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+static struct tconf_kv *find(const struct target_conf *c, const char *key)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (!strcmp(c->kv[i].key, key))
+            return &c->kv[i];
+    return NULL;
+}
+
+int tconf_set(struct target_conf *c, const char *key, const char *val)
+{
+    char *v = trimmed(val);
+    if (!v)
+        return -1;
+    struct tconf_kv *kv = find(c, key);
+    if (kv) {
+        free(kv->val);
+        kv->val = v;
+        return 0;
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        struct tconf_kv *n = realloc(c->kv, cap * sizeof *n);
+        if (!n) {
+            free(v);
+            return -1;
+        }
+        c->kv = n;
+        c->cap = cap;
+    }
+    c->kv[c->n].key = xstrdup(key);
+    c->kv[c->n].val = v;
+    c->n++;
+    return 0;
+}
+
+const char *tconf_raw(const struct target_conf *c, const char *key)
+{
+    struct tconf_kv *kv = find(c, key);
+    return kv ? kv->val : NULL;
+}
+
+static const struct key_spec *spec_in(const struct key_spec *t, const char *key)
+{
+    for (; t && t->name; t++)
+        if (!strcmp(t->name, key))
+            return t;
+    return NULL;
+}
+
+const struct key_spec *tconf_spec(const struct target_conf *c, const char *key)
+{
+    const struct key_spec *s = spec_in(common_keys, key);
+    if (!s && c->kind->drv)
+        s = spec_in(c->kind->drv->keys, key);
+    return s;
+}
+
+const char *tconf_name(const struct target_conf *c) { return c->name; }
+const char *tconf_id(const struct target_conf *c) { return c->id; }
+
+const char *tconf_str(const struct target_conf *c, const char *key)
+{
+    const char *v = tconf_raw(c, key);
+    if (v && *v)
+        return v;
+    const struct key_spec *s = tconf_spec(c, key);
+    return s && s->def ? s->def : (v ? v : "");
+}
+
+int tconf_isset(const struct target_conf *c, const char *key)
+{
+    return *tconf_str(c, key) != 0;
+}
+
+int tconf_bool(const struct target_conf *c, const char *key)
+{
+    int b = 0;
+    return parse_bool(tconf_str(c, key), &b) == 0 && b;
+}
+
+long long tconf_int(const struct target_conf *c, const char *key)
+{
+    long long v = 0;
+    return parse_llong(tconf_str(c, key), &v) == 0 ? v : 0;
+}
+
+long long tconf_ms(const struct target_conf *c, const char *key)
+{
+    long long v = 0;
+    return parse_duration_ms(tconf_str(c, key), &v) == 0 ? v : 0;
+}
+
+const char *tconf_printable(const struct target_conf *c, const char *key)
+{
+    const struct key_spec *s = tconf_spec(c, key);
+    if (s && (s->flags & KEY_SECRET) && tconf_isset(c, key))
+        return "***";
+    return tconf_str(c, key);
+}
+
+size_t msg_bucket(const struct msg *m, const char **start)
+{
+    const char *k = m->key ? m->key : "";
+    const char *slash = strchr(k, '/');
+    *start = k;
+    return slash ? (size_t)(slash - k) : strlen(k);
+}
+
+/* MinIO accepts only "on" for most booleans (minio#14286 is users bitten by
+ * "true" meaning off); we accept the usual spellings and refuse the rest. */
+int parse_bool(const char *s, int *out)
+{
+    static const char *yes[] = { "on", "true", "1", "yes", "enable", "enabled", NULL };
+    static const char *no[] = { "off", "false", "0", "no", "disable", "disabled", "", NULL };
+    for (int i = 0; yes[i]; i++)
+        if (!strcasecmp(s, yes[i]))
+            return *out = 1, 0;
+    for (int i = 0; no[i]; i++)
+        if (!strcasecmp(s, no[i]))
+            return *out = 0, 0;
+    return -1;
+}
+
+int parse_llong(const char *s, long long *out)
+{
+    if (!*s) {
+        *out = 0;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || end == s)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Go's time.ParseDuration subset: a sequence of <number><unit> with units
+ * ns us ms s m h; a bare number is taken as seconds. */
+int parse_duration_ms(const char *s, long long *out)
+{
+    if (!*s) {
+        *out = 0;
+        return 0;
+    }
+    double total = 0;
+    const char *p = s;
+    char *whole;
+    double bare = strtod(s, &whole);
+    if (!*whole && bare >= 0 && bare < 9.0e12) { /* bare number: seconds */
+        *out = (long long)(bare * 1000);
+        return 0;
+    }
+    while (*p) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (end == p || errno || v < 0)
+            return -1;
+        p = end;
+        double mult;
+        if (!strncmp(p, "ms", 2))
+            mult = 1, p += 2;
+        else if (!strncmp(p, "us", 2) || !strncmp(p, "µs", 3))
+            mult = 0.001, p += (*p == 'u' ? 2 : 3);
+        else if (!strncmp(p, "ns", 2))
+            mult = 0.000001, p += 2;
+        else if (*p == 's')
+            mult = 1000, p++;
+        else if (*p == 'm')
+            mult = 60000, p++;
+        else if (*p == 'h')
+            mult = 3600000, p++;
+        else
+            return -1;
+        total += v * mult;
+    }
+    if (total > 9.0e15)
+        return -1;
+    *out = (long long)total;
+    return 0;
+}
+
+static int check_type(const struct key_spec *s, const char *v)
+{
+    long long n;
+    int b;
+    if (!*v)
+        return 0;
+    switch (s->type) {
+    case KEY_BOOL:
+        return parse_bool(v, &b);
+    case KEY_INT:
+        return parse_llong(v, &n);
+    case KEY_UINT:
+        return parse_llong(v, &n) || n < 0 ? -1 : 0;
+    case KEY_DURATION:
+        return parse_duration_ms(v, &n);
+    case KEY_URL: {
+        const char *sep = strstr(v, "://");
+        return sep && sep > v && sep[3] ? 0 : -1;
+    }
+    case KEY_HOSTPORT: {
+        const char *colon = strrchr(v, ':');
+        return colon && colon > v && colon[1] && parse_llong(colon + 1, &n) == 0 && n > 0 &&
+                       n < 65536
+                   ? 0
+                   : -1;
+    }
+    default:
+        return 0;
+    }
+}
+
+static const char *type_word(enum key_type t)
+{
+    switch (t) {
+    case KEY_BOOL: return "a boolean (on/off/true/false/1/0)";
+    case KEY_INT: return "an integer";
+    case KEY_UINT: return "a non-negative integer";
+    case KEY_DURATION: return "a duration such as 500ms, 10s or 1m";
+    case KEY_URL: return "a URL (scheme://host[:port]/...)";
+    case KEY_HOSTPORT: return "host:port";
+    default: return "a string";
+    }
+}
+
+int tconf_validate(const struct target_conf *c, char *err, size_t errlen)
+{
+    const struct driver *d = c->kind->drv;
+    if (!d) {
+        snprintf(err, errlen, "%s: target kind %s is not available yet", c->name, c->kind->kind);
+        return -1;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        const struct key_spec *s = tconf_spec(c, c->kv[i].key);
+        if (!s) {
+            snprintf(err, errlen, "%s: unknown key '%s' (see luagate --help-target %s)", c->name,
+                     c->kv[i].key, c->kind->kind);
+            return -1;
+        }
+        if (check_type(s, c->kv[i].val)) {
+            snprintf(err, errlen, "%s: key '%s' must be %s, not '%s'", c->name, s->name,
+                     type_word(s->type), (s->flags & KEY_SECRET) ? "***" : c->kv[i].val);
+            return -1;
+        }
+    }
+    for (const struct key_spec *s = d->keys; s && s->name; s++)
+        if ((s->flags & KEY_REQUIRED) && !tconf_isset(c, s->name)) {
+            snprintf(err, errlen, "%s: key '%s' is required (%s)", c->name, s->name, s->help);
+            return -1;
+        }
+    const char *qd = tconf_str(c, "queue_dir");
+    if (*qd && qd[0] != '/') {
+        snprintf(err, errlen, "%s: key 'queue_dir' must be an absolute path, not '%s'", c->name, qd);
+        return -1;
+    }
+    if (d->validate)
+        return d->validate(c, err, errlen);
+    return 0;
+}

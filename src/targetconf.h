@@ -1,0 +1,42 @@
+/* targetconf.h -- one target's settings: key/values checked against the
+ * driver's key table plus the keys every target has. */
+#ifndef LUAGATE_TARGETCONF_H
+#define LUAGATE_TARGETCONF_H
+
+#include <stddef.h>
+#include "driver.h"
+
+struct tconf_kv {
+    char *key, *val;
+};
+
+struct target_conf {
+    const struct kind_info *kind;
+    char *id;   /* "PRIMARY", "_" */
+    char *name; /* "kafka:PRIMARY" */
+    struct tconf_kv *kv;
+    size_t n, cap;
+};
+
+/* Keys every target accepts whatever its kind (enable, queue_dir, rules...). */
+extern const struct key_spec common_keys[];
+
+struct target_conf *tconf_new(const struct kind_info *kind, const char *id);
+void tconf_free(struct target_conf *c);
+/* Set (or replace) a raw value; the value is trimmed of surrounding blanks. */
+int tconf_set(struct target_conf *c, const char *key, const char *val);
+const char *tconf_raw(const struct target_conf *c, const char *key); /* NULL if unset */
+/* The spec of a key for this target's kind, or NULL if the key is unknown. */
+const struct key_spec *tconf_spec(const struct target_conf *c, const char *key);
+/* Every key known, type checked, required keys present, driver checks.
+ * -1 with "kafka:PRIMARY: key 'x' ..." in err on the first problem. */
+int tconf_validate(const struct target_conf *c, char *err, size_t errlen);
+/* "value" or "***" when the key is secret: the one place settings are printed. */
+const char *tconf_printable(const struct target_conf *c, const char *key);
+
+/* Value parsers shared by config and drivers.  0 ok, -1 bad. */
+int parse_bool(const char *s, int *out);
+int parse_duration_ms(const char *s, long long *out);
+int parse_llong(const char *s, long long *out);
+
+#endif

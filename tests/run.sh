@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# tests/run.sh [unit] [spec] [integration] -- the whole suite (default: all).
+# Every test prints "ok - name" / "not ok - name" lines; this counts them
+# and ends with one line: "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+export LUAGATE_BUILD=${LUAGATE_BUILD:-build/release}
+export LUAGATE_BIN=$PWD/$LUAGATE_BUILD/luagate
+export LUA_CPATH="$PWD/$LUAGATE_BUILD/?.so;;"
+export LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;"
+export LUAGATE_EVENTS=${LUAGATE_EVENTS:-$PWD/../shared/data/events/minio-webhook.jsonl}
+. scripts/lib.sh
+phases=${*:-unit spec integration}
+log=$(mktemp -d /tmp/luagate-tests.XXXXXX)
+passed=0; failed=0
+
+# run NAME CMD...: run one test program, count its ok/not ok lines.
+run() {
+  local name=$1; shift
+  local out="$log/$(echo "$name" | tr '/ ' '__').log"
+  "$@" >"$out" 2>&1; local rc=$?
+  local ok nok
+  ok=$(grep -c '^ok ' "$out"); nok=$(grep -c '^not ok ' "$out")
+  if [ "$rc" -ne 0 ] && [ "$nok" -eq 0 ]; then nok=1; echo "not ok - $name exited $rc" >>"$out"; fi
+  passed=$((passed + ok)); failed=$((failed + nok))
+  if [ "$nok" -gt 0 ]; then
+    echo "FAIL $name ($ok ok, $nok failed)"; grep -v '^ok ' "$out" | tail -40 | sed 's/^/    /'
+  else
+    echo "pass $name ($ok ok)"
+  fi
+}
+
+for phase in $phases; do
+  case $phase in
+  unit)
+    for t in "$LUAGATE_BUILD"/tests/test_*; do
+      [ -x "$t" ] && run "unit/$(basename "$t")" "$t"
+    done ;;
+  spec)
+    specs=$(ls tests/spec/*_spec.lua examples/*/*_spec.lua 2>/dev/null)
+    [ -n "$specs" ] && run "spec/busted" busted --output=TAP $specs ;;
+  integration)
+    export BASE=${BASE:-$(mktemp -d /tmp/luagate-it.XXXXXX)}
+    . scripts/lib.sh
+    if ! scripts/servers.sh start; then
+      echo "not ok - test servers failed to start" ; failed=$((failed + 1))
+    fi
+    trap 'scripts/servers.sh stop >/dev/null 2>&1' EXIT
+    for t in tests/integration/test_*.sh; do
+      [ -f "$t" ] && run "integration/$(basename "$t")" bash "$t"
+    done
+    for t in "$LUAGATE_BUILD"/itests/test_*; do
+      [ -x "$t" ] && run "integration/$(basename "$t")" "$t"
+    done
+    scripts/servers.sh stop >/dev/null 2>&1; trap - EXIT ;;
+  *) echo "unknown phase $phase"; exit 2 ;;
+  esac
+done
+echo "logs in $log"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
