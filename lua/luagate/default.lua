@@ -1,0 +1,23 @@
+-- luagate.default: the router used when no script is configured.  It does
+-- what MinIO's notification subsystem does: every target whose rules
+-- (events, prefix, suffix) match gets the event once, in MinIO's shape for
+-- its kind.  A script can reuse it:
+--   local default = require "luagate.default"
+--   return function(event, send) default(event, send); ... end
+local rules = require "luagate.rules"
+local targets = require "luagate.targets"
+
+local routes = {}
+for _, t in ipairs(targets) do
+  local ok, match = pcall(rules.matcher, t.events, t.prefix, t.suffix)
+  if not ok then error(("%s: key 'events': %s"):format(t.name, match), 0) end
+  routes[#routes + 1] = { name = t.name, match = match }
+end
+
+return function(event, send)
+  local name, key = event.name, event.key
+  for i = 1, #routes do
+    local r = routes[i]
+    if r.match(name, key) then send(r.name, event) end
+  end
+end

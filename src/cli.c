@@ -1,0 +1,248 @@
+/* cli.c -- the commands besides running: --version, --help-target,
+ * check, dlq. */
+#include <MQTTAsync.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <librdkafka/rdkafka.h>
+#include <lua.h>
+#include <mysql.h>
+#include <nats/nats.h>
+#include <openssl/crypto.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#if __has_include(<rabbitmq-c/amqp.h>)
+#include <rabbitmq-c/amqp.h>
+#else
+#include <amqp.h>
+#endif
+#include "cli.h"
+#include "config.h"
+#include "dlq.h"
+#include "gateway.h"
+#include "json.h"
+#include "queue.h"
+#include "script.h"
+
+void cli_version(FILE *f)
+{
+    int pq = PQlibVersion();
+    MQTTAsync_nameValue *paho = MQTTAsync_getVersionInfo();
+    const char *paho_v = "?";
+    for (; paho && paho->name; paho++)
+        if (!strcmp(paho->name, "Version"))
+            paho_v = paho->value;
+    fprintf(f, "luagate %s\n", LUAGATE_VERSION);
+    fprintf(f, "  %s\n  libevent %s\n  librdkafka %s\n  rabbitmq-c %s\n  paho.mqtt.c %s\n"
+               "  cnats %s\n  hiredis %d.%d.%d\n  libpq %d.%d\n  libmariadb %s\n  %s\n"
+               "  cJSON %s\n  zlib %s\n  %s\n",
+            LUA_RELEASE, event_get_version(), rd_kafka_version_str(), amqp_version(), paho_v,
+            nats_GetVersion(), HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH, pq / 10000, pq % 100,
+            mysql_get_client_info(), curl_version(), cJSON_Version(), zlibVersion(),
+            OpenSSL_version(OPENSSL_VERSION));
+}
+
+static const char *type_name(enum key_type t)
+{
+    static const char *names[] = { "string", "bool", "int", "uint", "duration", "url", "host:port",
+                                   "list", "path" };
+    return names[t];
+}
+
+static void print_keys(FILE *f, const struct kind_info *k, const struct key_spec *s, int common)
+{
+    for (; s && s->name; s++) {
+        if (s->flags & KEY_HIDDEN)
+            continue;
+        char env[128], up[96];
+        size_t i = 0;
+        for (; s->name[i] && i < sizeof up - 1; i++)
+            up[i] = (char)(s->name[i] >= 'a' && s->name[i] <= 'z' ? s->name[i] - 32 : s->name[i]);
+        up[i] = 0;
+        snprintf(env, sizeof env, "%s_NOTIFY_%s_%s", strcmp(k->kind, "file") ? "MINIO" : "LUAGATE",
+                 k->env_kind, s->env ? s->env : up);
+        fprintf(f, "  %-22s %-9s %-10s %s%s%s%s\n      env %s[_<ID>]\n", s->name, type_name(s->type),
+                s->def && *s->def ? s->def : "-", s->help,
+                (s->flags & KEY_REQUIRED) ? " (required)" : "",
+                (s->flags & KEY_SECRET) ? " (secret)" : "",
+                (s->flags & KEY_ENV_ONLY) ? " (environment only)" : "", env);
+    }
+    (void)common;
+}
+
+int cli_help_target(const char *kind, FILE *f)
+{
+    const struct kind_info *k = kind ? driver_kind(kind) : NULL;
+    if (!k) {
+        size_t n;
+        const struct kind_info *all = driver_kinds(&n);
+        fprintf(kind ? stderr : f, "%sknown kinds:", kind ? "luagate: unknown target kind; " : "");
+        for (size_t i = 0; i < n; i++)
+            fprintf(kind ? stderr : f, " %s", all[i].kind);
+        fputc('\n', kind ? stderr : f);
+        return kind ? 2 : 0;
+    }
+    fprintf(f, "target kind %s (ARN arn:minio:sqs::<ID>:%s)%s\n", k->kind, k->arn_kind,
+            k->drv ? "" : " -- not available yet");
+    fprintf(f, "  %-22s %-9s %-10s %s\n", "key", "type", "default", "meaning");
+    if (k->drv)
+        print_keys(f, k, k->drv->keys, 0);
+    fprintf(f, " keys of every target:\n");
+    print_keys(f, k, common_keys, 1);
+    return 0;
+}
+
+/* ---- check -------------------------------------------------------------------- */
+
+static int read_file(const char *path, struct buf *out)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (buf_put(out, chunk, n))
+            rc = -1;
+    if (ferror(f))
+        rc = -1;
+    fclose(f);
+    return rc;
+}
+
+static void print_routed(const struct route_target *rt, const struct routed *m)
+{
+    struct buf payload = { 0 }, q = { 0 };
+    for (int i = 0; i < m->niov; i++)
+        buf_put(&payload, m->iov[i].iov_base, m->iov[i].iov_len);
+    const char *key = m->key ? m->key : m->ev->key;
+    json_quote(&q, key, strlen(key));
+    printf("  -> %s key=%s op=%s", rt[m->target].name, q.p, m->op ? "delete" : "upsert");
+    if (m->opts)
+        printf(" opts=%s", m->opts);
+    printf("\n     %.*s%s", (int)(payload.len > 0 && payload.p[payload.len - 1] == '\n' ? payload.len - 1 : payload.len),
+           payload.p ? payload.p : "", "\n");
+    buf_free(&payload);
+    buf_free(&q);
+}
+
+/* Route every line of an events file and print what would be sent. */
+static int check_events(struct router *r, const struct route_target *rt, const char *path)
+{
+    struct buf text = { 0 };
+    if (read_file(path, &text)) {
+        fprintf(stderr, "luagate: cannot read %s: %s\n", path, strerror(errno));
+        buf_free(&text);
+        return 1;
+    }
+    struct ingest in = { 0 };
+    struct route_out out = { 0 };
+    int errors = 0, lineno = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text.p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (!len || line[strspn(line, " \t\r")] == 0)
+            continue;
+        char err[1024];
+        if (ingest_parse(&in, line, len, err, sizeof err)) {
+            printf("%s:%d: error: %s\n", path, lineno, err);
+            errors++;
+            continue;
+        }
+        for (size_t i = 0; i < in.nev; i++) {
+            printf("%s:%d: %s %s\n", path, lineno, in.ev[i].name, in.ev[i].key);
+            route_out_reset(&out);
+            if (router_route(r, &in, &in.ev[i], &out, err, sizeof err)) {
+                printf("  script error: %s\n", err);
+                errors++;
+                continue;
+            }
+            if (!out.n)
+                printf("  (sent nowhere)\n");
+            for (size_t j = 0; j < out.n; j++)
+                print_routed(rt, &out.v[j]);
+        }
+    }
+    route_out_free(&out);
+    ingest_free(&in);
+    buf_free(&text);
+    return errors ? 1 : 0;
+}
+
+int cli_check(const char *config_path, int argc, char **argv)
+{
+    struct gw_config cfg;
+    char err[1024];
+    int rc = 0;
+    if (config_load(&cfg, config_path, err, sizeof err)) {
+        fprintf(stderr, "luagate: %s\n", err);
+        return 2;
+    }
+    const char *script = cfg.script, *events = NULL;
+    for (int i = 0; i < argc; i++) {
+        size_t n = strlen(argv[i]);
+        if (n > 4 && !strcmp(argv[i] + n - 4, ".lua"))
+            script = argv[i];
+        else
+            events = argv[i];
+    }
+    struct route_target *rt = gateway_route_targets(&cfg);
+    struct router_limits lim = { cfg.script_memory, cfg.script_instructions };
+    if (script)
+        script_set_source(script);
+    struct router *r = rt ? router_new(script, rt, cfg.ntargets, &lim, err, sizeof err) : NULL;
+    if (!r) {
+        fprintf(stderr, "luagate: %s\n", rt ? err : "out of memory");
+        free(rt);
+        config_free(&cfg);
+        return 2;
+    }
+    printf("config %s: ok, %zu target(s)\n", cfg.file ? cfg.file : "(environment)", cfg.ntargets);
+    for (size_t i = 0; i < cfg.ntargets; i++) {
+        char arn[256];
+        config_arn(cfg.targets[i], arn, sizeof arn);
+        printf("  %s  %s\n", cfg.targets[i]->name, arn);
+    }
+    printf("script %s: ok\n", router_script(r));
+    if (events)
+        rc = check_events(r, rt, events);
+    router_free(r);
+    free(rt);
+    config_free(&cfg);
+    return rc;
+}
+
+/* ---- dlq -------------------------------------------------------------------------- */
+
+int cli_dlq(const char *config_path, int argc, char **argv)
+{
+    if (argc < 2 || (strcmp(argv[0], "list") && strcmp(argv[0], "requeue"))) {
+        fprintf(stderr, "usage: luagate dlq list|requeue TARGET\n");
+        return 2;
+    }
+    struct gw_config cfg;
+    char err[1024], path[4096];
+    if (config_load(&cfg, config_path, err, sizeof err)) {
+        fprintf(stderr, "luagate: %s\n", err);
+        return 2;
+    }
+    const char *target = argv[1], *dir = cfg.queue_dir;
+    struct target_conf *tc = NULL;
+    for (size_t i = 0; i < cfg.ntargets; i++)
+        if (!strcmp(cfg.targets[i]->name, target))
+            tc = cfg.targets[i];
+    if (tc && *tconf_str(tc, "queue_dir"))
+        dir = tconf_str(tc, "queue_dir");
+    dlq_path(dir, target, path, sizeof path);
+    int rc = dlq_command(dir, target, path, !strcmp(argv[0], "requeue"), tc != NULL);
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,12 @@
+/* cli.h -- luagate's commands other than running the gateway. */
+#ifndef LUAGATE_CLI_H
+#define LUAGATE_CLI_H
+
+#include <stdio.h>
+
+void cli_version(FILE *f);
+int cli_help_target(const char *kind, FILE *f);
+int cli_check(const char *config_path, int argc, char **argv);
+int cli_dlq(const char *config_path, int argc, char **argv);
+
+#endif

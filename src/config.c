@@ -1,0 +1,525 @@
+/* config.c -- read luagate.conf.lua and the MINIO_NOTIFY_* environment. */
+#include <ctype.h>
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "json.h"
+#include "script.h"
+
+extern char **environ;
+
+struct global_key {
+    const char *name, *env, *def, *help;
+};
+
+/* Settings of the gateway itself: config key, environment variable, default. */
+static const struct global_key globals[] = {
+    { "listen", "LUAGATE_LISTEN", "127.0.0.1:9100", "address the ingest HTTP server listens on" },
+    { "auth_token", "LUAGATE_AUTH_TOKEN", "", "token MinIO's webhook target sends (its auth_token)" },
+    { "queue_dir", "LUAGATE_QUEUE_DIR", "./queue", "directory of the durable queues" },
+    { "script", "LUAGATE_SCRIPT", "", "routing script (default: the built-in MinIO router)" },
+    { "body_limit", "LUAGATE_BODY_LIMIT", "1048576", "largest request body in bytes (413 above)" },
+    { "commit_window", "LUAGATE_COMMIT_WINDOW", "1ms", "how long a group commit waits for more requests" },
+    { "log_format", "LUAGATE_LOG_FORMAT", "text", "text or json" },
+    { "script_memory", "LUAGATE_SCRIPT_MEMORY", "67108864", "bytes a Lua state may allocate" },
+    { "script_instructions", "LUAGATE_SCRIPT_INSTRUCTIONS", "1000000", "Lua instructions per event" },
+    { NULL, NULL, NULL, NULL },
+};
+
+static int set_str(char **dst, const char *v)
+{
+    char *d = strdup(v);
+    if (!d)
+        return -1;
+    free(*dst);
+    *dst = d;
+    return 0;
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+/* The text of a config-file value: strings as they are, numbers, booleans
+ * as on/off, lists joined with commas. */
+static int value_text(lua_State *L, int idx, char *out, size_t len, const char *where, char *err,
+                      size_t errlen)
+{
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING:
+    case LUA_TNUMBER:
+        snprintf(out, len, "%s", lua_tostring(L, idx));
+        return 0;
+    case LUA_TBOOLEAN:
+        snprintf(out, len, "%s", lua_toboolean(L, idx) ? "on" : "off");
+        return 0;
+    case LUA_TTABLE: {
+        size_t used = 0;
+        out[0] = 0;
+        for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, idx); i++) {
+            lua_rawgeti(L, idx, i);
+            const char *s = lua_tostring(L, -1);
+            if (!s) {
+                lua_pop(L, 1);
+                snprintf(err, errlen, "%s: list items must be strings", where);
+                return -1;
+            }
+            used += (size_t)snprintf(out + used, used < len ? len - used : 0, "%s%s", i > 1 ? "," : "", s);
+            lua_pop(L, 1);
+        }
+        if (used >= len) {
+            snprintf(err, errlen, "%s: value too long", where);
+            return -1;
+        }
+        return 0;
+    }
+    default:
+        snprintf(err, errlen, "%s: a %s is not a valid value", where, luaL_typename(L, idx));
+        return -1;
+    }
+}
+
+static struct target_conf *find_target(struct gw_config *c, const char *kind, const char *id)
+{
+    for (size_t i = 0; i < c->ntargets; i++)
+        if (!strcmp(c->targets[i]->kind->kind, kind) && !strcmp(c->targets[i]->id, id))
+            return c->targets[i];
+    return NULL;
+}
+
+static struct target_conf *add_target(struct gw_config *c, const struct kind_info *k, const char *id)
+{
+    struct target_conf *t = find_target(c, k->kind, id);
+    if (t)
+        return t;
+    struct target_conf **v = realloc(c->targets, (c->ntargets + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    c->targets = v;
+    t = tconf_new(k, id);
+    if (t)
+        c->targets[c->ntargets++] = t;
+    return t;
+}
+
+static int valid_id(const char *id)
+{
+    if (!*id || strlen(id) > 64)
+        return 0;
+    for (; *id; id++)
+        if (!isalnum((unsigned char)*id) && *id != '_' && *id != '-')
+            return 0;
+    return 1;
+}
+
+/* ---- the config file ------------------------------------------------------ */
+
+static int file_targets(struct gw_config *c, lua_State *L, int idx, char *err, size_t errlen)
+{
+    char val[8192];
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (lua_type(L, -2) != LUA_TSTRING || !lua_istable(L, -1)) {
+            snprintf(err, errlen, "%s: targets must be a table of \"kind:id\" = { key = value }",
+                     c->file);
+            return -1;
+        }
+        const char *name = lua_tostring(L, -2), *colon = strchr(name, ':');
+        char kind[64];
+        snprintf(kind, sizeof kind, "%.*s", colon ? (int)(colon - name) : (int)strlen(name), name);
+        const struct kind_info *k = driver_kind(kind);
+        if (!k) {
+            snprintf(err, errlen, "%s: target '%s': unknown kind '%s' (one of webhook amqp kafka mqtt "
+                     "nats nsq mysql postgres redis elasticsearch file)", c->file, name, kind);
+            return -1;
+        }
+        if (!colon || !valid_id(colon + 1)) {
+            snprintf(err, errlen, "%s: target '%s' must be named \"%s:<id>\" (id: letters, digits, _ or -)",
+                     c->file, name, kind);
+            return -1;
+        }
+        struct target_conf *t = add_target(c, k, colon + 1);
+        if (!t) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            if (lua_type(L, -2) != LUA_TSTRING) {
+                snprintf(err, errlen, "%s: %s: keys must be strings", c->file, t->name);
+                return -1;
+            }
+            char where[256];
+            snprintf(where, sizeof where, "%s: key '%s'", t->name, lua_tostring(L, -2));
+            if (value_text(L, -1, val, sizeof val, where, err, errlen) ||
+                tconf_set(t, lua_tostring(L, -2), val))
+                return -1;
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+static int set_global(struct gw_config *c, const char *key, const char *val, char *err, size_t errlen);
+
+static int load_file(struct gw_config *c, const char *path, char *err, size_t errlen)
+{
+    lua_State *L = luaL_newstate();
+    if (!L) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    script_open_libs(L, NULL);
+    int rc = -1;
+    if (luaL_loadfilex(L, path, "t")) {
+        snprintf(err, errlen, "%s", lua_tostring(L, -1));
+        goto out;
+    }
+    /* run it in an environment of its own: what it sets there are the
+     * settings (unless it returns a table), the libraries stay readable */
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushglobaltable(L);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_insert(L, -3); /* env, chunk, env */
+    lua_setupvalue(L, -2, 1);
+    if (lua_pcall(L, 0, 1, 0)) {
+        snprintf(err, errlen, "%s", lua_tostring(L, -1));
+        goto out;
+    }
+    if (!lua_istable(L, -1))
+        lua_pop(L, 1); /* the environment table below is the settings */
+    int top = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, top)) {
+        const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        char val[4096];
+        if (!key || lua_isfunction(L, -1)) {
+            /* helper functions of the file are not settings */
+        } else if (!strcmp(key, "targets") && lua_istable(L, -1)) {
+            if (file_targets(c, L, lua_gettop(L), err, errlen))
+                goto out;
+        } else {
+            char where[128];
+            snprintf(where, sizeof where, "%s: key '%s'", path, key);
+            if (value_text(L, -1, val, sizeof val, where, err, errlen) ||
+                set_global(c, key, val, err, errlen)) {
+                if (!strstr(err, path)) {
+                    char tmp[512];
+                    snprintf(tmp, sizeof tmp, "%s: %s", path, err);
+                    snprintf(err, errlen, "%s", tmp);
+                }
+                goto out;
+            }
+        }
+        lua_settop(L, top + 1);
+    }
+    rc = 0;
+out:
+    lua_close(L);
+    return rc;
+}
+
+static int set_global(struct gw_config *c, const char *key, const char *val, char *err, size_t errlen)
+{
+    long long n;
+    if (!strcmp(key, "listen"))
+        return set_str(&c->listen, val);
+    if (!strcmp(key, "auth_token"))
+        return set_str(&c->auth_token, val);
+    if (!strcmp(key, "queue_dir"))
+        return set_str(&c->queue_dir, val);
+    if (!strcmp(key, "script")) {
+        if (!*val) {
+            free(c->script);
+            c->script = NULL;
+            return 0;
+        }
+        return set_str(&c->script, val);
+    }
+    if (!strcmp(key, "body_limit") || !strcmp(key, "script_memory") ||
+        !strcmp(key, "script_instructions")) {
+        if (parse_llong(val, &n) || n <= 0) {
+            snprintf(err, errlen, "key '%s' must be a positive integer, not '%s'", key, val);
+            return -1;
+        }
+        if (!strcmp(key, "body_limit"))
+            c->body_limit = (size_t)n;
+        else if (!strcmp(key, "script_memory"))
+            c->script_memory = (size_t)n;
+        else
+            c->script_instructions = (unsigned long)n;
+        return 0;
+    }
+    if (!strcmp(key, "commit_window")) {
+        double d;
+        char *end;
+        d = strtod(val, &end);
+        if (end != val && (!strcmp(end, "us") || !strcmp(end, "µs")))
+            n = (long long)d;
+        else if (parse_duration_ms(val, &n) == 0)
+            n *= 1000;
+        else
+            n = -1;
+        if (n < 0 || n > 1000000) {
+            snprintf(err, errlen, "key 'commit_window' must be a duration up to 1s, not '%s'", val);
+            return -1;
+        }
+        c->commit_window_us = (unsigned)n;
+        return 0;
+    }
+    if (!strcmp(key, "log_format")) {
+        if (strcmp(val, "text") && strcmp(val, "json")) {
+            snprintf(err, errlen, "key 'log_format' must be text or json, not '%s'", val);
+            return -1;
+        }
+        c->log_json = !strcmp(val, "json");
+        return 0;
+    }
+    snprintf(err, errlen, "unknown key '%s' (known: listen auth_token queue_dir script body_limit "
+             "commit_window log_format script_memory script_instructions targets)", key);
+    return -1;
+}
+
+/* ---- the environment ------------------------------------------------------- */
+
+static void env_prefix(const struct kind_info *k, char *out, size_t len)
+{
+    snprintf(out, len, "%s_NOTIFY_%s_", strcmp(k->kind, "file") ? "MINIO" : "LUAGATE", k->env_kind);
+}
+
+static void env_key(const struct key_spec *s, char *out, size_t len)
+{
+    if (s->env) {
+        snprintf(out, len, "%s", s->env);
+        return;
+    }
+    size_t i = 0;
+    for (; s->name[i] && i + 1 < len; i++)
+        out[i] = (char)toupper((unsigned char)s->name[i]);
+    out[i] = 0;
+}
+
+/* Does rest (the env name after the kind prefix) name a key of kind k,
+ * for the default target ("KEY") or a target id ("KEY_ID")?  *id gets
+ * the id part, "" for the default target. */
+static const struct key_spec *env_match(const struct kind_info *k, const char *rest, const char **id)
+{
+    const struct key_spec *tables[2] = { common_keys, k->drv ? k->drv->keys : NULL };
+    const struct key_spec *best = NULL;
+    size_t best_len = 0;
+    for (int t = 0; t < 2; t++)
+        for (const struct key_spec *s = tables[t]; s && s->name; s++) {
+            char ek[96];
+            env_key(s, ek, sizeof ek);
+            size_t n = strlen(ek);
+            if (strncmp(rest, ek, n) || (rest[n] && rest[n] != '_'))
+                continue;
+            if (n > best_len) { /* TLS_SKIP_VERIFY over TLS + id SKIP_VERIFY */
+                best = s;
+                best_len = n;
+            }
+        }
+    if (best)
+        *id = rest[best_len] ? rest + best_len + 1 : "";
+    return best;
+}
+
+static int env_targets(struct gw_config *c, const struct kind_info *k, char *err, size_t errlen)
+{
+    char prefix[64];
+    env_prefix(k, prefix, sizeof prefix);
+    size_t plen = strlen(prefix);
+    /* ids come from <PREFIX>ENABLE[_<ID>] only, as in MinIO */
+    for (char **e = environ; *e; e++) {
+        if (strncmp(*e, prefix, plen))
+            continue;
+        const char *rest = *e + plen, *eq = strchr(rest, '=');
+        if (!eq)
+            continue;
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - rest), rest);
+        const char *id;
+        if (!strcmp(name, "ENABLE"))
+            id = "_";
+        else if (!strncmp(name, "ENABLE_", 7))
+            id = name + 7;
+        else
+            continue;
+        int on;
+        if (parse_bool(eq + 1, &on)) {
+            snprintf(err, errlen, "%s%s: must be on or off, not '%s'", prefix, name, eq + 1);
+            return -1;
+        }
+        if (!valid_id(id)) {
+            snprintf(err, errlen, "%s%s: '%s' is not a valid target id", prefix, name, id);
+            return -1;
+        }
+        struct target_conf *t = add_target(c, k, id);
+        if (!t || tconf_set(t, "enable", on ? "on" : "off"))
+            return -1;
+    }
+    /* then every other variable of this kind must name a key of a known target */
+    for (char **e = environ; *e; e++) {
+        if (strncmp(*e, prefix, plen))
+            continue;
+        const char *rest = *e + plen, *eq = strchr(rest, '=');
+        if (!eq)
+            continue;
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - rest), rest);
+        if (!strncmp(name, "ENABLE", 6) && (!name[6] || name[6] == '_'))
+            continue;
+        const char *id;
+        const struct key_spec *s = env_match(k, name, &id);
+        if (!s) {
+            snprintf(err, errlen, "%s%s: unknown key for %s targets (see luagate --help-target %s)",
+                     prefix, name, k->kind, k->kind);
+            return -1;
+        }
+        struct target_conf *t = find_target(c, k->kind, *id ? id : "_");
+        if (!t) {
+            snprintf(err, errlen, "%s%s is set but target %s:%s is not enabled (set %sENABLE%s%s=on)",
+                     prefix, name, k->kind, *id ? id : "_", prefix, *id ? "_" : "", id);
+            return -1;
+        }
+        if (tconf_set(t, s->name, eq + 1))
+            return -1;
+    }
+    return 0;
+}
+
+static int env_globals(struct gw_config *c, char *err, size_t errlen)
+{
+    for (const struct global_key *g = globals; g->name; g++) {
+        const char *v = getenv(g->env);
+        if (v && set_global(c, g->name, v, err, errlen)) {
+            char tmp[512];
+            snprintf(tmp, sizeof tmp, "%s: %s", g->env, err);
+            snprintf(err, errlen, "%s", tmp);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- putting it together ------------------------------------------------------ */
+
+static int target_cmp(const void *a, const void *b)
+{
+    return strcmp((*(struct target_conf *const *)a)->name, (*(struct target_conf *const *)b)->name);
+}
+
+static int drop_disabled(struct gw_config *c)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < c->ntargets; i++) {
+        struct target_conf *t = c->targets[i];
+        const char *en = tconf_raw(t, "enable");
+        int on = 1; /* a target declared without "enable" is on, as in MinIO's KV */
+        if (en && parse_bool(en, &on) == 0 && !on)
+            tconf_free(t);
+        else
+            c->targets[j++] = t;
+    }
+    c->ntargets = j;
+    qsort(c->targets, c->ntargets, sizeof *c->targets, target_cmp);
+    return 0;
+}
+
+char *config_auth_header(const char *token)
+{
+    char words[2][1024];
+    int n = 0;
+    const char *p = token;
+    while (*p) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        const char *s = p;
+        while (*p && !isspace((unsigned char)*p))
+            p++;
+        if (n < 2)
+            snprintf(words[n], sizeof words[n], "%.*s", (int)(p - s), s);
+        n++;
+    }
+    char *out = NULL;
+    if (n == 1 && asprintf(&out, "Bearer %s", words[0]) < 0)
+        out = NULL;
+    else if (n == 2 && asprintf(&out, "%s %s", words[0], words[1]) < 0)
+        out = NULL;
+    return out;
+}
+
+static int validate(struct gw_config *c, char *err, size_t errlen)
+{
+    if (*c->auth_token) {
+        char *h = config_auth_header(c->auth_token);
+        if (!h) {
+            snprintf(err, errlen, "key 'auth_token' must be one word (MinIO sends it as Bearer) or "
+                     "two words (sent as they are)");
+            return -1;
+        }
+        free(h);
+    }
+    const char *colon = strrchr(c->listen, ':');
+    long long port;
+    if (!colon || parse_llong(colon + 1, &port) || port < 0 || port > 65535) {
+        snprintf(err, errlen, "key 'listen' must be host:port, not '%s'", c->listen);
+        return -1;
+    }
+    for (size_t i = 0; i < c->ntargets; i++)
+        if (tconf_validate(c->targets[i], err, errlen))
+            return -1;
+    return 0;
+}
+
+int config_load(struct gw_config *c, const char *path, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    for (const struct global_key *g = globals; g->name; g++)
+        if (set_global(c, g->name, g->def, err, errlen))
+            return -1;
+    if (!path && !access("luagate.conf.lua", F_OK))
+        path = "luagate.conf.lua";
+    if (path) {
+        if (access(path, R_OK)) {
+            snprintf(err, errlen, "cannot read the config file %s", path);
+            return -1;
+        }
+        if (set_str(&c->file, path) || load_file(c, path, err, errlen))
+            return -1;
+    }
+    size_t nk;
+    const struct kind_info *kinds = driver_kinds(&nk);
+    for (size_t i = 0; i < nk; i++)
+        if (env_targets(c, &kinds[i], err, errlen))
+            return -1;
+    if (env_globals(c, err, errlen) || drop_disabled(c) || validate(c, err, errlen))
+        return -1;
+    return 0;
+}
+
+void config_free(struct gw_config *c)
+{
+    for (size_t i = 0; i < c->ntargets; i++)
+        tconf_free(c->targets[i]);
+    free(c->targets);
+    free(c->file);
+    free(c->listen);
+    free(c->auth_token);
+    free(c->queue_dir);
+    free(c->script);
+    memset(c, 0, sizeof *c);
+}
+
+void config_arn(const struct target_conf *t, char *out, size_t len)
+{
+    snprintf(out, len, "arn:minio:sqs::%s:%s", t->id, t->kind->arn_kind);
+}

@@ -1,0 +1,35 @@
+/* config.h -- the gateway's settings: a Lua config file and MinIO's
+ * MINIO_NOTIFY_* environment (env wins per key), validated at start. */
+#ifndef LUAGATE_CONFIG_H
+#define LUAGATE_CONFIG_H
+
+#include <stddef.h>
+#include "targetconf.h"
+
+struct gw_config {
+    char *file;               /* the config file read, or NULL */
+    char *listen;             /* host:port */
+    char *auth_token;
+    char *queue_dir;
+    char *script;             /* NULL: the built-in MinIO router */
+    size_t body_limit;        /* bytes */
+    unsigned commit_window_us;
+    int log_json;
+    size_t script_memory;     /* bytes per Lua state */
+    unsigned long script_instructions;
+    struct target_conf **targets; /* enabled targets, sorted by name */
+    size_t ntargets;
+};
+
+/* Load path (NULL: ./luagate.conf.lua if it exists) and the environment.
+ * -1 with one line naming the target, key and value on any problem. */
+int config_load(struct gw_config *c, const char *path, char *err, size_t errlen);
+void config_free(struct gw_config *c);
+
+/* "arn:minio:sqs::<ID>:<kind>" of a target. */
+void config_arn(const struct target_conf *t, char *out, size_t len);
+/* The header value MinIO sends for an auth_token, or NULL for none:
+ * one word -> "Bearer <token>", two words -> the value as is. */
+char *config_auth_header(const char *token);
+
+#endif

@@ -1,0 +1,220 @@
+/* delivery.c -- one thread per target drains its queue through its driver.
+ *
+ * The loop peeks a batch, sends it, and acknowledges the longest prefix
+ * that is settled: delivered, or dead-lettered after a permanent refusal
+ * or max_attempts failures.  Whatever follows the first transient
+ * failure is sent again after a backoff, in order; a poison message can
+ * therefore delay its queue for at most max_attempts retries, never
+ * forever (MinIO wedges there: minio#9115). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "delivery.h"
+#include "dlq.h"
+#include "log.h"
+
+const double target_latency_bounds[12] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000 };
+
+#define IDLE_HEALTH_MS 10000
+
+void target_set_error(struct target *t, const char *msg)
+{
+    pthread_mutex_lock(&t->lock);
+    snprintf(t->last_error, sizeof t->last_error, "%s", msg);
+    pthread_mutex_unlock(&t->lock);
+}
+
+void target_error(struct target *t, char *out, size_t len)
+{
+    pthread_mutex_lock(&t->lock);
+    snprintf(out, len, "%s", t->last_error);
+    pthread_mutex_unlock(&t->lock);
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Sleep up to ms, waking early when the gateway stops. */
+static void nap(struct target *t, long long ms)
+{
+    while (ms > 0 && !atomic_load(&t->stop)) {
+        long long step = ms > 100 ? 100 : ms;
+        usleep((useconds_t)step * 1000);
+        ms -= step;
+    }
+}
+
+/* Exponential backoff with full jitter between half and all of the step. */
+static long long backoff_ms(struct target *t, unsigned failures)
+{
+    long long d = t->retry_min_ms > 0 ? t->retry_min_ms : 100;
+    for (unsigned i = 1; i < failures && d < t->retry_max_ms; i++)
+        d *= 2;
+    if (d > t->retry_max_ms)
+        d = t->retry_max_ms;
+    return d / 2 + (long long)(rand() % (int)(d / 2 + 1));
+}
+
+static void set_state(struct target *t, int online, const char *why)
+{
+    int old = atomic_exchange(&t->state, online ? TARGET_ONLINE : TARGET_OFFLINE);
+    if (online) {
+        target_set_error(t, "");
+        if (old == TARGET_OFFLINE)
+            log_info(t->conf->name, "online again");
+    } else {
+        target_set_error(t, why);
+        log_once(LOG_WARN, t->conf->name, "offline: %s", why);
+    }
+}
+
+static void observe_latency(struct target *t, uint64_t enq_ms)
+{
+    uint64_t now = wall_ms(), ms = now > enq_ms ? now - enq_ms : 0;
+    atomic_fetch_add(&t->latency_ms_sum, ms);
+    atomic_fetch_add(&t->latency_count, 1);
+    for (int b = 0; b < 12; b++)
+        if ((double)ms <= target_latency_bounds[b]) {
+            atomic_fetch_add(&t->latency_buckets[b], 1);
+            break;
+        }
+}
+
+/* Move one message to the dead-letter queue; 0 on success. */
+static int dead_letter(struct target *t, const struct msg *m, const char *why, unsigned attempts)
+{
+    char err[512];
+    if (dlq_append(t->dlq_dir, t->conf->name, m, why, attempts, err, sizeof err)) {
+        log_once(LOG_ERROR, t->conf->name, "%s", err);
+        return -1;
+    }
+    atomic_fetch_add(&t->dead_lettered, 1);
+    log_warn(t->conf->name, "message for %s moved to the dead-letter queue after %u attempt%s: %s",
+             m->key && *m->key ? m->key : "(no key)", attempts, attempts == 1 ? "" : "s", why);
+    return 0;
+}
+
+static void *delivery_main(void *arg)
+{
+    struct target *t = arg;
+    size_t max = t->drv->max_batch ? t->drv->max_batch : 1;
+    struct msg *batch = calloc(max, sizeof *batch);
+    unsigned head_attempts = 0, failures = 0;
+    uint64_t last_activity = mono_ms();
+    char err[512];
+    if (!batch) {
+        log_error(t->conf->name, "out of memory: delivery stopped");
+        return NULL;
+    }
+    while (!atomic_load(&t->stop)) {
+        int n = queue_peek(t->reader, batch, max, 500);
+        if (n <= 0) {
+            /* idle: keep /health honest about a target that went away */
+            if (mono_ms() - last_activity > IDLE_HEALTH_MS) {
+                last_activity = mono_ms();
+                if (t->drv->health(t->ctx, err, sizeof err))
+                    set_state(t, 0, err);
+                else
+                    set_state(t, 1, NULL);
+            }
+            continue;
+        }
+        last_activity = mono_ms();
+        for (int i = 0; i < n; i++)
+            batch[i].status = MSG_PENDING, batch[i].error[0] = 0;
+        int rc = t->drv->send(t->ctx, batch, (size_t)n);
+        atomic_fetch_add(&t->batches, 1);
+        size_t settled = 0;
+        const char *why = NULL;
+        for (int i = 0; i < n; i++) {
+            struct msg *m = &batch[i];
+            if (m->status == MSG_OK) {
+                atomic_fetch_add(&t->delivered, 1);
+                observe_latency(t, queue_peek_time(t->reader, (size_t)i));
+                head_attempts = 0;
+                settled++;
+                continue;
+            }
+            unsigned attempts = i == 0 ? head_attempts + 1 : 1;
+            atomic_fetch_add(&t->failed, 1);
+            if (m->status == MSG_REJECT ||
+                (i == 0 && t->max_attempts && attempts >= t->max_attempts)) {
+                const char *reason = m->error[0] ? m->error : "refused by the target";
+                if (dead_letter(t, m, reason, attempts))
+                    break; /* keep it queued: the dead-letter file is unwritable */
+                head_attempts = 0;
+                settled++;
+                continue;
+            }
+            why = m->error[0] ? m->error : "not confirmed by the target";
+            head_attempts = i == 0 ? head_attempts + 1 : 1; /* it is the head now */
+            break;
+        }
+        if (settled && queue_ack(t->reader, settled))
+            log_once(LOG_ERROR, t->conf->name, "cannot save the queue cursor (events may be sent again)");
+        if (settled == (size_t)n) {
+            failures = 0;
+            if (atomic_load(&t->state) != TARGET_ONLINE && rc == 0)
+                set_state(t, 1, NULL);
+            continue;
+        }
+        /* a transient failure: everything from it on is sent again later */
+        atomic_fetch_add(&t->retried, (uint64_t)n - settled);
+        failures++;
+        if (rc < 0 || settled == 0)
+            set_state(t, 0, why ? why : "delivery failed");
+        else
+            log_once(LOG_WARN, t->conf->name, "delivery failed, will retry: %s", why ? why : "");
+        nap(t, backoff_ms(t, failures));
+    }
+    free(batch);
+    return NULL;
+}
+
+int delivery_start(struct target *t)
+{
+    char err[512];
+    t->ctx = t->drv->open(t->conf, err, sizeof err);
+    if (!t->ctx) {
+        log_error(t->conf->name, "cannot start: %s", err);
+        return -1;
+    }
+    atomic_store(&t->state, TARGET_UNKNOWN);
+    if (pthread_create(&t->thread, NULL, delivery_main, t)) {
+        t->drv->close(t->ctx);
+        t->ctx = NULL;
+        return -1;
+    }
+    t->running = 1;
+    return 0;
+}
+
+void delivery_stop(struct target *t)
+{
+    atomic_store(&t->stop, 1);
+}
+
+void delivery_join(struct target *t)
+{
+    if (t->running) {
+        pthread_join(t->thread, NULL);
+        t->running = 0;
+    }
+    if (t->ctx) {
+        t->drv->close(t->ctx);
+        t->ctx = NULL;
+    }
+}

@@ -1,0 +1,55 @@
+/* event.h -- a request body split into events, without re-encoding.
+ *
+ * MinIO's webhook posts one {"EventName","Key","Records":[r]} envelope per
+ * request; S3-style bodies {"Records":[r1, r2, ...]} carry several.  Each
+ * record becomes one event that keeps pointers to its original bytes, so
+ * every MinIO payload shape can be framed around them byte for byte. */
+#ifndef LUAGATE_EVENT_H
+#define LUAGATE_EVENT_H
+
+#include <stddef.h>
+#include <sys/uio.h>
+#include "json.h"
+
+struct event {
+    const char *record;   /* the record's bytes in the body */
+    size_t record_len;
+    const char *envelope; /* the whole body when it is MinIO's envelope, else NULL */
+    size_t envelope_len;
+    char *env_prefix;     /* {"EventName":..,"Key":..,"Records":[  when built */
+    int tok;              /* the record's token */
+    char *name;           /* eventName */
+    char *key;            /* bucket/object, object unescaped */
+    char *time;           /* eventTime */
+    size_t bucket_len;    /* key[0..bucket_len) is the bucket */
+};
+
+struct ingest {
+    const char *body;
+    size_t len;
+    jsmntok_t *toks;
+    size_t tokcap;
+    int ntoks;
+    struct event *ev;
+    size_t nev, evcap;
+    struct buf tmp;
+};
+
+/* Parse body (kept by the caller for the life of the events).  -1 with a
+ * one-line reason in err for malformed JSON or a body that is no event. */
+int ingest_parse(struct ingest *in, const char *body, size_t len, char *err, size_t errlen);
+void ingest_reset(struct ingest *in);  /* drop the events, keep the buffers */
+void ingest_free(struct ingest *in);
+
+/* Go's url.QueryUnescape: %XX and '+' for space; -1 on a bad escape. */
+int query_unescape(const char *s, size_t n, struct buf *out);
+
+/* The envelope of ev as up to 3 pieces (prefix, record, suffix). */
+int event_envelope(const struct event *ev, struct iovec *iov);
+
+/* A string field of the record by dotted path, decoded, or NULL. */
+const char *event_string(struct ingest *in, const struct event *ev, const char *path);
+/* The token of a record field by dotted path, or -1. */
+int event_token(const struct ingest *in, const struct event *ev, const char *path);
+
+#endif

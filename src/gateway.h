@@ -1,0 +1,71 @@
+/* gateway.h -- the running gateway: configuration, queues, targets,
+ * router and the ingest server, shared by main, http and metrics. */
+#ifndef LUAGATE_GATEWAY_H
+#define LUAGATE_GATEWAY_H
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include "config.h"
+#include "queue.h"
+#include "script.h"
+#include "target.h"
+
+struct pending; /* an HTTP request waiting for its group commit */
+struct evbuffer;
+struct event_base;
+struct evhttp;
+struct evhttp_bound_socket;
+struct event;
+
+#define HTTP_CODES 8 /* 200 400 401 404 405 413 500 503 */
+
+struct gateway {
+    struct gw_config cfg;
+    struct queue **queues;    /* one per distinct queue directory */
+    size_t nq;
+    struct target *targets;   /* in cfg.targets order */
+    size_t nt;
+    struct route_target *rt;  /* what the router sees */
+    struct router *router;
+    char *auth_header;        /* expected Authorization, or NULL */
+    /* ingest */
+    struct event_base *base;
+    struct evhttp *http;
+    struct evhttp_bound_socket *listener;
+    struct event *durable_ev;
+    struct pending *pending_head, *pending_tail;
+    size_t npending;
+    atomic_int ready, stopping;
+    /* counters */
+    atomic_uint_fast64_t http_codes[HTTP_CODES];
+    atomic_uint_fast64_t events_received, script_runs, script_errors, script_ns;
+    atomic_uint_fast64_t reloads_ok, reloads_failed;
+    atomic_uint_fast64_t ingest_latency_buckets[12], ingest_latency_us_sum, ingest_latency_count;
+};
+
+extern const int http_code_list[HTTP_CODES];
+
+/* gateway.c */
+/* Open the queues, targets' readers and the router (no threads yet). */
+int gateway_open(struct gateway *gw, char *err, size_t errlen);
+/* Start the group committers and the delivery threads. */
+int gateway_start(struct gateway *gw, char *err, size_t errlen);
+/* Stop delivery, close drivers and queues, free everything. */
+void gateway_close(struct gateway *gw);
+/* Recompile the script into a fresh state and swap it in (SIGHUP). */
+int gateway_reload(struct gateway *gw);
+void gateway_print_arns(struct gateway *gw, FILE *f);
+/* The route targets of a configuration (for check and the router). */
+struct route_target *gateway_route_targets(struct gw_config *cfg);
+
+/* http.c */
+int http_start(struct gateway *gw, char *err, size_t errlen);
+void http_stop_accepting(struct gateway *gw);
+void http_free(struct gateway *gw);
+void http_on_durable(void *arg); /* the queue committer's callback */
+
+/* metrics.c */
+void metrics_render(struct gateway *gw, struct evbuffer *out);
+void health_render(struct gateway *gw, struct evbuffer *out, int *status);
+
+#endif

@@ -1,0 +1,781 @@
+/* json.c -- strict JSON validation over jsmn tokens, Go-compatible quoting,
+ * and the Lua <-> JSON conversions (module luagate.json). */
+#define JSMN_STRICT
+#include <jsmn.h>
+#include <lauxlib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "json.h"
+
+#define MAX_DEPTH 64
+
+/* ---- buffers ------------------------------------------------------------ */
+
+int buf_put(struct buf *b, const void *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+    return 0;
+}
+
+int buf_puts(struct buf *b, const char *s) { return buf_put(b, s, strlen(s)); }
+
+void buf_free(struct buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+/* ---- quoting and unescaping --------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid;
+ * *cp gets the code point. */
+static int utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
+{
+    unsigned c = s[0];
+    int len;
+    unsigned min;
+    if (c < 0x80)
+        return *cp = c, 1;
+    if ((c & 0xe0) == 0xc0)
+        len = 2, min = 0x80, c &= 0x1f;
+    else if ((c & 0xf0) == 0xe0)
+        len = 3, min = 0x800, c &= 0x0f;
+    else if ((c & 0xf8) == 0xf0)
+        len = 4, min = 0x10000, c &= 0x07;
+    else
+        return 0;
+    if ((size_t)len > n)
+        return 0;
+    for (int i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+int json_quote(struct buf *b, const char *str, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)str;
+    if (buf_put(b, "\"", 1))
+        return -1;
+    size_t run = 0; /* bytes copied as they are, flushed in one go */
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i], cp;
+        const char *esc = NULL;
+        char u[7];
+        int len = 1;
+        if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c < 0x80) {
+            i++, run++;
+            continue;
+        }
+        if (c >= 0x80) {
+            len = utf8_seq(s + i, n - i, &cp);
+            if (len && cp != 0x2028 && cp != 0x2029) {
+                i += (size_t)len, run += (size_t)len;
+                continue;
+            }
+            if (len)
+                esc = cp == 0x2028 ? "\\u2028" : "\\u2029";
+            else
+                esc = "\\ufffd", len = 1;
+        } else if (c == '"') {
+            esc = "\\\"";
+        } else if (c == '\\') {
+            esc = "\\\\";
+        } else if (c == '\n') {
+            esc = "\\n";
+        } else if (c == '\r') {
+            esc = "\\r";
+        } else if (c == '\t') {
+            esc = "\\t";
+        } else if (c == '\b') {
+            esc = "\\b";
+        } else if (c == '\f') {
+            esc = "\\f";
+        } else {
+            u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0', u[4] = hex[c >> 4], u[5] = hex[c & 15];
+            u[6] = 0;
+            esc = u;
+        }
+        if (buf_put(b, s + i - run, run) || buf_puts(b, esc))
+            return -1;
+        run = 0;
+        i += (size_t)len;
+    }
+    if (buf_put(b, s + n - run, run))
+        return -1;
+    return buf_put(b, "\"", 1);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int hex4(const char *s, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(s[i]);
+        if (h < 0)
+            return -1;
+        v = v << 4 | (unsigned)h;
+    }
+    *out = v;
+    return 0;
+}
+
+static int put_utf8(struct buf *out, unsigned cp)
+{
+    char u[4];
+    int n;
+    if (cp < 0x80)
+        u[0] = (char)cp, n = 1;
+    else if (cp < 0x800)
+        u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
+    else if (cp < 0x10000)
+        u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3f)),
+        u[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
+    else
+        u[0] = (char)(0xf0 | cp >> 18), u[1] = (char)(0x80 | ((cp >> 12) & 0x3f)),
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), u[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
+    return buf_put(out, u, (size_t)n);
+}
+
+int json_unescape(const char *s, size_t n, struct buf *out)
+{
+    out->len = 0;
+    if (buf_put(out, "", 0))
+        return -1;
+    size_t run = 0;
+    for (size_t i = 0; i < n;) {
+        if (s[i] != '\\') {
+            i++, run++;
+            continue;
+        }
+        if (buf_put(out, s + i - run, run) || i + 1 >= n)
+            return -1;
+        run = 0;
+        char c = s[i + 1], ch;
+        i += 2;
+        switch (c) {
+        case 'n': ch = '\n'; break;
+        case 'r': ch = '\r'; break;
+        case 't': ch = '\t'; break;
+        case 'b': ch = '\b'; break;
+        case 'f': ch = '\f'; break;
+        case '/': ch = '/'; break;
+        case '\\': ch = '\\'; break;
+        case '"': ch = '"'; break;
+        case 'u': {
+            unsigned cp, lo;
+            if (i + 4 > n || hex4(s + i, &cp))
+                return -1;
+            i += 4;
+            if (cp >= 0xd800 && cp <= 0xdbff && i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u' &&
+                !hex4(s + i + 2, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                i += 6;
+            } else if (cp >= 0xd800 && cp <= 0xdfff) {
+                cp = 0xfffd; /* a lone surrogate, as Go decodes it */
+            }
+            if (put_utf8(out, cp))
+                return -1;
+            continue;
+        }
+        default:
+            return -1;
+        }
+        if (buf_put(out, &ch, 1))
+            return -1;
+    }
+    return buf_put(out, s + n - run, run);
+}
+
+/* ---- tokenizing and validation ------------------------------------------- */
+
+static int tok_begin(const jsmntok_t *t) { return t->type == JSMN_STRING ? t->start - 1 : t->start; }
+static int tok_end(const jsmntok_t *t) { return t->type == JSMN_STRING ? t->end + 1 : t->end; }
+
+static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* text[from..to) must be blanks around exactly one sep (or none if sep 0). */
+static int gap_ok(const char *s, int from, int to, char sep)
+{
+    int seen = 0;
+    for (int i = from; i < to; i++) {
+        if (is_ws(s[i]))
+            continue;
+        if (sep && s[i] == sep && !seen) {
+            seen = 1;
+            continue;
+        }
+        return 0;
+    }
+    return sep ? seen : 1;
+}
+
+static int number_ok(const char *s, int n)
+{
+    int i = 0;
+    if (i < n && s[i] == '-')
+        i++;
+    if (i >= n)
+        return 0;
+    if (s[i] == '0')
+        i++;
+    else if (s[i] >= '1' && s[i] <= '9')
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+    else
+        return 0;
+    if (i < n && s[i] == '.') {
+        int d = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return 0;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        int d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return 0;
+    }
+    return i == n;
+}
+
+static int primitive_ok(const char *s, const jsmntok_t *t)
+{
+    int n = t->end - t->start;
+    const char *p = s + t->start;
+    if ((n == 4 && !memcmp(p, "true", 4)) || (n == 5 && !memcmp(p, "false", 5)) ||
+        (n == 4 && !memcmp(p, "null", 4)))
+        return 1;
+    return number_ok(p, n);
+}
+
+static int string_ok(const char *s, const jsmntok_t *t)
+{
+    for (int i = t->start; i < t->end; i++)
+        if ((unsigned char)s[i] < 0x20)
+            return 0;
+    return 1;
+}
+
+/* Check the value at token i; *next gets the token after its subtree. */
+static int check_value(const char *s, const jsmntok_t *t, int ntok, int i, int depth, int *next,
+                       int *bad)
+{
+    const jsmntok_t *v = &t[i];
+    *bad = tok_begin(v);
+    if (depth > MAX_DEPTH)
+        return -1;
+    if (v->type == JSMN_PRIMITIVE) {
+        *next = i + 1;
+        return primitive_ok(s, v) ? 0 : -1;
+    }
+    if (v->type == JSMN_STRING) {
+        *next = i + 1;
+        return string_ok(s, v) ? 0 : -1;
+    }
+    int is_obj = v->type == JSMN_OBJECT;
+    int pos = v->start + 1, j = i + 1;
+    for (int k = 0; k < v->size; k++) {
+        if (j >= ntok)
+            return -1;
+        if (is_obj) {
+            if (t[j].type != JSMN_STRING || t[j].size != 1 || !string_ok(s, &t[j]) ||
+                !gap_ok(s, pos, tok_begin(&t[j]), k ? ',' : 0)) {
+                *bad = tok_begin(&t[j]);
+                return -1;
+            }
+            pos = tok_end(&t[j]);
+            j++;
+            if (j >= ntok || !gap_ok(s, pos, tok_begin(&t[j]), ':')) {
+                *bad = pos;
+                return -1;
+            }
+        } else if (!gap_ok(s, pos, tok_begin(&t[j]), k ? ',' : 0)) {
+            *bad = pos;
+            return -1;
+        }
+        pos = tok_end(&t[j]);
+        if (check_value(s, t, ntok, j, depth + 1, &j, bad))
+            return -1;
+    }
+    if (!gap_ok(s, pos, v->end - 1, 0)) {
+        *bad = pos;
+        return -1;
+    }
+    *next = j;
+    return 0;
+}
+
+int json_tokenize(const char *text, size_t len, jsmntok_t **toks, size_t *cap, char *err,
+                  size_t errlen)
+{
+    if (len > 0x7fffffff) {
+        snprintf(err, errlen, "JSON document too large");
+        return -1;
+    }
+    for (;;) {
+        if (!*cap || !*toks) {
+            size_t c = len / 8 + 64;
+            jsmntok_t *t = realloc(*toks, c * sizeof *t);
+            if (!t) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            *toks = t;
+            *cap = c;
+        }
+        jsmn_parser p;
+        jsmn_init(&p);
+        int n = jsmn_parse(&p, text, len, *toks, (unsigned)*cap);
+        if (n == JSMN_ERROR_NOMEM) {
+            size_t c = *cap * 2;
+            jsmntok_t *t = realloc(*toks, c * sizeof *t);
+            if (!t) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            *toks = t;
+            *cap = c;
+            continue;
+        }
+        if (n == JSMN_ERROR_PART || n == 0) {
+            snprintf(err, errlen, "malformed JSON: unexpected end of input at byte %zu", len);
+            return -1;
+        }
+        if (n < 0) {
+            snprintf(err, errlen, "malformed JSON near byte %u", p.pos);
+            return -1;
+        }
+        for (size_t i = 0; i < len; i++)
+            if (!text[i]) {
+                snprintf(err, errlen, "malformed JSON: NUL byte at %zu", i);
+                return -1;
+            }
+        int next, bad;
+        if (check_value(text, *toks, n, 0, 0, &next, &bad)) {
+            snprintf(err, errlen, "malformed JSON near byte %d", bad);
+            return -1;
+        }
+        if (next != n || !gap_ok(text, 0, tok_begin(&(*toks)[0]), 0) ||
+            !gap_ok(text, tok_end(&(*toks)[0]), (int)len, 0)) {
+            snprintf(err, errlen, "malformed JSON: data after the document at byte %d",
+                     tok_end(&(*toks)[0]));
+            return -1;
+        }
+        return n;
+    }
+}
+
+int json_skip(const jsmntok_t *t, int i)
+{
+    int pending = 1;
+    while (pending > 0) {
+        pending += t[i].size;
+        pending--;
+        i++;
+    }
+    return i;
+}
+
+int json_get(const char *text, const jsmntok_t *t, int obj, const char *key)
+{
+    if (obj < 0 || t[obj].type != JSMN_OBJECT)
+        return -1;
+    size_t klen = strlen(key);
+    int j = obj + 1;
+    for (int k = 0; k < t[obj].size; k++) {
+        const jsmntok_t *kt = &t[j];
+        if ((size_t)(kt->end - kt->start) == klen && !memcmp(text + kt->start, key, klen))
+            return j + 1;
+        j = json_skip(t, j + 1);
+    }
+    return -1;
+}
+
+int json_path(const char *text, const jsmntok_t *t, int i, const char *path)
+{
+    char part[64];
+    while (*path && i >= 0) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        if (n >= sizeof part)
+            return -1;
+        memcpy(part, path, n);
+        part[n] = 0;
+        i = json_get(text, t, i, part);
+        path += n + (dot ? 1 : 0);
+    }
+    return i;
+}
+
+/* ---- Lua ------------------------------------------------------------------ */
+
+static char array_mt_key;
+
+void json_push_null(lua_State *L) { lua_pushlightuserdata(L, NULL); }
+
+void json_push_array_mt(lua_State *L)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &array_mt_key) == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushliteral(L, "array");
+    lua_setfield(L, -2, "__name");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &array_mt_key);
+}
+
+static int push_tokens(lua_State *L, const char *s, const jsmntok_t *t, int i, struct buf *tmp)
+{
+    const jsmntok_t *v = &t[i];
+    luaL_checkstack(L, 4, "JSON nested too deep");
+    switch (v->type) {
+    case JSMN_STRING:
+        if (json_unescape(s + v->start, (size_t)(v->end - v->start), tmp))
+            return -1;
+        lua_pushlstring(L, tmp->p, tmp->len);
+        return i + 1;
+    case JSMN_PRIMITIVE:
+        if (s[v->start] == 't' || s[v->start] == 'f')
+            lua_pushboolean(L, s[v->start] == 't');
+        else if (s[v->start] == 'n')
+            json_push_null(L);
+        else {
+            char num[64];
+            size_t n = (size_t)(v->end - v->start);
+            if (n >= sizeof num)
+                n = sizeof num - 1;
+            memcpy(num, s + v->start, n);
+            num[n] = 0;
+            if (!lua_stringtonumber(L, num))
+                lua_pushnumber(L, strtod(num, NULL));
+        }
+        return i + 1;
+    case JSMN_ARRAY: {
+        lua_createtable(L, v->size, 0);
+        int j = i + 1;
+        for (int k = 0; k < v->size; k++) {
+            if ((j = push_tokens(L, s, t, j, tmp)) < 0)
+                return -1;
+            lua_rawseti(L, -2, k + 1);
+        }
+        json_push_array_mt(L);
+        lua_setmetatable(L, -2);
+        return j;
+    }
+    case JSMN_OBJECT: {
+        lua_createtable(L, 0, v->size);
+        int j = i + 1;
+        for (int k = 0; k < v->size; k++) {
+            if ((j = push_tokens(L, s, t, j, tmp)) < 0 || (j = push_tokens(L, s, t, j, tmp)) < 0)
+                return -1;
+            lua_rawset(L, -3);
+        }
+        return j;
+    }
+    default:
+        return -1;
+    }
+}
+
+int json_decode_lua(lua_State *L, const char *text, size_t len)
+{
+    jsmntok_t *toks = NULL;
+    size_t cap = 0;
+    char err[160];
+    struct buf tmp = { 0 };
+    int n = json_tokenize(text, len, &toks, &cap, err, sizeof err);
+    int ok = n > 0 && push_tokens(L, text, toks, 0, &tmp) > 0;
+    free(toks);
+    buf_free(&tmp);
+    if (!ok) {
+        lua_pushnil(L);
+        lua_pushstring(L, n > 0 ? "invalid string escape in JSON" : err);
+        return 2;
+    }
+    return 1;
+}
+
+static int encode(lua_State *L, int idx, struct buf *out, int depth, char *err, size_t errlen);
+
+/* Is the table at idx an array: the array metatable, or keys 1..n only? */
+static int table_is_array(lua_State *L, int idx, lua_Integer *n)
+{
+    *n = (lua_Integer)lua_rawlen(L, idx);
+    if (lua_getmetatable(L, idx)) {
+        json_push_array_mt(L);
+        int marked = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+        if (marked)
+            return 1;
+    }
+    if (*n == 0)
+        return 0;
+    lua_Integer count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (!lua_isinteger(L, -1)) {
+            lua_pop(L, 1);
+            return 0;
+        }
+        count++;
+    }
+    return count == *n;
+}
+
+struct okey {
+    char *name;       /* the key as JSON writes it */
+    int is_int;       /* an integer key, fetched with rawgeti */
+    lua_Integer ikey;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct okey *)a)->name, ((const struct okey *)b)->name);
+}
+
+/* Collect the keys of the table at idx; -1 on a key JSON cannot hold. */
+static int collect_keys(lua_State *L, int idx, struct okey **out, size_t *n, char *err, size_t errlen)
+{
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        int kt = lua_type(L, -1);
+        if (kt != LUA_TSTRING && kt != LUA_TNUMBER) {
+            snprintf(err, errlen, "cannot encode a table key of type %s", lua_typename(L, kt));
+            lua_pop(L, 1);
+            return -1;
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct okey *k = realloc(*out, cap * sizeof *k);
+            if (!k) {
+                lua_pop(L, 1);
+                return -1;
+            }
+            *out = k;
+        }
+        struct okey *k = &(*out)[*n];
+        k->is_int = lua_isinteger(L, -1);
+        k->ikey = k->is_int ? lua_tointeger(L, -1) : 0;
+        lua_pushvalue(L, -1); /* tostring on a copy: lua_next needs the original */
+        k->name = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+        if (!k->name) {
+            lua_pop(L, 1);
+            return -1;
+        }
+        (*n)++;
+    }
+    return 0;
+}
+
+static int encode_object(lua_State *L, int idx, struct buf *out, int depth, char *err, size_t errlen)
+{
+    struct okey *keys;
+    size_t n;
+    int rc = collect_keys(L, idx, &keys, &n, err, errlen);
+    if (!rc) {
+        qsort(keys, n, sizeof *keys, key_cmp);
+        rc = buf_put(out, "{", 1);
+        for (size_t i = 0; i < n && !rc; i++) {
+            if (i)
+                rc |= buf_put(out, ",", 1);
+            rc |= json_quote(out, keys[i].name, strlen(keys[i].name)) | buf_put(out, ":", 1);
+            if (keys[i].is_int)
+                lua_rawgeti(L, idx, keys[i].ikey);
+            else
+                lua_getfield(L, idx, keys[i].name);
+            rc = rc || encode(L, lua_gettop(L), out, depth + 1, err, errlen);
+            lua_pop(L, 1);
+        }
+        rc = rc || buf_put(out, "}", 1);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(keys[i].name);
+    free(keys);
+    return rc ? -1 : 0;
+}
+
+static int encode(lua_State *L, int idx, struct buf *out, int depth, char *err, size_t errlen)
+{
+    if (depth > MAX_DEPTH) {
+        snprintf(err, errlen, "cannot encode: nested deeper than %d (a cycle?)", MAX_DEPTH);
+        return -1;
+    }
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        return buf_puts(out, "null");
+    case LUA_TLIGHTUSERDATA:
+        if (!lua_touserdata(L, idx))
+            return buf_puts(out, "null");
+        break;
+    case LUA_TBOOLEAN:
+        return buf_puts(out, lua_toboolean(L, idx) ? "true" : "false");
+    case LUA_TNUMBER: {
+        char num[64];
+        if (lua_isinteger(L, idx))
+            snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
+        else {
+            double d = lua_tonumber(L, idx);
+            if (!isfinite(d)) {
+                snprintf(err, errlen, "cannot encode %g as JSON", d);
+                return -1;
+            }
+            if (d == floor(d) && fabs(d) < 1e15)
+                snprintf(num, sizeof num, "%.0f", d);
+            else
+                snprintf(num, sizeof num, "%.17g", d);
+        }
+        return buf_puts(out, num);
+    }
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        return json_quote(out, s, n);
+    }
+    case LUA_TTABLE: {
+        lua_Integer n;
+        if (!table_is_array(L, idx, &n))
+            return encode_object(L, idx, out, depth, err, errlen);
+        if (buf_put(out, "[", 1))
+            return -1;
+        for (lua_Integer i = 1; i <= n; i++) {
+            if (i > 1 && buf_put(out, ",", 1))
+                return -1;
+            lua_rawgeti(L, idx, i);
+            int rc = encode(L, lua_gettop(L), out, depth + 1, err, errlen);
+            lua_pop(L, 1);
+            if (rc)
+                return -1;
+        }
+        return buf_put(out, "]", 1);
+    }
+    case LUA_TUSERDATA:
+        /* objects that know their JSON (events) carry __tojson */
+        if (luaL_getmetafield(L, idx, "__tojson") != LUA_TNIL) {
+            lua_pushvalue(L, idx);
+            lua_call(L, 1, 1);
+            size_t n;
+            const char *s = lua_tolstring(L, -1, &n);
+            int rc = s ? buf_put(out, s, n) : -1;
+            lua_pop(L, 1);
+            return rc;
+        }
+        break;
+    default:
+        break;
+    }
+    snprintf(err, errlen, "cannot encode a %s as JSON", luaL_typename(L, idx));
+    return -1;
+}
+
+int json_encode_lua(lua_State *L, int idx, struct buf *out, char *err, size_t errlen)
+{
+    idx = lua_absindex(L, idx);
+    out->len = 0;
+    if (buf_put(out, "", 0))
+        return -1;
+    return encode(L, idx, out, 0, err, errlen);
+}
+
+static int l_encode(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    struct buf out = { 0 };
+    char err[160];
+    if (json_encode_lua(L, 1, &out, err, sizeof err)) {
+        buf_free(&out);
+        return luaL_error(L, "json.encode: %s", err);
+    }
+    lua_pushlstring(L, out.p, out.len);
+    buf_free(&out);
+    return 1;
+}
+
+static int l_decode(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    return json_decode_lua(L, s, n);
+}
+
+static int l_array(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1))
+        lua_newtable(L);
+    else
+        luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    json_push_array_mt(L);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+static int l_quote(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    struct buf out = { 0 };
+    if (json_quote(&out, s, n))
+        return luaL_error(L, "out of memory");
+    lua_pushlstring(L, out.p, out.len);
+    buf_free(&out);
+    return 1;
+}
+
+int luaopen_luagate_json(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        { "encode", l_encode }, { "decode", l_decode }, { "array", l_array },
+        { "quote", l_quote },   { NULL, NULL },
+    };
+    luaL_newlib(L, fns);
+    json_push_null(L);
+    lua_setfield(L, -2, "null");
+    json_push_array_mt(L);
+    lua_setfield(L, -2, "array_mt");
+    return 1;
+}

@@ -1,0 +1,51 @@
+/* json.h -- the JSON pieces the host needs beyond jsmn and cJSON:
+ * Go-compatible string quoting (what MinIO's json.Marshal writes), string
+ * unescaping, strict validation of a jsmn token stream, and Lua <-> JSON. */
+#ifndef LUAGATE_JSON_H
+#define LUAGATE_JSON_H
+
+#include <stddef.h>
+#define JSMN_HEADER
+#define JSMN_STRICT
+#include <jsmn.h>
+#include <lua.h>
+
+/* A growable byte buffer. */
+struct buf {
+    char *p;
+    size_t len, cap;
+};
+int buf_put(struct buf *b, const void *s, size_t n);
+int buf_puts(struct buf *b, const char *s);
+void buf_free(struct buf *b);
+
+/* Append s as a JSON string the way Go's encoding/json does: <, >, & and
+ * U+2028/2029 as \u escapes, invalid UTF-8 as \ufffd. */
+int json_quote(struct buf *b, const char *s, size_t n);
+/* Decode the JSON string token body s[0..n) into out (NUL-terminated). */
+int json_unescape(const char *s, size_t n, struct buf *out);
+
+/* Tokenize and strictly validate text: exactly one value, proper
+ * separators, literal primitives.  Returns the token count or -1 with a
+ * message naming the byte offset.  *toks grows as needed. */
+int json_tokenize(const char *text, size_t len, jsmntok_t **toks, size_t *cap, char *err,
+                  size_t errlen);
+/* Index just past the subtree rooted at token i. */
+int json_skip(const jsmntok_t *t, int i);
+/* The value token of key in the object at token obj, or -1. */
+int json_get(const char *text, const jsmntok_t *t, int obj, const char *key);
+/* Follow a dotted path ("s3.object.key") from token i; -1 if absent. */
+int json_path(const char *text, const jsmntok_t *t, int i, const char *path);
+
+/* Lua <-> JSON.  Decoding makes JSON null the json.null sentinel (a light
+ * userdata NULL) and arrays tables with the json.array metatable, so
+ * empty arrays and nulls survive a round trip.  Encoding writes a table
+ * as an array when it carries that metatable or has only keys 1..n
+ * (n > 0), else as an object with its keys sorted (like Go's maps). */
+int json_decode_lua(lua_State *L, const char *text, size_t len); /* pushes value or nil,err */
+int json_encode_lua(lua_State *L, int idx, struct buf *out, char *err, size_t errlen);
+void json_push_null(lua_State *L);
+void json_push_array_mt(lua_State *L);
+int luaopen_luagate_json(lua_State *L);
+
+#endif

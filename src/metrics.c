@@ -1,0 +1,141 @@
+/* metrics.c -- /metrics (Prometheus text format) and /health (JSON). */
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <string.h>
+#include "gateway.h"
+#include "json.h"
+
+static const double ingest_bounds_ms[12] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000 };
+
+static void counter(struct evbuffer *o, const char *name, const char *help)
+{
+    evbuffer_add_printf(o, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+}
+
+static void gauge(struct evbuffer *o, const char *name, const char *help)
+{
+    evbuffer_add_printf(o, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+typedef uint64_t (*target_value)(struct target *t);
+static uint64_t v_routed(struct target *t) { return atomic_load(&t->routed); }
+static uint64_t v_delivered(struct target *t) { return atomic_load(&t->delivered); }
+static uint64_t v_failed(struct target *t) { return atomic_load(&t->failed); }
+static uint64_t v_retried(struct target *t) { return atomic_load(&t->retried); }
+static uint64_t v_dead(struct target *t) { return atomic_load(&t->dead_lettered); }
+static uint64_t v_depth(struct target *t) { return queue_len(t->reader); }
+static uint64_t v_online(struct target *t) { return atomic_load(&t->state) == TARGET_ONLINE; }
+
+static void per_target(struct gateway *gw, struct evbuffer *o, const char *name, const char *help,
+                       int is_counter, target_value fn)
+{
+    if (is_counter)
+        counter(o, name, help);
+    else
+        gauge(o, name, help);
+    for (size_t i = 0; i < gw->nt; i++)
+        evbuffer_add_printf(o, "%s{target=\"%s\"} %llu\n", name, gw->targets[i].conf->name,
+                            (unsigned long long)fn(&gw->targets[i]));
+}
+
+static void histogram(struct evbuffer *o, const char *name, const char *labels, const double *bounds,
+                      atomic_uint_fast64_t *buckets, uint64_t count, double sum_s)
+{
+    uint64_t cum = 0;
+    for (int b = 0; b < 12; b++) {
+        cum += atomic_load(&buckets[b]);
+        evbuffer_add_printf(o, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, *labels ? "," : "",
+                            bounds[b] / 1000.0, (unsigned long long)cum);
+    }
+    evbuffer_add_printf(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, *labels ? "," : "",
+                        (unsigned long long)count);
+    evbuffer_add_printf(o, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels, sum_s, name, labels,
+                        (unsigned long long)count);
+}
+
+void metrics_render(struct gateway *gw, struct evbuffer *o)
+{
+    counter(o, "luagate_http_requests_total", "ingest HTTP requests by response code");
+    for (int i = 0; i < HTTP_CODES; i++)
+        evbuffer_add_printf(o, "luagate_http_requests_total{code=\"%d\"} %llu\n", http_code_list[i],
+                            (unsigned long long)atomic_load(&gw->http_codes[i]));
+    counter(o, "luagate_events_received_total", "events accepted from request bodies");
+    evbuffer_add_printf(o, "luagate_events_received_total %llu\n",
+                        (unsigned long long)atomic_load(&gw->events_received));
+    gauge(o, "luagate_ingest_latency_seconds", "time from request to acknowledgement");
+    evbuffer_add_printf(o, "# TYPE luagate_ingest_latency_seconds histogram\n");
+    histogram(o, "luagate_ingest_latency_seconds", "", ingest_bounds_ms, gw->ingest_latency_buckets,
+              atomic_load(&gw->ingest_latency_count),
+              (double)atomic_load(&gw->ingest_latency_us_sum) / 1e6);
+    counter(o, "luagate_script_runs_total", "route() calls");
+    evbuffer_add_printf(o, "luagate_script_runs_total %llu\n", (unsigned long long)atomic_load(&gw->script_runs));
+    counter(o, "luagate_script_errors_total", "route() calls that failed (event dead-lettered)");
+    evbuffer_add_printf(o, "luagate_script_errors_total %llu\n",
+                        (unsigned long long)atomic_load(&gw->script_errors));
+    counter(o, "luagate_script_seconds_total", "time spent in route()");
+    evbuffer_add_printf(o, "luagate_script_seconds_total %.6f\n", (double)atomic_load(&gw->script_ns) / 1e9);
+    counter(o, "luagate_script_reloads_total", "script reloads by result");
+    evbuffer_add_printf(o, "luagate_script_reloads_total{result=\"ok\"} %llu\n",
+                        (unsigned long long)atomic_load(&gw->reloads_ok));
+    evbuffer_add_printf(o, "luagate_script_reloads_total{result=\"failed\"} %llu\n",
+                        (unsigned long long)atomic_load(&gw->reloads_failed));
+    per_target(gw, o, "luagate_events_routed_total", "messages queued for a target", 1, v_routed);
+    per_target(gw, o, "luagate_events_delivered_total", "messages the target confirmed", 1, v_delivered);
+    per_target(gw, o, "luagate_events_failed_total", "failed delivery attempts", 1, v_failed);
+    per_target(gw, o, "luagate_events_retried_total", "messages scheduled for another attempt", 1, v_retried);
+    per_target(gw, o, "luagate_events_dead_lettered_total", "messages moved to the dead-letter queue", 1, v_dead);
+    per_target(gw, o, "luagate_queue_depth", "messages waiting in the target's queue", 0, v_depth);
+    per_target(gw, o, "luagate_target_online", "1 when the target answered its last attempt", 0, v_online);
+    evbuffer_add_printf(o, "# HELP luagate_delivery_latency_seconds time from enqueue to confirmation\n"
+                           "# TYPE luagate_delivery_latency_seconds histogram\n");
+    for (size_t i = 0; i < gw->nt; i++) {
+        struct target *t = &gw->targets[i];
+        char labels[256];
+        snprintf(labels, sizeof labels, "target=\"%s\"", t->conf->name);
+        histogram(o, "luagate_delivery_latency_seconds", labels, target_latency_bounds,
+                  t->latency_buckets, atomic_load(&t->latency_count),
+                  (double)atomic_load(&t->latency_ms_sum) / 1e3);
+    }
+    gauge(o, "luagate_queue_bytes", "journal bytes on disk per queue directory");
+    counter(o, "luagate_queue_cut_records_total", "corrupt or torn records skipped at recovery");
+    for (size_t i = 0; i < gw->nq; i++) {
+        struct queue_stats st;
+        queue_stats(gw->queues[i], &st);
+        evbuffer_add_printf(o, "luagate_queue_bytes{dir=\"%s\"} %llu\n", queue_dir(gw->queues[i]),
+                            (unsigned long long)st.bytes);
+        evbuffer_add_printf(o, "luagate_queue_cut_records_total{dir=\"%s\"} %llu\n",
+                            queue_dir(gw->queues[i]), (unsigned long long)st.cut_records);
+    }
+}
+
+void health_render(struct gateway *gw, struct evbuffer *o, int *status)
+{
+    int ready = atomic_load(&gw->ready) && !atomic_load(&gw->stopping);
+    int full = 0;
+    struct buf b = { 0 };
+    for (size_t i = 0; i < gw->nt; i++) {
+        struct target *t = &gw->targets[i];
+        uint64_t depth = queue_len(t->reader);
+        full |= depth >= queue_limit(t->reader);
+        int st = atomic_load(&t->state);
+        char err[512];
+        target_error(t, err, sizeof err);
+        b.len = 0;
+        json_quote(&b, t->conf->name, strlen(t->conf->name));
+        evbuffer_add_printf(o, "%s%s:{\"state\":\"%s\",\"queue\":%llu,\"limit\":%llu", i ? "," : "{\"targets\":{",
+                            b.p, st == TARGET_ONLINE ? "online" : st == TARGET_OFFLINE ? "offline" : "unknown",
+                            (unsigned long long)depth, (unsigned long long)queue_limit(t->reader));
+        if (*err) {
+            b.len = 0;
+            json_quote(&b, err, strlen(err));
+            evbuffer_add_printf(o, ",\"error\":%s", b.p);
+        }
+        evbuffer_add(o, "}", 1);
+    }
+    if (!gw->nt)
+        evbuffer_add_printf(o, "{\"targets\":{");
+    const char *s = !ready ? (atomic_load(&gw->stopping) ? "stopping" : "starting") : full ? "full" : "ok";
+    evbuffer_add_printf(o, "},\"status\":\"%s\"}\n", s);
+    *status = ready && !full ? 200 : 503;
+    buf_free(&b);
+}

@@ -1,0 +1,77 @@
+/* script.h -- the router: one sandboxed Lua 5.4 state running the
+ * operator's script (or lua/luagate/default.lua) for every event.
+ *
+ * The script returns a function route(event, send).  `send(target,
+ * payload, opts)` records a message; nothing touches the network or the
+ * disk while the script runs.  payload is the event itself (or nil) for
+ * MinIO's shape for that target's kind, a string sent as is, or a table
+ * encoded to JSON. */
+#ifndef LUAGATE_SCRIPT_H
+#define LUAGATE_SCRIPT_H
+
+#include <stddef.h>
+#include <sys/uio.h>
+#include "event.h"
+
+enum shape {
+    SHAPE_ENVELOPE,     /* {"EventName","Key","Records":[r]}: webhook, amqp, kafka... */
+    SHAPE_RECORDS,      /* {"Records":[r]}: mysql, postgres, redis namespace */
+    SHAPE_RECORDS_NL,   /* {"Records":[r]}\n: elasticsearch */
+    SHAPE_REDIS_ACCESS, /* [{"Event":[r],"EventTime":"t"}] */
+};
+
+/* What the router knows of a configured target. */
+struct route_target {
+    const char *name;   /* "webhook:1" */
+    const char *kind;   /* "webhook" */
+    const char *format; /* "namespace", "access" or "" */
+    const char *events; /* rules for the default router, comma separated */
+    const char *prefix, *suffix;
+    enum shape shape;
+};
+
+/* One message the script sent. */
+struct routed {
+    int target;               /* index into the router's targets */
+    const struct event *ev;
+    struct iovec iov[4];
+    int niov;
+    char *owned;              /* bytes owned by this message (freed with it) */
+    char *opts;               /* JSON text of opts, or NULL */
+    char *key;                /* key override, or NULL for the event's */
+    int op;                   /* enum msg_op */
+};
+
+struct route_out {
+    struct routed *v;
+    size_t n, cap;
+};
+void route_out_reset(struct route_out *o);
+void route_out_free(struct route_out *o);
+
+struct router_limits {
+    size_t mem_bytes;         /* allocator cap of the state */
+    unsigned long instructions; /* per route() call */
+};
+
+enum shape shape_for(const char *kind, const char *format);
+
+/* A state with script loaded (NULL: the default router).  NULL + err with
+ * the file and line on a compile or load error. */
+struct router *router_new(const char *script, const struct route_target *t, size_t nt,
+                          const struct router_limits *lim, char *err, size_t errlen);
+void router_free(struct router *r);
+const char *router_script(const struct router *r);
+
+/* Run the script for one event, appending what it sent to out.  -1 with
+ * the script's error (file:line: message) in err: out is then rolled back
+ * to where it was, so a failed event sends nothing. */
+int router_route(struct router *r, struct ingest *in, const struct event *ev,
+                 struct route_out *out, char *err, size_t errlen);
+
+/* The Lua sandbox, shared with `luagate check` and the tests. */
+void script_open_libs(lua_State *L, const char *script_dir);
+void script_set_source(const char *name); /* the log source of luagate.log */
+int luaopen_luagate_log(lua_State *L);
+
+#endif
