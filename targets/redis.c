@@ -1,0 +1,430 @@
+/* redis.c -- the Redis target (MinIO's notify_redis).
+ *
+ * namespace format: the key is a hash of "bucket/object" -> {"Records":[...]},
+ * HSET on every event and HDEL on s3:ObjectRemoved:Delete.  access format:
+ * the key is a list and every event is RPUSHed as [{"Event":[...],"EventTime":...}].
+ * The router shapes the payload; this file only issues the commands.
+ *
+ * Like MinIO's redigo dialer, every connection sends AUTH (when a password is
+ * set) and CLIENT SETNAME MinIO, and before use we check with TYPE that the
+ * key holds what the format needs.  A batch is one pipeline. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <cjson/cJSON.h>
+#include <hiredis/hiredis.h>
+#include "driver.h"
+
+#define REDIS_TIMEOUT_S 5
+#define REDIS_IDLE_PING_MS 1000 /* a connection idle longer is PINGed before use */
+
+struct redis {
+    char *name; /* "redis:1" */
+    char *host;
+    int port;
+    char *key, *user, *password;
+    int access; /* format access, else namespace */
+    redisContext *rc;
+    long long last_used_ms;
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts))
+        return 0;
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The one place error text is made: prefixed with the target name, and any
+ * occurrence of the password (servers echo arguments sometimes) masked. */
+static void fail(const struct redis *r, char *err, size_t errlen, const char *fmt, ...)
+{
+    char text[512], masked[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    size_t plen = strlen(r->password), o = 0;
+    for (const char *p = text; *p && o + 1 < sizeof masked;) {
+        if (plen && !strncmp(p, r->password, plen)) {
+            for (int k = 0; k < 3 && o + 1 < sizeof masked; k++)
+                masked[o++] = '*';
+            p += plen;
+        } else {
+            masked[o++] = *p++;
+        }
+    }
+    masked[o] = 0;
+    snprintf(err, errlen, "%s: %s", r->name, masked);
+}
+
+/* hiredis says "Resource temporarily unavailable" when a timeout hits. */
+static const char *conn_error(const struct redis *r)
+{
+    if (!r->rc->errstr[0])
+        return "connection lost";
+    if (r->rc->err == REDIS_ERR_IO && strstr(r->rc->errstr, "temporarily unavailable"))
+        return "no reply within 5 s (timeout)";
+    return r->rc->errstr;
+}
+
+static const char *format_word(int access) { return access ? "access" : "namespace"; }
+static const char *type_word(int access) { return access ? "list" : "hash"; }
+
+static void disconnect(struct redis *r)
+{
+    if (r->rc)
+        redisFree(r->rc);
+    r->rc = NULL;
+}
+
+/* Run one command on the connection; the reply, or NULL with err set (and
+ * the connection dropped) when the connection failed. */
+static redisReply *command(struct redis *r, int argc, const char **argv, char *err, size_t errlen)
+{
+    redisReply *rep = redisCommandArgv(r->rc, argc, argv, NULL);
+    if (!rep) {
+        fail(r, err, errlen, "%s %s:%d: %s", argv[0], r->host, r->port, conn_error(r));
+        disconnect(r);
+    }
+    return rep;
+}
+
+/* Connect if not connected: AUTH, CLIENT SETNAME MinIO, TYPE check.
+ * 0, or -1 with err set and no connection left. */
+static int redis_connect(struct redis *r, char *err, size_t errlen)
+{
+    if (r->rc)
+        return 0;
+    struct timeval tv = { REDIS_TIMEOUT_S, 0 };
+    r->rc = redisConnectWithTimeout(r->host, r->port, tv);
+    if (!r->rc) {
+        fail(r, err, errlen, "cannot connect to %s:%d: out of memory", r->host, r->port);
+        return -1;
+    }
+    if (r->rc->err) {
+        fail(r, err, errlen, "cannot connect to %s:%d: %s", r->host, r->port, r->rc->errstr);
+        disconnect(r);
+        return -1;
+    }
+    if (redisSetTimeout(r->rc, tv) != REDIS_OK) {
+        fail(r, err, errlen, "cannot set a timeout on the connection to %s:%d", r->host, r->port);
+        disconnect(r);
+        return -1;
+    }
+    redisReply *rep;
+    if (*r->password) {
+        const char *auth[3] = { "AUTH", *r->user ? r->user : r->password, r->password };
+        if (!(rep = command(r, *r->user ? 3 : 2, auth, err, errlen)))
+            return -1;
+        int ok = rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, "OK");
+        if (!ok)
+            fail(r, err, errlen, "authentication%s%s at %s:%d failed: %s", *r->user ? " as " : "",
+                 r->user, r->host, r->port,
+                 rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+        freeReplyObject(rep);
+        if (!ok) {
+            disconnect(r);
+            return -1;
+        }
+    }
+    const char *setname[3] = { "CLIENT", "SETNAME", "MinIO" };
+    if (!(rep = command(r, 3, setname, err, errlen)))
+        return -1;
+    int ok = rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, "OK");
+    if (!ok && rep->type == REDIS_REPLY_ERROR && !strncmp(rep->str, "NOAUTH", 6))
+        fail(r, err, errlen, "%s:%d requires a password (key 'password'): %s", r->host, r->port,
+             rep->str);
+    else if (!ok)
+        fail(r, err, errlen, "CLIENT SETNAME at %s:%d failed: %s", r->host, r->port,
+             rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+    freeReplyObject(rep);
+    if (!ok) {
+        disconnect(r);
+        return -1;
+    }
+    /* MinIO checks the key's type once at init; we do it on every connect
+     * so an operator's fix is picked up by the next reconnect. */
+    const char *type[2] = { "TYPE", r->key };
+    if (!(rep = command(r, 2, type, err, errlen)))
+        return -1;
+    if (rep->type != REDIS_REPLY_STATUS) {
+        fail(r, err, errlen, "TYPE %s at %s:%d failed: %s", r->key, r->host, r->port,
+             rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+        ok = 0;
+    } else {
+        ok = !strcmp(rep->str, "none") || !strcmp(rep->str, type_word(r->access));
+        if (!ok)
+            fail(r, err, errlen, "key '%s' holds a %s, expected a %s for format %s", r->key,
+                 rep->str, type_word(r->access), format_word(r->access));
+    }
+    freeReplyObject(rep);
+    if (!ok) {
+        disconnect(r);
+        return -1;
+    }
+    r->last_used_ms = now_ms();
+    return 0;
+}
+
+static int ping(struct redis *r)
+{
+    redisReply *rep = redisCommand(r->rc, "PING");
+    int ok = rep && rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, "PONG");
+    if (rep)
+        freeReplyObject(rep);
+    if (!ok)
+        disconnect(r);
+    return ok ? 0 : -1;
+}
+
+/* A connection is checked with PING when it sat idle (redigo's TestOnBorrow
+ * in MinIO pings on every borrow), so a server restart costs no batch. */
+static int redis_ready(struct redis *r, char *err, size_t errlen)
+{
+    if (r->rc && now_ms() - r->last_used_ms > REDIS_IDLE_PING_MS)
+        ping(r);
+    return redis_connect(r, err, errlen);
+}
+
+static int redis_validate(const struct target_conf *c, char *err, size_t errlen)
+{
+    const char *f = tconf_str(c, "format");
+    if (strcasecmp(f, "namespace") && strcasecmp(f, "access")) {
+        snprintf(err, errlen, "%s: key 'format' must be namespace or access, not '%s'",
+                 tconf_name(c), f);
+        return -1;
+    }
+    return 0;
+}
+
+static void redis_close(void *ctx)
+{
+    struct redis *r = ctx;
+    if (!r)
+        return;
+    disconnect(r);
+    free(r->name);
+    free(r->host);
+    free(r->key);
+    free(r->user);
+    free(r->password);
+    free(r);
+}
+
+static void *redis_open(const struct target_conf *c, char *err, size_t errlen)
+{
+    if (redis_validate(c, err, errlen))
+        return NULL;
+    struct redis *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "%s: out of memory", tconf_name(c));
+        return NULL;
+    }
+    const char *addr = tconf_str(c, "address");
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr || !colon[1]) {
+        snprintf(err, errlen, "%s: key 'address' must be host:port, not '%s'", tconf_name(c), addr);
+        free(r);
+        return NULL;
+    }
+    const char *h = addr;
+    size_t hlen = (size_t)(colon - addr);
+    if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') /* [::1]:6379 */
+        h++, hlen -= 2;
+    r->name = strdup(tconf_name(c));
+    r->host = strndup(h, hlen);
+    r->port = atoi(colon + 1);
+    r->key = strdup(tconf_str(c, "key"));
+    r->user = strdup(tconf_str(c, "user"));
+    r->password = strdup(tconf_str(c, "password"));
+    r->access = !strcasecmp(tconf_str(c, "format"), "access");
+    if (!r->name || !r->host || !r->key || !r->user || !r->password) {
+        snprintf(err, errlen, "%s: out of memory", tconf_name(c));
+        redis_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* The hash field of a namespace message: opts.key when the script gave one,
+ * else bucket/object.  NULL + error when the opts are unusable. */
+static const char *field_of(struct msg *m, cJSON **opts)
+{
+    *opts = NULL;
+    if (!m->opts)
+        return m->key;
+    *opts = cJSON_Parse(m->opts);
+    if (!cJSON_IsObject(*opts)) {
+        snprintf(m->error, sizeof m->error, "opts is not a JSON object");
+        return NULL;
+    }
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(*opts, "key");
+    if (!k)
+        return m->key;
+    if (!cJSON_IsString(k)) {
+        snprintf(m->error, sizeof m->error, "opts.key must be a string");
+        return NULL;
+    }
+    return k->valuestring;
+}
+
+/* Errors that say the server, not this command, is unwell: retry later. */
+static int transient_error(const char *e)
+{
+    static const char *const words[] = { "LOADING", "BUSY", "OOM", "READONLY", "MASTERDOWN",
+                                         "MISCONF", "TRYAGAIN", "CLUSTERDOWN", "NOAUTH",
+                                         "NOPERM", "NOREPLICAS", NULL };
+    for (int i = 0; words[i]; i++) {
+        size_t n = strlen(words[i]);
+        if (!strncmp(e, words[i], n) && (e[n] == ' ' || !e[n]))
+            return 1;
+    }
+    return 0;
+}
+
+/* Pipeline the batch, then read one reply per command in order.  From the
+ * first reply we cannot have (connection lost, timeout, a server-wide error,
+ * WRONGTYPE) every later message is RETRY and the connection is dropped:
+ * the reconnect's TYPE check then tells the operator what to fix. */
+static int redis_send(void *ctx, struct msg *msgs, size_t n)
+{
+    struct redis *r = ctx;
+    char err[256];
+    size_t i, failed_at = n;
+    if (redis_ready(r, err, sizeof err)) {
+        for (i = 0; i < n; i++) {
+            msgs[i].status = MSG_RETRY;
+            snprintf(msgs[i].error, sizeof msgs[i].error, "%s", err);
+        }
+        return -1;
+    }
+    err[0] = 0;
+    size_t queued = 0; /* messages 0..queued-1 went into the pipeline or were rejected */
+    for (i = 0; i < n; i++, queued++) {
+        struct msg *m = &msgs[i];
+        cJSON *opts;
+        const char *argv[4];
+        size_t lens[4];
+        int argc;
+        m->status = MSG_PENDING;
+        m->error[0] = 0;
+        if (r->access) {
+            argv[0] = "RPUSH", argv[1] = r->key, argv[2] = m->payload;
+            lens[0] = 5, lens[1] = strlen(r->key), lens[2] = m->payload_len;
+            argc = 3;
+            opts = NULL;
+        } else {
+            const char *field = field_of(m, &opts);
+            if (!field) {
+                m->status = MSG_REJECT;
+                cJSON_Delete(opts);
+                continue;
+            }
+            int del = m->op == OP_DELETE;
+            argv[0] = del ? "HDEL" : "HSET", argv[1] = r->key, argv[2] = field;
+            argv[3] = m->payload;
+            lens[0] = 4, lens[1] = strlen(r->key), lens[2] = strlen(field);
+            lens[3] = m->payload_len;
+            argc = del ? 3 : 4;
+        }
+        int rc = redisAppendCommandArgv(r->rc, argc, argv, lens);
+        cJSON_Delete(opts);
+        if (rc != REDIS_OK) {
+            fail(r, err, sizeof err, "cannot queue a command: out of memory");
+            break;
+        }
+    }
+    for (i = 0; i < queued && failed_at == n; i++) {
+        struct msg *m = &msgs[i];
+        if (m->status == MSG_REJECT)
+            continue;
+        void *v = NULL;
+        if (redisGetReply(r->rc, &v) != REDIS_OK || !v) {
+            fail(r, err, sizeof err, "%s:%d: %s", r->host, r->port, conn_error(r));
+            failed_at = i;
+            break;
+        }
+        redisReply *rep = v;
+        if (rep->type == REDIS_REPLY_INTEGER) {
+            m->status = MSG_OK;
+        } else if (rep->type == REDIS_REPLY_ERROR && !strncmp(rep->str, "WRONGTYPE", 9)) {
+            fail(r, err, sizeof err, "key '%s' is no longer a %s (format %s): %s", r->key,
+                 type_word(r->access), format_word(r->access), rep->str);
+            failed_at = i;
+        } else if (rep->type == REDIS_REPLY_ERROR && transient_error(rep->str)) {
+            fail(r, err, sizeof err, "%s:%d: %s", r->host, r->port, rep->str);
+            failed_at = i;
+        } else if (rep->type == REDIS_REPLY_ERROR) {
+            m->status = MSG_REJECT;
+            fail(r, m->error, sizeof m->error, "%s", rep->str);
+        } else {
+            fail(r, err, sizeof err, "%s:%d: unexpected reply type %d", r->host, r->port,
+                 rep->type);
+            failed_at = i;
+        }
+        freeReplyObject(rep);
+    }
+    if (failed_at == n && queued < n)
+        failed_at = queued;
+    if (failed_at == n) {
+        r->last_used_ms = now_ms();
+        return 0;
+    }
+    disconnect(r); /* unread replies would be taken for the next batch's */
+    for (i = failed_at; i < n; i++) {
+        msgs[i].status = MSG_RETRY;
+        snprintf(msgs[i].error, sizeof msgs[i].error, "%s", err);
+    }
+    return -1;
+}
+
+static int redis_health(void *ctx, char *err, size_t errlen)
+{
+    struct redis *r = ctx;
+    if (r->rc && !ping(r))
+        return r->last_used_ms = now_ms(), 0;
+    if (redis_connect(r, err, errlen))
+        return -1;
+    const char *argv[1] = { "PING" };
+    redisReply *rep = command(r, 1, argv, err, errlen);
+    if (!rep)
+        return -1;
+    int ok = rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, "PONG");
+    if (!ok)
+        fail(r, err, errlen, "PING %s:%d: %s", r->host, r->port,
+             rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+    freeReplyObject(rep);
+    if (!ok) {
+        disconnect(r);
+        return -1;
+    }
+    r->last_used_ms = now_ms();
+    return 0;
+}
+
+static const struct key_spec redis_keys[] = {
+    { "address", KEY_HOSTPORT, NULL, KEY_REQUIRED, NULL, "Redis server's address, host:port (plain TCP)" },
+    { "key", KEY_STR, NULL, KEY_REQUIRED, NULL, "Redis key that holds the events: a hash (namespace) or a list (access)" },
+    { "format", KEY_STR, "namespace", 0, NULL, "'namespace' (hash of bucket/object) or 'access' (list of events)" },
+    { "password", KEY_STR, NULL, KEY_SECRET, NULL, "Redis server password (AUTH)" },
+    { "user", KEY_STR, NULL, 0, NULL, "Redis ACL user name, used with password" },
+    { 0 }
+};
+
+const struct driver redis_driver = {
+    .kind = "redis",
+    .arn_kind = "redis",
+    .env_kind = "REDIS",
+    .keys = redis_keys,
+    .max_batch = 256,
+    .validate = redis_validate,
+    .open = redis_open,
+    .send = redis_send,
+    .health = redis_health,
+    .close = redis_close,
+};
