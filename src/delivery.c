@@ -148,10 +148,12 @@ static void *delivery_main(void *arg)
                 settled++;
                 continue;
             }
-            unsigned attempts = i == 0 ? head_attempts + 1 : 1;
+            /* attempts count only while the target answers: a target that is
+             * down delays its queue but never dead-letters it */
+            unsigned attempts = i == 0 ? head_attempts + (rc == 0) : 1;
             atomic_fetch_add(&t->failed, 1);
             if (m->status == MSG_REJECT ||
-                (i == 0 && t->max_attempts && attempts >= t->max_attempts)) {
+                (i == 0 && rc == 0 && t->max_attempts && attempts >= t->max_attempts)) {
                 const char *reason = m->error[0] ? m->error : "refused by the target";
                 if (dead_letter(t, m, reason, attempts))
                     break; /* keep it queued: the dead-letter file is unwritable */
@@ -160,7 +162,7 @@ static void *delivery_main(void *arg)
                 continue;
             }
             why = m->error[0] ? m->error : "not confirmed by the target";
-            head_attempts = i == 0 ? head_attempts + 1 : 1; /* it is the head now */
+            head_attempts = i == 0 ? attempts : (rc == 0); /* it is the head now */
             break;
         }
         if (settled && queue_ack(t->reader, settled))

@@ -816,6 +816,10 @@ static size_t peek_from(struct qreader *r, struct qpos dpos, struct msg *out, si
     size_t n = 0;
     r->npeek = 0;
     while (n < max && pos_cmp(p, dpos) < 0) {
+        /* messages handed out point into the window: never move it under them */
+        if (n && (r->sfd < 0 || p.seg != r->sseg || p.off < r->wstart ||
+                  p.off + HDR_SIZE > r->wstart + r->wlen))
+            break;
         if (p.seg < dpos.seg) { /* the end of a full segment is its size */
             struct stat sb;
             if (window_load(r, p.seg, p.off, 0) || fstat(r->sfd, &sb) || p.off >= (uint64_t)sb.st_size) {
@@ -839,6 +843,8 @@ static size_t peek_from(struct qreader *r, struct qpos dpos, struct msg *out, si
             sz = rec_check(h, (size_t)sz);
         }
         if (sz <= 0) { /* corrupt: step to the next intact record */
+            if (n)
+                break; /* the next peek starts here with a fresh window */
             if (window_load(r, p.seg, p.off, HDR_SIZE)) {
                 p = (struct qpos){ p.seg + 1, 0 };
                 continue;
