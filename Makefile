@@ -38,7 +38,8 @@ endif
 
 $(OUT)/%.o: %.c $(wildcard src/*.h targets/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(OUT)/%.o: %.cc
 	@mkdir -p $(dir $@)
@@ -68,16 +69,18 @@ deps:
 run: all
 	./luagate -c examples/luagate.conf.lua
 
+# The whole suite: release build (unit, busted specs, real servers), then
+# the same under ASan+UBSan.
 test: all
 	LUAGATE_BUILD=$(OUT) bash tests/run.sh
+	$(MAKE) asan
 
 unit: all
 	LUAGATE_BUILD=$(OUT) bash tests/run.sh unit
 
 asan:
 	$(MAKE) SAN=1 all
-	LUAGATE_BUILD=build/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run.sh unit spec integration
+	LUAGATE_BUILD=build/asan LUAGATE_SAN=1 bash tests/run.sh
 
 bench: all
 	bash bench/run.sh

@@ -10,6 +10,11 @@ export LUA_CPATH="$PWD/$LUAGATE_BUILD/?.so;;"
 export LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;"
 export LUAGATE_EVENTS=${LUAGATE_EVENTS:-$PWD/../shared/data/events/minio-webhook.jsonl}
 . scripts/lib.sh
+if [ -n "${LUAGATE_SAN:-}" ]; then
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+  export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
+fi
 phases=${*:-unit spec integration}
 log=$(mktemp -d /tmp/luagate-tests.XXXXXX)
 passed=0; failed=0
@@ -38,7 +43,15 @@ for phase in $phases; do
     done ;;
   spec)
     specs=$(ls tests/spec/*_spec.lua examples/*/*_spec.lua 2>/dev/null)
-    [ -n "$specs" ] && run "spec/busted" busted --output=TAP $specs ;;
+    if [ -n "$specs" ]; then
+      if [ -n "${LUAGATE_SAN:-}" ]; then
+        # the sanitized luagate.so needs the ASan runtime loaded first
+        LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)" \
+          ASAN_OPTIONS=detect_leaks=0 run "spec/busted" busted --output=TAP $specs
+      else
+        run "spec/busted" busted --output=TAP $specs
+      fi
+    fi ;;
   integration)
     export BASE=${BASE:-$(mktemp -d /tmp/luagate-it.XXXXXX)}
     . scripts/lib.sh
