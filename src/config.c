@@ -377,6 +377,10 @@ static int env_targets(struct gw_config *c, const struct kind_info *k, char *err
             continue;
         const char *id;
         const struct key_spec *s = env_match(k, name, &id);
+        if (!s && !k->drv) {
+            snprintf(err, errlen, "%s%s: target kind %s is not available yet", prefix, name, k->kind);
+            return -1;
+        }
         if (!s) {
             snprintf(err, errlen, "%s%s: unknown key for %s targets (see luagate --help-target %s)",
                      prefix, name, k->kind, k->kind);
@@ -434,8 +438,8 @@ static int drop_disabled(struct gw_config *c)
 
 char *config_auth_header(const char *token)
 {
-    char words[2][1024];
-    int n = 0;
+    const char *word[2] = { NULL, NULL };
+    int len[2] = { 0, 0 }, n = 0;
     const char *p = token;
     while (*p) {
         while (isspace((unsigned char)*p))
@@ -446,13 +450,13 @@ char *config_auth_header(const char *token)
         while (*p && !isspace((unsigned char)*p))
             p++;
         if (n < 2)
-            snprintf(words[n], sizeof words[n], "%.*s", (int)(p - s), s);
+            word[n] = s, len[n] = (int)(p - s);
         n++;
     }
     char *out = NULL;
-    if (n == 1 && asprintf(&out, "Bearer %s", words[0]) < 0)
+    if (n == 1 && asprintf(&out, "Bearer %.*s", len[0], word[0]) < 0)
         out = NULL;
-    else if (n == 2 && asprintf(&out, "%s %s", words[0], words[1]) < 0)
+    else if (n == 2 && asprintf(&out, "%.*s %.*s", len[0], word[0], len[1], word[1]) < 0)
         out = NULL;
     return out;
 }

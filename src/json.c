@@ -343,6 +343,35 @@ static int check_value(const char *s, const jsmntok_t *t, int ntok, int i, int d
     return 0;
 }
 
+/* jsmn's strict mode wants a delimiter after a primitive, so a document
+ * that is a bare number or literal is checked here as one token. */
+static int scalar_token(const char *text, size_t len, size_t lead, jsmntok_t **toks, size_t *cap,
+                        char *err, size_t errlen)
+{
+    size_t end = len;
+    while (end > lead && is_ws(text[end - 1]))
+        end--;
+    if (!*cap) {
+        jsmntok_t *t = realloc(*toks, 64 * sizeof *t);
+        if (!t) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        *toks = t;
+        *cap = 64;
+    }
+    jsmntok_t *t = &(*toks)[0];
+    t->type = JSMN_PRIMITIVE;
+    t->start = (int)lead;
+    t->end = (int)end;
+    t->size = 0;
+    if (!primitive_ok(text, t) || memchr(text, 0, len)) {
+        snprintf(err, errlen, "malformed JSON near byte %zu", lead);
+        return -1;
+    }
+    return 1;
+}
+
 int json_tokenize(const char *text, size_t len, jsmntok_t **toks, size_t *cap, char *err,
                   size_t errlen)
 {
@@ -350,6 +379,11 @@ int json_tokenize(const char *text, size_t len, jsmntok_t **toks, size_t *cap, c
         snprintf(err, errlen, "JSON document too large");
         return -1;
     }
+    size_t lead = 0;
+    while (lead < len && is_ws(text[lead]))
+        lead++;
+    if (lead < len && text[lead] != '{' && text[lead] != '[' && text[lead] != '"')
+        return scalar_token(text, len, lead, toks, cap, err, errlen);
     for (;;) {
         if (!*cap || !*toks) {
             size_t c = len / 8 + 64;

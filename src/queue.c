@@ -528,13 +528,16 @@ struct qreader *queue_reader(struct queue *q, const char *target, uint64_t limit
         return NULL;
     }
     q->readers = rs;
-    if (cursor_read(r) || pos_cmp(r->pos, q->wpos) > 0) {
-        r->pos = q->wpos; /* new target: start at the end */
+    struct stat sb;
+    int fresh = fstat(r->cfd, &sb) == 0 && sb.st_size == 0;
+    if (fresh) {
+        r->pos = q->wpos; /* a new target starts at the end */
         if (cursor_write(r)) {
             reader_free(r);
             return NULL;
         }
-    } else if (r->pos.seg < q->first_seg) {
+    } else if (cursor_read(r) || pos_cmp(r->pos, q->wpos) > 0 || r->pos.seg < q->first_seg) {
+        /* a damaged cursor: read again from the oldest record (duplicates, never loss) */
         r->pos = (struct qpos){ q->first_seg, 0 };
     }
     q->readers[q->nreaders++] = r;

@@ -62,8 +62,11 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     struct router *r;
     lua_getallocf(L, (void **)&r);
     r->used += HOOK_EVERY;
-    if (r->budget && r->used > r->budget)
-        luaL_error(L, "script exceeded its budget of %lu instructions for one event", r->budget);
+    if (r->budget && r->used > r->budget) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "script exceeded its budget of %lu instructions for one event", r->budget);
+        luaL_error(L, "%s", msg);
+    }
 }
 
 /* ---- the sandbox ------------------------------------------------------------- */

@@ -1,0 +1,405 @@
+/* test_event.c -- request bodies into events: MinIO's envelope kept byte
+ * for byte, S3-style bodies framed into MinIO's envelope, key unescaping,
+ * strict JSON validation, and Go-compatible string quoting. */
+#include "unit.h"
+#include "event.h"
+
+#define MAX_SAMPLES 256
+
+static struct sample samples[MAX_SAMPLES];
+static size_t nsamples;
+static char err[512];
+
+/* The envelope of ev as one NUL-terminated string (malloc'd). */
+static char *envelope_of(const struct event *ev)
+{
+    struct iovec iov[3];
+    int n = event_envelope(ev, iov);
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += iov[i].iov_len;
+    char *s = malloc(len + 1), *p = s;
+    for (int i = 0; i < n; i++) {
+        memcpy(p, iov[i].iov_base, iov[i].iov_len);
+        p += iov[i].iov_len;
+    }
+    *p = 0;
+    return s;
+}
+
+static const struct sample *sample_with_key(const char *part)
+{
+    for (size_t i = 0; i < nsamples; i++)
+        if (strstr(samples[i].key, part))
+            return &samples[i];
+    return NULL;
+}
+
+TEST(samples_loaded)
+{
+    CHECK(nsamples >= 10);
+    CHECK(sample_with_key("a b.jpg") != NULL);
+    CHECK(sample_with_key("&<>") != NULL);
+}
+
+TEST(minio_envelope_forwarded_byte_for_byte)
+{
+    struct ingest in = { 0 };
+    size_t bad = 0;
+    for (size_t i = 0; i < nsamples; i++) {
+        const struct sample *s = &samples[i];
+        int rc = ingest_parse(&in, s->envelope, strlen(s->envelope), err, sizeof err);
+        if (rc || in.nev != 1) {
+            printf("  # sample %zu: rc %d, %zu events: %s\n", i + 1, rc, in.nev, rc ? err : "");
+            bad++;
+            continue;
+        }
+        const struct event *ev = &in.ev[0];
+        struct iovec iov[3];
+        int n = event_envelope(ev, iov);
+        int same = n == 1 && iov[0].iov_len == strlen(s->envelope) &&
+                   !memcmp(iov[0].iov_base, s->envelope, iov[0].iov_len);
+        int fields = !strcmp(ev->name, s->event_name) && !strcmp(ev->key, s->key) &&
+                     !strcmp(ev->time, s->event_time) &&
+                     ev->record_len == strlen(s->record) &&
+                     !memcmp(ev->record, s->record, ev->record_len);
+        if (!same || !fields) {
+            printf("  # sample %zu: envelope %s, fields %s (key '%s' vs '%s')\n", i + 1,
+                   same ? "ok" : "differs", fields ? "ok" : "differ", ev->key, s->key);
+            bad++;
+        }
+        const char *slash = strchr(s->key, '/');
+        if (slash && ev->bucket_len != (size_t)(slash - s->key))
+            bad++;
+    }
+    CHECK_INT(bad, 0);
+    ingest_free(&in);
+}
+
+TEST(envelope_without_outer_blanks)
+{
+    if (!nsamples)
+        return;
+    const struct sample *s = &samples[0];
+    size_t len = strlen(s->envelope);
+    char *body = malloc(len + 8);
+    sprintf(body, " \r\n\t%s\n ", s->envelope);
+    struct ingest in = { 0 };
+    CHECK_INT(ingest_parse(&in, body, strlen(body), err, sizeof err), 0);
+    CHECK_INT(in.nev, 1);
+    if (in.nev == 1) {
+        char *env = envelope_of(&in.ev[0]);
+        CHECK_STR(env, s->envelope);
+        free(env);
+    }
+    ingest_free(&in);
+    free(body);
+}
+
+/* Every sample record sent S3-style gets exactly MinIO's envelope back:
+ * the Key unescaped and quoted like Go's json.Marshal. */
+TEST(built_envelope_matches_minio_for_every_sample)
+{
+    struct ingest in = { 0 };
+    size_t bad = 0;
+    for (size_t i = 0; i < nsamples; i++) {
+        const struct sample *s = &samples[i];
+        if (ingest_parse(&in, s->records, strlen(s->records), err, sizeof err) || in.nev != 1) {
+            printf("  # sample %zu: %s\n", i + 1, err);
+            bad++;
+            continue;
+        }
+        CHECK(in.ev[0].envelope == NULL);
+        char *env = envelope_of(&in.ev[0]);
+        if (strcmp(env, s->envelope)) {
+            printf("  # sample %zu:\n  #   got  %.200s\n  #   want %.200s\n", i + 1, env, s->envelope);
+            bad++;
+        }
+        free(env);
+    }
+    CHECK_INT(bad, 0);
+    ingest_free(&in);
+}
+
+TEST(s3_body_with_two_records)
+{
+    const struct sample *a = sample_with_key("images/photos/2026/11/a b.jpg");
+    const struct sample *b = sample_with_key("&<>");
+    CHECK(a && b);
+    if (!a || !b)
+        return;
+    CHECK_STR(a->key, "images/photos/2026/11/a b.jpg");
+    size_t len = strlen(a->record) + strlen(b->record) + 64;
+    char *body = malloc(len);
+    snprintf(body, len, "{\"Records\":[%s, \n%s]}", a->record, b->record);
+    struct ingest in = { 0 };
+    CHECK_INT(ingest_parse(&in, body, strlen(body), err, sizeof err), 0);
+    CHECK_INT(in.nev, 2);
+    if (in.nev == 2) {
+        CHECK_STR(in.ev[0].key, "images/photos/2026/11/a b.jpg");
+        CHECK_STR(in.ev[0].name, a->event_name);
+        CHECK_STR(in.ev[0].time, a->event_time);
+        CHECK_INT(in.ev[0].bucket_len, strlen("images"));
+        CHECK_STR(in.ev[1].key, b->key);
+        char *e0 = envelope_of(&in.ev[0]), *e1 = envelope_of(&in.ev[1]);
+        CHECK_STR(e0, a->envelope);
+        CHECK_STR(e1, b->envelope);
+        CHECK(!strncmp(e0, "{\"EventName\":", 13));
+        CHECK(strstr(e0, "\"Key\":\"images/photos/2026/11/a b.jpg\",\"Records\":[") != NULL);
+        free(e0);
+        free(e1);
+        /* the raw record bytes are the body's, not a re-encoding */
+        CHECK(in.ev[0].record_len == strlen(a->record) &&
+              !memcmp(in.ev[0].record, a->record, in.ev[0].record_len));
+        CHECK_STR(event_string(&in, &in.ev[0], "s3.object.key"), "photos%2F2026%2F11%2Fa+b.jpg");
+        CHECK_STR(event_string(&in, &in.ev[0], "s3.bucket.name"), "images");
+        CHECK(event_string(&in, &in.ev[0], "s3.nothing.here") == NULL);
+        CHECK(event_token(&in, &in.ev[1], "s3.object.size") >= 0);
+    }
+    /* an envelope-shaped body with two records is not forwarded as is */
+    ingest_reset(&in);
+    snprintf(body, len, "{\"EventName\":\"x\",\"Key\":\"y\",\"Records\":[%s,%s]}", a->record, b->record);
+    CHECK_INT(ingest_parse(&in, body, strlen(body), err, sizeof err), 0);
+    CHECK_INT(in.nev, 2);
+    if (in.nev == 2) {
+        char *e0 = envelope_of(&in.ev[0]);
+        CHECK_STR(e0, a->envelope);
+        free(e0);
+    }
+    ingest_free(&in);
+    free(body);
+}
+
+static int unescape_is(const char *in, const char *want)
+{
+    struct buf b = { 0 };
+    int rc = query_unescape(in, strlen(in), &b);
+    int ok = rc == 0 && b.p && b.len == strlen(want) && !strcmp(b.p, want);
+    if (!ok)
+        printf("  # query_unescape('%s') = %d '%s', want '%s'\n", in, rc, b.p ? b.p : "", want);
+    buf_free(&b);
+    return ok;
+}
+
+static int unescape_fails(const char *in)
+{
+    struct buf b = { 0 };
+    int rc = query_unescape(in, strlen(in), &b);
+    if (rc != -1)
+        printf("  # query_unescape('%s') accepted: '%s'\n", in, b.p ? b.p : "");
+    buf_free(&b);
+    return rc == -1;
+}
+
+TEST(query_unescape_like_go)
+{
+    CHECK(unescape_is("photos%2Fa+b.jpg", "photos/a b.jpg"));
+    CHECK(unescape_is("%41", "A"));
+    CHECK(unescape_is("%2f%2F", "//"));
+    CHECK(unescape_is("%e4%b8%ad%E6%96%87", "中文"));
+    CHECK(unescape_is("%2B%25", "+%"));
+    CHECK(unescape_is("", ""));
+    CHECK(unescape_is("plain", "plain"));
+    CHECK(unescape_is("a%20b+c", "a b c"));
+    CHECK(unescape_fails("%zz"));
+    CHECK(unescape_fails("%4"));
+    CHECK(unescape_fails("a%4"));
+    CHECK(unescape_fails("%"));
+    CHECK(unescape_fails("abc%"));
+    CHECK(unescape_fails("%g1"));
+    CHECK(unescape_fails("%1g"));
+    /* n bounds the input, not a NUL */
+    struct buf b = { 0 };
+    CHECK_INT(query_unescape("%41%42", 3, &b), 0);
+    CHECK_STR(b.p, "A");
+    CHECK_INT(query_unescape("%41%42", 4, &b), -1);
+    buf_free(&b);
+}
+
+static int refused(const char *body, size_t len)
+{
+    struct ingest in = { 0 };
+    err[0] = 0;
+    int rc = ingest_parse(&in, body, len, err, sizeof err);
+    ingest_free(&in);
+    if (rc != -1 || !err[0]) {
+        printf("  # accepted: %.*s\n", (int)(len > 120 ? 120 : len), body);
+        return 0;
+    }
+    return 1;
+}
+
+#define REFUSED(s) refused((s), sizeof(s) - 1)
+#define REC "{\"eventName\":\"s3:ObjectCreated:Put\",\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k\"}}"
+
+TEST(malformed_json_refused)
+{
+    CHECK(REFUSED(""));
+    CHECK(REFUSED("   "));
+    CHECK(REFUSED("{\"Records\":[" REC "}"));            /* truncated */
+    CHECK(REFUSED("{\"Records\":[" REC "}]"));           /* truncated */
+    CHECK(REFUSED("{\"Records\":[" REC "}]} x"));        /* trailing garbage */
+    CHECK(REFUSED("{} x"));
+    CHECK(REFUSED("{}{}"));
+    CHECK(REFUSED("{\"a\" 1}"));
+    CHECK(REFUSED("{\"a\":1 \"b\":2}"));
+    CHECK(REFUSED("{\"a\":1,,\"b\":2}"));
+    CHECK(REFUSED("{\"a\":1,}"));
+    CHECK(REFUSED("{,}"));
+    CHECK(REFUSED("{\"a\"}"));
+    CHECK(REFUSED("{a:1}"));
+    CHECK(REFUSED("{\"a\"::1}"));
+    CHECK(REFUSED("[1 2]"));
+    CHECK(REFUSED("[1,]"));
+    CHECK(REFUSED("[,1]"));
+    CHECK(REFUSED("{\"a\":[1,2}"));
+    CHECK(REFUSED("{\"a\":tru}"));
+    CHECK(REFUSED("{\"a\":nul}"));
+    CHECK(REFUSED("{\"a\":True}"));
+    CHECK(REFUSED("{\"a\":truex}"));
+    CHECK(REFUSED("{\"a\":01}"));
+    CHECK(REFUSED("{\"a\":1.}"));
+    CHECK(REFUSED("{\"a\":-}"));
+    CHECK(REFUSED("{\"a\":.5}"));
+    CHECK(REFUSED("{\"a\":+1}"));
+    CHECK(REFUSED("{\"a\":1e}"));
+    CHECK(REFUSED("{\"a\":0x10}"));
+    CHECK(REFUSED("{\"a\":\"x\ty\"}"));                   /* raw tab in a string */
+    CHECK(REFUSED("{\"a\":\"x\ny\"}"));
+    CHECK(REFUSED("{\"a\x01\":1}"));                     /* control char in a key */
+    CHECK(REFUSED("{\"a\":\"\\q\"}"));                   /* bad escape */
+    CHECK(REFUSED("{\"a\":\"\\u12\"}"));
+    CHECK(REFUSED("{\"a\":\"unterminated}"));
+    CHECK(REFUSED("{\"a\":\"x\0y\"}"));                  /* NUL inside */
+    CHECK(REFUSED("{\"Records\":[" REC "}]}\0"));        /* NUL after */
+}
+
+TEST(valid_json_edge_cases_accepted)
+{
+    /* numbers, literals, escapes and nesting a strict parser must accept */
+    const char *ok = "{\"Records\":[{\"eventName\":\"s3:ObjectCreated:Put\",\"s3\":{\"bucket\":{\"name\":\"b\"},"
+                     "\"object\":{\"key\":\"k%2Fx\",\"size\":0}},\"n\":[-0,1.5e+10,2E-3,0.25,-12],"
+                     "\"l\":[true,false,null],\"s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude80\\u007f\","
+                     "\"e\":{},\"a\":[],\"d\":[[[[[[[[[[1]]]]]]]]]]}]}";
+    struct ingest in = { 0 };
+    CHECK_INT(ingest_parse(&in, ok, strlen(ok), err, sizeof err), 0);
+    if (in.nev != 1)
+        printf("  # %s\n", err);
+    CHECK_INT(in.nev, 1);
+    if (in.nev == 1) {
+        CHECK_STR(in.ev[0].key, "b/k/x");
+        CHECK_STR(in.ev[0].time, "");
+        CHECK_STR(event_string(&in, &in.ev[0], "s"), "\"\\/\b\f\n\r\té🚀\x7f");
+    }
+    ingest_free(&in);
+}
+
+static char *nested(int depth)
+{
+    const char *pre = "{\"Records\":[{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\"}},\"d\":";
+    size_t len = strlen(pre) + 2 * (size_t)depth + 8;
+    char *s = malloc(len), *p = s;
+    p += sprintf(p, "%s", pre);
+    for (int i = 0; i < depth; i++)
+        *p++ = '[';
+    for (int i = 0; i < depth; i++)
+        *p++ = ']';
+    strcpy(p, "}]}");
+    return s;
+}
+
+TEST(deep_nesting_refused)
+{
+    char *s = nested(100);
+    CHECK(refused(s, strlen(s)));
+    free(s);
+    s = nested(100000); /* no stack overflow either */
+    CHECK(refused(s, strlen(s)));
+    free(s);
+    s = nested(20);
+    struct ingest in = { 0 };
+    CHECK_INT(ingest_parse(&in, s, strlen(s), err, sizeof err), 0);
+    ingest_free(&in);
+    free(s);
+}
+
+TEST(not_an_event_refused)
+{
+    CHECK(REFUSED("[1]"));
+    CHECK(REFUSED("\"Records\""));
+    CHECK(REFUSED("42"));
+    CHECK(REFUSED("null"));
+    CHECK(REFUSED("{\"a\":1}"));
+    CHECK(REFUSED("{\"Records\":[]}"));
+    CHECK(REFUSED("{\"Records\":{}}"));
+    CHECK(REFUSED("{\"Records\":\"x\"}"));
+    CHECK(REFUSED("{\"Records\":[1]}"));
+    CHECK(REFUSED("{\"Records\":[{\"s3\":{\"bucket\":{\"name\":\"b\"}}}]}"));   /* no eventName */
+    CHECK(REFUSED("{\"Records\":[{\"eventName\":\"\",\"s3\":{\"bucket\":{\"name\":\"b\"}}}]}"));
+    CHECK(REFUSED("{\"Records\":[{\"eventName\":1,\"s3\":{\"bucket\":{\"name\":\"b\"}}}]}"));
+    CHECK(REFUSED("{\"Records\":[{\"eventName\":\"x\"}]}"));                    /* no bucket */
+    CHECK(REFUSED("{\"Records\":[{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\"},"
+                  "\"object\":{\"key\":\"bad%zz\"}}}]}"));                       /* bad escape */
+    /* the second record is the bad one */
+    CHECK(REFUSED("{\"Records\":[" REC "},{\"eventVersion\":\"2.0\"}]}"));
+    CHECK(strstr(err, "Records[1]") != NULL);
+}
+
+static int quotes_as(const char *s, size_t n, const char *want)
+{
+    struct buf b = { 0 };
+    int rc = json_quote(&b, s, n);
+    int ok = rc == 0 && b.p && !strcmp(b.p, want);
+    if (!ok)
+        printf("  # json_quote gave %s, want %s\n", b.p ? b.p : "(null)", want);
+    buf_free(&b);
+    return ok;
+}
+
+#define QUOTES(lit, want) quotes_as((lit), sizeof(lit) - 1, (want))
+
+TEST(json_quote_like_go)
+{
+    CHECK(QUOTES("", "\"\""));
+    CHECK(QUOTES("plain/text.txt", "\"plain/text.txt\""));
+    CHECK(QUOTES("<>&", "\"\\u003c\\u003e\\u0026\""));
+    CHECK(QUOTES("a\"b\\c", "\"a\\\"b\\\\c\""));
+    CHECK(QUOTES("\n\r\t\b\f", "\"\\n\\r\\t\\b\\f\""));
+    CHECK(QUOTES("\x01\x1f\x0b", "\"\\u0001\\u001f\\u000b\""));
+    CHECK(QUOTES("a\0b", "\"a\\u0000b\""));
+    CHECK(QUOTES("\x7f", "\"\x7f\""));
+    CHECK(QUOTES("\xe2\x80\xa8 \xe2\x80\xa9", "\"\\u2028 \\u2029\""));
+    CHECK(QUOTES("é-ü-中文-🚀", "\"é-ü-中文-🚀\""));
+    CHECK(QUOTES("\xff", "\"\\ufffd\""));
+    CHECK(QUOTES("a\xffz", "\"a\\ufffdz\""));
+    CHECK(QUOTES("\xe2\x82", "\"\\ufffd\\ufffd\""));          /* truncated sequence */
+    CHECK(QUOTES("\xc0\x80", "\"\\ufffd\\ufffd\""));          /* overlong */
+    CHECK(QUOTES("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"")); /* surrogate */
+    CHECK(QUOTES("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"")); /* > U+10FFFF */
+    CHECK(QUOTES("x\xe4\xb8", "\"x\\ufffd\\ufffd\""));
+    /* appends to what the buffer holds */
+    struct buf b = { 0 };
+    buf_puts(&b, "k=");
+    json_quote(&b, "v", 1);
+    CHECK_STR(b.p, "k=\"v\"");
+    CHECK_INT(b.len, 5);
+    buf_free(&b);
+}
+
+int main(void)
+{
+    nsamples = unit_samples(samples, MAX_SAMPLES);
+    RUN(samples_loaded);
+    RUN(minio_envelope_forwarded_byte_for_byte);
+    RUN(envelope_without_outer_blanks);
+    RUN(built_envelope_matches_minio_for_every_sample);
+    RUN(s3_body_with_two_records);
+    RUN(query_unescape_like_go);
+    RUN(malformed_json_refused);
+    RUN(valid_json_edge_cases_accepted);
+    RUN(deep_nesting_refused);
+    RUN(not_an_event_refused);
+    RUN(json_quote_like_go);
+    unit_samples_free(samples, nsamples);
+    return unit_done();
+}

@@ -1,0 +1,1039 @@
+/* test_queue.c -- the durable queue: round trips, readers sharing one
+ * journal, limits, group commit visibility, reopen, crash recovery.
+ * Each test works in a fresh mkdtemp() directory it removes at the end. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "unit.h"
+#include "queue.h"
+
+static char err[512];
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static char *tmpdir(void)
+{
+    char t[] = "/tmp/luagate-qtest.XXXXXX";
+    char *d = mkdtemp(t);
+    return d ? strdup(d) : NULL;
+}
+
+static void rmdir_all(char *dir)
+{
+    if (dir)
+        nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(dir);
+}
+
+static void seg_file(const char *dir, unsigned long long seg, char *out, size_t len)
+{
+    snprintf(out, len, "%s/journal/%020llu.seg", dir, seg);
+}
+
+static long long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) ? -1 : (long long)sb.st_size;
+}
+
+static long long seg1_size(const char *dir)
+{
+    char p[4096];
+    seg_file(dir, 1, p, sizeof p);
+    return file_size(p);
+}
+
+/* Open dir with the named readers (NULL-terminated), counted. */
+static struct queue *qopen(const char *dir, struct qreader **rs, const char *const *names,
+                           uint64_t limit)
+{
+    struct queue *q = queue_open(dir, err, sizeof err);
+    if (!q) {
+        printf("  # queue_open: %s\n", err);
+        return NULL;
+    }
+    for (size_t i = 0; names[i]; i++)
+        rs[i] = queue_reader(q, names[i], limit);
+    queue_start(q);
+    return q;
+}
+
+/* Append one record for r: payload "<tag>", key "bkt/<tag>". */
+static int put(struct queue *q, struct qreader *r, const char *tag)
+{
+    char key[128];
+    snprintf(key, sizeof key, "bkt/%s", tag);
+    struct qrec rec = { 0 };
+    rec.to = r;
+    rec.payload[0] = (struct iovec){ (void *)tag, strlen(tag) };
+    rec.npayload = 1;
+    rec.event_name = "s3:ObjectCreated:Put";
+    rec.key = key;
+    rec.event_time = "2026-11-21T08:00:02.653Z";
+    uint64_t ticket;
+    return queue_append(q, &rec, 1, &ticket, err, sizeof err);
+}
+
+/* One peek (up to 64) and the payloads joined by ','.  A peek may stop
+ * early (at the end of the reader's window): use drain_all to get all. */
+static char *drain_text(struct qreader *r, size_t *n, int ack)
+{
+    struct msg m[64];
+    int got = queue_peek(r, m, 64, 0);
+    static char out[8192];
+    out[0] = 0;
+    size_t used = 0;
+    for (int i = 0; i < got; i++)
+        used += (size_t)snprintf(out + used, sizeof out - used, "%s%.*s", i ? "," : "",
+                                 (int)m[i].payload_len, m[i].payload);
+    if (n)
+        *n = got < 0 ? 0 : (size_t)got;
+    if (ack && got > 0)
+        queue_ack(r, (size_t)got);
+    return out;
+}
+
+/* Peek repeatedly (a peek may stop early at a window boundary) and ack. */
+static char *drain_all(struct qreader *r, size_t *total)
+{
+    static char all[16384];
+    all[0] = 0;
+    size_t used = 0, t = 0, n;
+    for (int round = 0; round < 100; round++) {
+        char *s = drain_text(r, &n, 1);
+        if (!n)
+            break;
+        used += (size_t)snprintf(all + used, sizeof all - used, "%s%s", t ? "," : "", s);
+        t += n;
+    }
+    if (total)
+        *total = t;
+    return all;
+}
+
+/* Peek one message at a time (so no peek spans two segments) and ack. */
+static char *drain_one_by_one(struct qreader *r)
+{
+    static char all[4096];
+    all[0] = 0;
+    size_t used = 0;
+    struct msg m[1];
+    for (int i = 0; i < 100 && queue_peek(r, m, 1, 0) == 1; i++) {
+        used += (size_t)snprintf(all + used, sizeof all - used, "%s%.*s", i ? "," : "",
+                                 (int)m[0].payload_len, m[0].payload);
+        queue_ack(r, 1);
+    }
+    return all;
+}
+
+TEST(round_trip_all_fields)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "webhook:A", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    struct qrec recs[2];
+    memset(recs, 0, sizeof recs);
+    recs[0].to = r[0];
+    recs[0].payload[0] = (struct iovec){ "{\"a\":", 5 };
+    recs[0].payload[1] = (struct iovec){ "1", 1 };
+    recs[0].payload[2] = (struct iovec){ "", 0 };
+    recs[0].payload[3] = (struct iovec){ "}", 1 };
+    recs[0].npayload = 4;
+    recs[0].event_name = "s3:ObjectCreated:Put";
+    recs[0].key = "images/photos/a b.jpg";
+    recs[0].event_time = "2026-11-21T08:00:02.653Z";
+    recs[0].opts = NULL;
+    recs[0].op = OP_UPSERT;
+    recs[1].to = r[0];
+    recs[1].payload[0] = (struct iovec){ "second", 6 };
+    recs[1].npayload = 1;
+    recs[1].event_name = "s3:ObjectRemoved:Delete";
+    recs[1].key = "images/x";
+    recs[1].event_time = "";
+    recs[1].opts = "{\"topic\":\"t\"}";
+    recs[1].op = OP_DELETE;
+    uint64_t ticket = 0, before = (uint64_t)time(NULL) * 1000;
+    CHECK_INT(queue_append(q, recs, 2, &ticket, err, sizeof err), 0);
+    CHECK(ticket > 0);
+    CHECK_INT(queue_len(r[0]), 2);
+    CHECK_INT(queue_sync(q), 0);
+    CHECK(queue_durable(q) >= ticket);
+    CHECK(!queue_failed(q, ticket));
+    struct msg m[4];
+    int n = queue_peek(r[0], m, 4, 0);
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_INT(m[0].payload_len, 7);
+        CHECK(!memcmp(m[0].payload, "{\"a\":1}", 7));
+        CHECK_STR(m[0].event_name, "s3:ObjectCreated:Put");
+        CHECK_STR(m[0].key, "images/photos/a b.jpg");
+        CHECK_STR(m[0].event_time, "2026-11-21T08:00:02.653Z");
+        CHECK(m[0].opts == NULL);
+        CHECK_INT(m[0].op, OP_UPSERT);
+        CHECK_INT(m[1].payload_len, 6);
+        CHECK(!memcmp(m[1].payload, "second", 6));
+        CHECK_STR(m[1].event_name, "s3:ObjectRemoved:Delete");
+        CHECK_STR(m[1].key, "images/x");
+        CHECK_STR(m[1].event_time, "");
+        CHECK_STR(m[1].opts, "{\"topic\":\"t\"}");
+        CHECK_INT(m[1].op, OP_DELETE);
+        CHECK(queue_peek_time(r[0], 0) >= before);
+        CHECK(queue_peek_time(r[0], 0) <= (uint64_t)time(NULL) * 1000 + 1000);
+    }
+    /* peek does not consume */
+    CHECK_INT(queue_peek(r[0], m, 4, 0), 2);
+    CHECK_INT(queue_ack(r[0], 1), 0);
+    CHECK_INT(queue_len(r[0]), 1);
+    n = queue_peek(r[0], m, 4, 0);
+    CHECK_INT(n, 1);
+    if (n == 1)
+        CHECK_STR(m[0].key, "images/x");
+    CHECK_INT(queue_ack(r[0], 1), 0);
+    CHECK_INT(queue_len(r[0]), 0);
+    CHECK_INT(queue_peek(r[0], m, 4, 0), 0);
+    CHECK_STR(queue_reader_target(r[0]), "webhook:A");
+    CHECK_STR(queue_dir(q), dir);
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(order_preserved_and_peek_max)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    char tag[16];
+    for (int i = 0; i < 50; i++) {
+        snprintf(tag, sizeof tag, "%d", i);
+        CHECK_INT(put(q, r[0], tag), 0);
+    }
+    queue_sync(q);
+    struct msg m[8];
+    int expect = 0, rounds = 0;
+    while (rounds++ < 20) {
+        int n = queue_peek(r[0], m, 7, 0);
+        if (n <= 0)
+            break;
+        CHECK(n <= 7);
+        for (int i = 0; i < n; i++) {
+            snprintf(tag, sizeof tag, "%d", expect++);
+            CHECK(m[i].payload_len == strlen(tag) && !memcmp(m[i].payload, tag, strlen(tag)));
+        }
+        /* ack only part of the peek: the rest comes again */
+        int k = n > 3 ? 3 : n;
+        queue_ack(r[0], (size_t)k);
+        expect -= n - k;
+    }
+    CHECK_INT(expect, 50);
+    CHECK_INT(queue_len(r[0]), 0);
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(two_readers_share_one_journal)
+{
+    char *dir = tmpdir();
+    struct qreader *r[2];
+    struct queue *q = qopen(dir, r, (const char *[]){ "kafka:A", "redis:B", NULL }, 0);
+    CHECK(q && r[0] && r[1]);
+    if (!q || !r[0] || !r[1])
+        goto out;
+    CHECK_INT(put(q, r[0], "a1"), 0);
+    CHECK_INT(put(q, r[1], "b1"), 0);
+    CHECK_INT(put(q, r[0], "a2"), 0);
+    CHECK_INT(put(q, r[0], "a3"), 0);
+    CHECK_INT(put(q, r[1], "b2"), 0);
+    CHECK_INT(queue_len(r[0]), 3);
+    CHECK_INT(queue_len(r[1]), 2);
+    queue_sync(q);
+    size_t n;
+    CHECK_STR(drain_text(r[1], &n, 0), "b1,b2");
+    CHECK_STR(drain_text(r[0], &n, 0), "a1,a2,a3");
+    /* B acks, A does not: A still sees everything */
+    queue_ack(r[1], 1);
+    CHECK_INT(queue_len(r[1]), 1);
+    CHECK_INT(queue_len(r[0]), 3);
+    CHECK_STR(drain_text(r[0], &n, 0), "a1,a2,a3");
+    CHECK_STR(drain_text(r[1], &n, 0), "b2");
+    queue_ack(r[0], 2);
+    CHECK_STR(drain_text(r[0], &n, 0), "a3");
+    CHECK_STR(drain_text(r[1], &n, 0), "b2");
+    /* one append call for both targets */
+    struct qrec recs[2] = { { 0 } };
+    recs[0].to = r[0];
+    recs[0].payload[0] = (struct iovec){ "a4", 2 };
+    recs[0].npayload = 1;
+    recs[1] = recs[0];
+    recs[1].to = r[1];
+    recs[1].payload[0] = (struct iovec){ "b3", 2 };
+    uint64_t ticket;
+    CHECK_INT(queue_append(q, recs, 2, &ticket, err, sizeof err), 0);
+    queue_sync(q);
+    CHECK_STR(drain_all(r[0], &n), "a3,a4");
+    CHECK_STR(drain_all(r[1], &n), "b2,b3");
+    CHECK_INT(queue_len(r[0]), 0);
+    CHECK_INT(queue_len(r[1]), 0);
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(queue_limit_full_appends_nothing)
+{
+    char *dir = tmpdir();
+    struct qreader *r[2];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t:full", "t:roomy", NULL }, 0);
+    CHECK(q && r[0] && r[1]);
+    if (!q || !r[0] || !r[1])
+        goto out;
+    queue_close(q);
+    q = queue_open(dir, err, sizeof err);
+    CHECK(q != NULL);
+    if (!q)
+        goto out;
+    r[0] = queue_reader(q, "t:full", 2);
+    r[1] = queue_reader(q, "t:roomy", 100);
+    queue_start(q);
+    CHECK_INT(queue_limit(r[0]), 2);
+    CHECK_INT(queue_limit(r[1]), 100);
+    CHECK_INT(put(q, r[0], "1"), 0);
+    CHECK_INT(put(q, r[0], "2"), 0);
+    long long size = seg1_size(dir);
+    CHECK_INT(put(q, r[0], "3"), QUEUE_FULL);
+    CHECK(strstr(err, "t:full") != NULL);
+    /* all or nothing: a batch with one full target appends nothing */
+    struct qrec recs[2] = { { 0 } };
+    recs[0].to = r[1];
+    recs[0].payload[0] = (struct iovec){ "x", 1 };
+    recs[0].npayload = 1;
+    recs[1] = recs[0];
+    recs[1].to = r[0];
+    uint64_t ticket;
+    CHECK_INT(queue_append(q, recs, 2, &ticket, err, sizeof err), QUEUE_FULL);
+    CHECK_INT(seg1_size(dir), size);
+    CHECK_INT(queue_len(r[0]), 2);
+    CHECK_INT(queue_len(r[1]), 0);
+    recs[0].to = r[1];
+    CHECK_INT(queue_append(q, recs, 1, &ticket, err, sizeof err), 0);
+    queue_sync(q);
+    size_t n;
+    CHECK_STR(drain_text(r[0], &n, 0), "1,2");
+    /* room again after an ack */
+    queue_ack(r[0], 1);
+    CHECK_INT(put(q, r[0], "3"), 0);
+    CHECK_INT(put(q, r[0], "4"), QUEUE_FULL);
+    queue_sync(q);
+    CHECK_STR(drain_all(r[0], &n), "2,3");
+    CHECK_STR(drain_all(r[1], &n), "x");
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(queue_limit_counts_within_one_batch)
+{
+    char *dir = tmpdir();
+    struct queue *q = queue_open(dir, err, sizeof err);
+    CHECK(q != NULL);
+    if (!q)
+        goto out;
+    struct qreader *r = queue_reader(q, "t", 2);
+    queue_start(q);
+    struct qrec recs[3] = { { 0 } };
+    for (int i = 0; i < 3; i++) {
+        recs[i].to = r;
+        recs[i].payload[0] = (struct iovec){ "p", 1 };
+        recs[i].npayload = 1;
+    }
+    uint64_t ticket;
+    CHECK_INT(queue_append(q, recs, 3, &ticket, err, sizeof err), QUEUE_FULL);
+    CHECK_INT(queue_len(r), 0);
+    CHECK_INT(seg1_size(dir), 0);
+    CHECK_INT(queue_append(q, recs, 2, &ticket, err, sizeof err), 0);
+    CHECK_INT(queue_len(r), 2);
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(visible_only_when_durable)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    CHECK_INT(put(q, r[0], "one"), 0);
+    CHECK_INT(put(q, r[0], "two"), 0);
+    CHECK_INT(queue_len(r[0]), 2);
+    CHECK_INT(queue_durable(q), 0);
+    struct msg m[4];
+    CHECK_INT(queue_peek(r[0], m, 4, 0), 0);
+    CHECK_INT(queue_peek(r[0], m, 4, 10), 0);
+    CHECK_INT(queue_sync(q), 0);
+    size_t n;
+    CHECK_STR(drain_text(r[0], &n, 0), "one,two");
+    CHECK_INT(put(q, r[0], "three"), 0);
+    CHECK_STR(drain_text(r[0], &n, 1), "one,two");
+    CHECK_INT(queue_peek(r[0], m, 4, 0), 0);
+    queue_sync(q);
+    CHECK_STR(drain_text(r[0], &n, 1), "three");
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+static int durable_calls;
+static void on_durable(void *arg)
+{
+    (void)arg;
+    __atomic_add_fetch(&durable_calls, 1, __ATOMIC_SEQ_CST);
+}
+
+TEST(committer_thread_makes_appends_visible)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    durable_calls = 0;
+    CHECK_INT(queue_start_committer(q, 200, on_durable, NULL), 0);
+    CHECK_INT(put(q, r[0], "c1"), 0);
+    struct msg m[4];
+    int n = 0;
+    for (int i = 0; i < 50 && n == 0; i++)
+        n = queue_peek(r[0], m, 4, 100);
+    CHECK_INT(n, 1);
+    if (n == 1)
+        CHECK(m[0].payload_len == 2 && !memcmp(m[0].payload, "c1", 2));
+    CHECK(__atomic_load_n(&durable_calls, __ATOMIC_SEQ_CST) >= 1);
+    queue_ack(r[0], 1);
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(reopen_redelivers_unacked_only)
+{
+    char *dir = tmpdir();
+    struct qreader *r[2];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t:A", "t:B", NULL }, 0);
+    CHECK(q && r[0] && r[1]);
+    if (!q || !r[0] || !r[1])
+        goto out;
+    put(q, r[0], "a1");
+    put(q, r[1], "b1");
+    put(q, r[0], "a2");
+    put(q, r[0], "a3");
+    queue_sync(q);
+    size_t n;
+    drain_text(r[0], &n, 0);
+    queue_ack(r[0], 1); /* a1 done */
+    put(q, r[0], "a4"); /* appended, never synced explicitly: close commits it */
+    queue_close(q);
+    q = qopen(dir, r, (const char *[]){ "t:A", "t:B", NULL }, 0);
+    CHECK(q && r[0] && r[1]);
+    if (!q || !r[0] || !r[1])
+        goto out;
+    CHECK_INT(queue_len(r[0]), 3);
+    CHECK_INT(queue_len(r[1]), 1);
+    CHECK_STR(drain_text(r[0], &n, 0), "a2,a3,a4");
+    CHECK_STR(drain_text(r[1], &n, 1), "b1");
+    queue_ack(r[0], 2);
+    queue_close(q);
+    q = qopen(dir, r, (const char *[]){ "t:A", "t:B", NULL }, 0);
+    CHECK(q && r[0] && r[1]);
+    if (!q || !r[0] || !r[1])
+        goto out;
+    CHECK_INT(queue_len(r[0]), 1);
+    CHECK_INT(queue_len(r[1]), 0);
+    CHECK_STR(drain_text(r[0], &n, 1), "a4");
+    CHECK_STR(drain_text(r[1], &n, 1), "");
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(second_open_of_a_directory_refused)
+{
+    char *dir = tmpdir();
+    struct queue *q = queue_open(dir, err, sizeof err);
+    CHECK(q != NULL);
+    struct queue *q2 = queue_open(dir, err, sizeof err);
+    CHECK(q2 == NULL);
+    CHECK(strstr(err, "in use") != NULL);
+    queue_close(q2);
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(bad_target_names_refused)
+{
+    char *dir = tmpdir();
+    struct queue *q = queue_open(dir, err, sizeof err);
+    CHECK(q != NULL);
+    if (q) {
+        CHECK(queue_reader(q, "../evil", 0) == NULL);
+        CHECK(queue_reader(q, "a/b", 0) == NULL);
+        CHECK(queue_reader(q, "", 0) == NULL);
+        CHECK(queue_reader(q, "kafka:PRIMARY", 0) != NULL);
+    }
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(new_reader_starts_at_the_end)
+{
+    char *dir = tmpdir();
+    struct qreader *r[2];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t:A", "t:B", NULL }, 0);
+    CHECK(q && r[0] && r[1]);
+    if (!q || !r[0] || !r[1])
+        goto out;
+    put(q, r[0], "a1");
+    put(q, r[1], "old1");
+    put(q, r[1], "old2");
+    queue_close(q);
+    /* t:B's cursor is gone (target removed, then added again): it is new */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/cursors/t:B.cur", dir);
+    CHECK_INT(unlink(path), 0);
+    q = qopen(dir, r, (const char *[]){ "t:A", "t:B", NULL }, 0);
+    CHECK(q && r[0] && r[1]);
+    if (!q || !r[0] || !r[1])
+        goto out;
+    CHECK_INT(queue_len(r[1]), 0);
+    CHECK_INT(queue_len(r[0]), 1);
+    put(q, r[1], "new");
+    queue_sync(q);
+    size_t n;
+    CHECK_STR(drain_text(r[1], &n, 1), "new");
+    CHECK_STR(drain_text(r[0], &n, 1), "a1");
+    /* and a reader never seen before on a non-empty journal */
+    struct qreader *c = queue_reader(q, "t:C", 0);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(queue_len(c), 0);
+        put(q, c, "c1");
+        queue_sync(q);
+        CHECK_STR(drain_text(c, &n, 1), "c1");
+    }
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+/* Write 5 records r1..r5 for "t" and close; ends[i] is the segment size
+ * after record i+1. */
+static struct queue *five_records(char *dir, long long ends[5])
+{
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    if (!q || !r[0])
+        return q;
+    char tag[64];
+    for (int i = 0; i < 5; i++) {
+        snprintf(tag, sizeof tag, "r%d-payload-with-some-bytes-in-it", i + 1);
+        put(q, r[0], tag);
+        ends[i] = seg1_size(dir);
+    }
+    queue_sync(q);
+    queue_close(q);
+    return (struct queue *)1;
+}
+
+static const char *const R1_5 =
+    "r1-payload-with-some-bytes-in-it,r2-payload-with-some-bytes-in-it,"
+    "r3-payload-with-some-bytes-in-it,r4-payload-with-some-bytes-in-it,"
+    "r5-payload-with-some-bytes-in-it";
+
+TEST(recovery_cuts_a_torn_tail)
+{
+    char *dir = tmpdir();
+    long long ends[5];
+    CHECK(five_records(dir, ends) != NULL);
+    char seg[4096];
+    seg_file(dir, 1, seg, sizeof seg);
+    long long cut_at = ends[3] + (ends[4] - ends[3]) / 2; /* half of r5 */
+    CHECK_INT(truncate(seg, cut_at), 0);
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    struct queue_stats st;
+    queue_stats(q, &st);
+    CHECK(st.cut_bytes > 0);
+    CHECK_INT(st.cut_bytes, cut_at - ends[3]);
+    CHECK_INT(seg1_size(dir), ends[3]);
+    CHECK_INT(queue_len(r[0]), 4);
+    put(q, r[0], "after");
+    queue_sync(q);
+    size_t n;
+    char *all = drain_all(r[0], &n);
+    CHECK_INT(n, 5);
+    CHECK(!strncmp(all, R1_5, strlen(R1_5) - strlen("r5-payload-with-some-bytes-in-it")));
+    CHECK(strstr(all, "r5-") == NULL);
+    CHECK(strstr(all, ",after") != NULL);
+    queue_close(q);
+    /* and the journal is whole again: a second reopen cuts nothing */
+    q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q != NULL);
+    if (q) {
+        queue_stats(q, &st);
+        CHECK_INT(st.cut_bytes, 0);
+        CHECK_INT(st.cut_records, 0);
+    }
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(recovery_torn_header)
+{
+    char *dir = tmpdir();
+    long long ends[5];
+    CHECK(five_records(dir, ends) != NULL);
+    char seg[4096];
+    seg_file(dir, 1, seg, sizeof seg);
+    CHECK_INT(truncate(seg, ends[3] + 5), 0); /* r5 has 5 bytes of its header */
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    struct queue_stats st;
+    queue_stats(q, &st);
+    CHECK_INT(st.cut_bytes, 5);
+    put(q, r[0], "after");
+    queue_sync(q);
+    size_t n;
+    drain_all(r[0], &n);
+    CHECK_INT(n, 5);
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+static void flip(const char *path, long long off, int count)
+{
+    int fd = open(path, O_RDWR);
+    for (int i = 0; i < count; i++) {
+        unsigned char c;
+        if (pread(fd, &c, 1, off + i) == 1) {
+            c ^= 0x5a;
+            if (pwrite(fd, &c, 1, off + i) != 1)
+                break;
+        }
+    }
+    close(fd);
+}
+
+TEST(recovery_skips_a_corrupt_record_in_the_middle)
+{
+    char *dir = tmpdir();
+    long long ends[5];
+    CHECK(five_records(dir, ends) != NULL);
+    char seg[4096];
+    seg_file(dir, 1, seg, sizeof seg);
+    long long mid = ends[1] + (ends[2] - ends[1]) / 2; /* inside r3 */
+    flip(seg, mid, 4);
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    struct queue_stats st;
+    queue_stats(q, &st);
+    CHECK_INT(st.cut_records, 1);
+    CHECK_INT(st.cut_bytes, ends[2] - ends[1]);
+    CHECK_INT(seg1_size(dir), ends[4]); /* not a tail: nothing truncated */
+    CHECK_INT(queue_len(r[0]), 4);
+    size_t n;
+    char *all = drain_all(r[0], &n);
+    CHECK_INT(n, 4);
+    CHECK_STR(all, "r1-payload-with-some-bytes-in-it,r2-payload-with-some-bytes-in-it,"
+                   "r4-payload-with-some-bytes-in-it,r5-payload-with-some-bytes-in-it");
+    CHECK_INT(queue_len(r[0]), 0);
+    put(q, r[0], "after");
+    queue_sync(q);
+    CHECK_STR(drain_all(r[0], &n), "after");
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(recovery_skips_a_record_with_a_corrupt_length)
+{
+    char *dir = tmpdir();
+    long long ends[5];
+    CHECK(five_records(dir, ends) != NULL);
+    char seg[4096];
+    seg_file(dir, 1, seg, sizeof seg);
+    flip(seg, ends[1] + 5, 1); /* r3's length field: now far too long */
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    struct queue_stats st;
+    queue_stats(q, &st);
+    CHECK_INT(st.cut_records, 1);
+    CHECK_INT(queue_len(r[0]), 4);
+    size_t n;
+    char *all = drain_all(r[0], &n);
+    CHECK_INT(n, 4);
+    CHECK_STR(all, "r1-payload-with-some-bytes-in-it,r2-payload-with-some-bytes-in-it,"
+                   "r4-payload-with-some-bytes-in-it,r5-payload-with-some-bytes-in-it");
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(recovery_cuts_garbage_after_the_records)
+{
+    char *dir = tmpdir();
+    long long ends[5];
+    CHECK(five_records(dir, ends) != NULL);
+    char seg[4096];
+    seg_file(dir, 1, seg, sizeof seg);
+    FILE *f = fopen(seg, "ab");
+    CHECK(f != NULL);
+    if (f) {
+        for (int i = 0; i < 1000; i++)
+            fputc((i * 37 + 11) & 0xff, f);
+        /* and a fake header claiming more bytes than there are */
+        const unsigned char fake[12] = { 0x4c, 0x47, 0x51, 0x31, 0x00, 0x10, 0, 0, 1, 2, 3, 4 };
+        fwrite(fake, 1, sizeof fake, f);
+        fclose(f);
+    }
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    struct queue_stats st;
+    queue_stats(q, &st);
+    CHECK_INT(st.cut_bytes, 1012);
+    CHECK_INT(seg1_size(dir), ends[4]);
+    put(q, r[0], "after");
+    queue_sync(q);
+    size_t n;
+    char *all = drain_all(r[0], &n);
+    CHECK_INT(n, 6);
+    CHECK(!strncmp(all, R1_5, strlen(R1_5)));
+    CHECK(strstr(all, ",after") != NULL);
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(recovery_empty_segment_files)
+{
+    char *dir = tmpdir();
+    /* a journal whose only segment is empty (crash right after creating it) */
+    struct queue *q = queue_open(dir, err, sizeof err);
+    CHECK(q != NULL);
+    queue_close(q);
+    CHECK_INT(seg1_size(dir), 0);
+    struct qreader *r[1];
+    q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    put(q, r[0], "x1");
+    queue_close(q);
+    /* an empty segment after a full one (crash right after a rotation) */
+    char seg2[4096];
+    seg_file(dir, 2, seg2, sizeof seg2);
+    int fd = open(seg2, O_CREAT | O_WRONLY, 0600);
+    CHECK(fd >= 0);
+    close(fd);
+    q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    struct queue_stats st;
+    queue_stats(q, &st);
+    CHECK_INT(st.cut_bytes, 0);
+    CHECK_INT(st.segments, 2);
+    CHECK_INT(queue_len(r[0]), 1);
+    put(q, r[0], "x2"); /* goes to segment 2 */
+    queue_sync(q);
+    CHECK(file_size(seg2) > 0);
+    size_t n;
+    CHECK_STR(drain_one_by_one(r[0]), "x1,x2");
+    queue_close(q);
+    q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (q && r[0]) {
+        CHECK_INT(queue_len(r[0]), 0);
+        CHECK_STR(drain_all(r[0], &n), "");
+    }
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+/* A peek whose messages come from two segments: every message handed out
+ * must stay valid until the next peek/ack (queue.h), so the ones read
+ * from segment 1 must not be overwritten when segment 2 is read.  An empty
+ * segment 2 left by a crash right after a rotation reaches the boundary
+ * without writing 64 MiB. */
+TEST(peek_across_a_segment_boundary_keeps_messages_valid)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    put(q, r[0], "in-segment-1");
+    queue_close(q);
+    char seg2[4096];
+    seg_file(dir, 2, seg2, sizeof seg2);
+    int fd = open(seg2, O_CREAT | O_WRONLY, 0600);
+    close(fd);
+    q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    put(q, r[0], "in-segment-2");
+    queue_sync(q);
+    struct msg m[4];
+    int n = queue_peek(r[0], m, 4, 0);
+    CHECK(n >= 1);
+    if (n >= 1) {
+        CHECK_INT(m[0].payload_len, 12);
+        CHECK(!memcmp(m[0].payload, "in-segment-1", 12));
+        CHECK_STR(m[0].key, "bkt/in-segment-1");
+    }
+    if (n == 2) {
+        CHECK(!memcmp(m[1].payload, "in-segment-2", 12));
+        CHECK_STR(m[1].key, "bkt/in-segment-2");
+    }
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+/* The same within one segment: the reader reads a segment through a 1 MiB
+ * window; a record header that straddles the window's end must not make
+ * the peek re-read the window under the messages it already handed out. */
+TEST(peek_across_the_read_window_keeps_messages_valid)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    size_t pl = 100000;
+    char *p = malloc(2 * pl);
+    if (!p)
+        goto out;
+    struct qrec rec = { 0 };
+    rec.to = r[0];
+    rec.npayload = 1;
+    rec.event_name = "n";
+    rec.key = "b/k";
+    uint64_t ticket;
+    long long overhead = 0;
+    const long long window = 1 << 20;
+    for (int i = 0; i < 10; i++) {
+        size_t len = pl;
+        if (i == 9) /* the 10th ends 6 bytes before the window's end */
+            len = (size_t)(window - 6 - seg1_size(dir) - overhead);
+        memset(p, 'A' + i, len);
+        rec.payload[0] = (struct iovec){ p, len };
+        CHECK_INT(queue_append(q, &rec, 1, &ticket, err, sizeof err), 0);
+        if (i == 0)
+            overhead = seg1_size(dir) - (long long)pl;
+    }
+    CHECK_INT(seg1_size(dir), window - 6);
+    memset(p, 'Z', 100);
+    rec.payload[0] = (struct iovec){ p, 100 };
+    CHECK_INT(queue_append(q, &rec, 1, &ticket, err, sizeof err), 0);
+    free(p);
+    queue_sync(q);
+    struct msg m[64];
+    int n = queue_peek(r[0], m, 64, 0);
+    CHECK(n >= 10);
+    int bad = 0;
+    for (int i = 0; i < n && i < 10; i++)
+        if (m[i].payload[0] != 'A' + i || m[i].payload[m[i].payload_len - 1] != 'A' + i ||
+            strcmp(m[i].key, "b/k"))
+            bad++;
+    CHECK_INT(bad, 0);
+    if (n == 11)
+        CHECK(m[10].payload_len == 100 && m[10].payload[0] == 'Z');
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(corrupt_cursor_restarts_from_the_oldest_segment)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    put(q, r[0], "c1");
+    put(q, r[0], "c2");
+    put(q, r[0], "c3");
+    queue_sync(q);
+    struct msg m[4];
+    CHECK_INT(queue_peek(r[0], m, 1, 0), 1);
+    queue_ack(r[0], 1); /* c1 delivered */
+    queue_close(q);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/cursors/t.cur", dir);
+    flip(path, 3, 2);
+    q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    /* duplicates are allowed (c1 again), losing c2 and c3 is not */
+    size_t n;
+    char *all = drain_all(r[0], &n);
+    CHECK(strstr(all, "c2") != NULL);
+    CHECK(strstr(all, "c3") != NULL);
+    CHECK_STR(all, "c1,c2,c3");
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(truncated_cursor_restarts_from_the_oldest_segment)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    put(q, r[0], "d1");
+    put(q, r[0], "d2");
+    queue_close(q);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/cursors/t.cur", dir);
+    CHECK_INT(truncate(path, 10), 0);
+    q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    size_t n;
+    CHECK_STR(drain_all(r[0], &n), "d1,d2");
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+/* Two records of ~33 MiB fill segment 1; the next append rotates; once
+ * every reader has passed segment 1 it is deleted. */
+TEST(segment_rotation_and_deletion)
+{
+    char *dir = tmpdir();
+    struct qreader *r[2];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t:A", "t:B", NULL }, 0);
+    CHECK(q && r[0] && r[1]);
+    if (!q || !r[0] || !r[1])
+        goto out;
+    size_t big = (33u << 20);
+    char *p = malloc(big);
+    if (!p)
+        goto out;
+    memset(p, 'z', big);
+    struct qrec rec = { 0 };
+    rec.to = r[0];
+    rec.payload[0] = (struct iovec){ p, big };
+    rec.npayload = 1;
+    uint64_t ticket;
+    CHECK_INT(queue_append(q, &rec, 1, &ticket, err, sizeof err), 0);
+    rec.to = r[1];
+    CHECK_INT(queue_append(q, &rec, 1, &ticket, err, sizeof err), 0);
+    free(p);
+    put(q, r[0], "small-a");
+    put(q, r[1], "small-b");
+    queue_sync(q);
+    char seg1[4096], seg2[4096];
+    seg_file(dir, 1, seg1, sizeof seg1);
+    seg_file(dir, 2, seg2, sizeof seg2);
+    CHECK(file_size(seg2) > 0);
+    struct queue_stats st;
+    queue_stats(q, &st);
+    CHECK_INT(st.segments, 2);
+    struct msg m[4];
+    for (int i = 0; i < 2; i++) {
+        int n = queue_peek(r[i], m, 4, 0);
+        CHECK(n >= 1);
+        if (n >= 1)
+            CHECK_INT(m[0].payload_len, big);
+        queue_ack(r[i], 1);
+    }
+    size_t n;
+    CHECK_STR(drain_all(r[0], &n), "small-a");
+    CHECK(file_size(seg1) > 0); /* B has not passed it yet */
+    CHECK_STR(drain_all(r[1], &n), "small-b");
+    CHECK_INT(file_size(seg1), -1);
+    queue_stats(q, &st);
+    CHECK_INT(st.segments, 1);
+    queue_close(q);
+    q = qopen(dir, r, (const char *[]){ "t:A", "t:B", NULL }, 0);
+    CHECK(q && r[0] && r[1]);
+    if (q && r[0] && r[1]) {
+        CHECK_INT(queue_len(r[0]), 0);
+        put(q, r[0], "later");
+        queue_sync(q);
+        CHECK_STR(drain_all(r[0], &n), "later");
+    }
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+int main(void)
+{
+    RUN(round_trip_all_fields);
+    RUN(order_preserved_and_peek_max);
+    RUN(two_readers_share_one_journal);
+    RUN(queue_limit_full_appends_nothing);
+    RUN(queue_limit_counts_within_one_batch);
+    RUN(visible_only_when_durable);
+    RUN(committer_thread_makes_appends_visible);
+    RUN(reopen_redelivers_unacked_only);
+    RUN(second_open_of_a_directory_refused);
+    RUN(bad_target_names_refused);
+    RUN(new_reader_starts_at_the_end);
+    RUN(recovery_cuts_a_torn_tail);
+    RUN(recovery_torn_header);
+    RUN(recovery_skips_a_corrupt_record_in_the_middle);
+    RUN(recovery_skips_a_record_with_a_corrupt_length);
+    RUN(recovery_cuts_garbage_after_the_records);
+    RUN(recovery_empty_segment_files);
+    RUN(peek_across_a_segment_boundary_keeps_messages_valid);
+    RUN(peek_across_the_read_window_keeps_messages_valid);
+    RUN(corrupt_cursor_restarts_from_the_oldest_segment);
+    RUN(truncated_cursor_restarts_from_the_oldest_segment);
+    RUN(segment_rotation_and_deletion);
+    return unit_done();
+}
