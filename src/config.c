@@ -432,7 +432,8 @@ static int drop_disabled(struct gw_config *c)
             c->targets[j++] = t;
     }
     c->ntargets = j;
-    qsort(c->targets, c->ntargets, sizeof *c->targets, target_cmp);
+    if (c->ntargets)
+        qsort(c->targets, c->ntargets, sizeof *c->targets, target_cmp);
     return 0;
 }
 
@@ -484,9 +485,8 @@ static int validate(struct gw_config *c, char *err, size_t errlen)
     return 0;
 }
 
-int config_load(struct gw_config *c, const char *path, char *err, size_t errlen)
+static int load(struct gw_config *c, const char *path, char *err, size_t errlen)
 {
-    memset(c, 0, sizeof *c);
     for (const struct global_key *g = globals; g->name; g++)
         if (set_global(c, g->name, g->def, err, errlen))
             return -1;
@@ -507,6 +507,16 @@ int config_load(struct gw_config *c, const char *path, char *err, size_t errlen)
             return -1;
     if (env_globals(c, err, errlen) || drop_disabled(c) || validate(c, err, errlen))
         return -1;
+    return 0;
+}
+
+int config_load(struct gw_config *c, const char *path, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    if (load(c, path, err, errlen)) {
+        config_free(c); /* callers need not clean up after a refusal */
+        return -1;
+    }
     return 0;
 }
 
