@@ -652,7 +652,8 @@ static int encode_object(lua_State *L, int idx, struct buf *out, int depth, char
     size_t n;
     int rc = collect_keys(L, idx, &keys, &n, err, errlen);
     if (!rc) {
-        qsort(keys, n, sizeof *keys, key_cmp);
+        if (n)
+            qsort(keys, n, sizeof *keys, key_cmp);
         rc = buf_put(out, "{", 1);
         for (size_t i = 0; i < n && !rc; i++) {
             if (i)
