@@ -142,6 +142,15 @@ int main(int argc, char **argv)
         break;
     }
     const char *cmd = i < argc ? argv[i] : "run";
+    /* -c may also follow the command: luagate check -c CONFIG ... */
+    int out = i + 1;
+    for (int j = i + 1; j < argc; j++) {
+        if (!strcmp(argv[j], "-c") && j + 1 < argc)
+            config_path = argv[++j];
+        else
+            argv[out++] = argv[j];
+    }
+    argc = out;
     if (!strcmp(cmd, "run"))
         return run(config_path);
     if (!strcmp(cmd, "check"))
