@@ -1,7 +1,7 @@
 # luagate -- build, test, bench, deps, run.  `make deps run` and `make test`.
 VERSION   := 0.1.0
 CC        ?= cc
-PKGS      := zlib lua5.4 libevent libevent_pthreads libevent_openssl rdkafka librabbitmq libnats \
+PKGS      := lua5.4 libevent libevent_pthreads libevent_openssl rdkafka librabbitmq libnats \
              hiredis libpq libmariadb libcurl libcjson openssl
 # SAN=1 builds with ASan+UBSan into build/asan (make asan).
 ifeq ($(SAN),1)

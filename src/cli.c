@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 #if __has_include(<rabbitmq-c/amqp.h>)
 #include <rabbitmq-c/amqp.h>
 #else
@@ -41,10 +40,10 @@ void cli_version(FILE *f)
     fprintf(f, "luagate %s\n", LUAGATE_VERSION);
     fprintf(f, "  %s\n  libevent %s\n  librdkafka %s\n  rabbitmq-c %s\n  paho.mqtt.c %s\n"
                "  cnats %s\n  hiredis %d.%d.%d\n  libpq %d.%d\n  libmariadb %s\n  %s\n"
-               "  cJSON %s\n  zlib %s\n  %s\n",
+               "  cJSON %s\n  %s\n",
             LUA_RELEASE, event_get_version(), rd_kafka_version_str(), amqp_version(), paho_v,
             nats_GetVersion(), HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH, pq / 10000, pq % 100,
-            mysql_get_client_info(), curl_version(), cJSON_Version(), zlibVersion(),
+            mysql_get_client_info(), curl_version(), cJSON_Version(),
             OpenSSL_version(OPENSSL_VERSION));
 }
 

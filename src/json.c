@@ -417,11 +417,11 @@ int json_tokenize(const char *text, size_t len, jsmntok_t **toks, size_t *cap, c
             snprintf(err, errlen, "malformed JSON near byte %u", p.pos);
             return -1;
         }
-        for (size_t i = 0; i < len; i++)
-            if (!text[i]) {
-                snprintf(err, errlen, "malformed JSON: NUL byte at %zu", i);
-                return -1;
-            }
+        const char *nul = memchr(text, 0, len);
+        if (nul) {
+            snprintf(err, errlen, "malformed JSON: NUL byte at %zu", (size_t)(nul - text));
+            return -1;
+        }
         int next, bad;
         if (check_value(text, *toks, n, 0, 0, &next, &bad)) {
             snprintf(err, errlen, "malformed JSON near byte %d", bad);

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
+#include "crc32c.h"
 #include "queue.h"
 
 #define REC_MAGIC 0x3151474cu   /* "LGQ1" */
@@ -148,7 +148,7 @@ static long rec_check(const char *buf, size_t avail)
         return 0;
     if (avail < HDR_SIZE + (size_t)len)
         return -1;
-    uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)buf + HDR_SIZE, len);
+    uint32_t crc = crc32c(0, buf + HDR_SIZE, len);
     return crc == get32(buf + 8) ? (long)(HDR_SIZE + len) : 0;
 }
 
@@ -216,7 +216,7 @@ static size_t rec_encode(struct queue *q, size_t at, const struct qrec *r, uint6
     *p = 0;
     put32(h, REC_MAGIC);
     put32(h + 4, (uint32_t)body);
-    put32(h + 8, (uint32_t)crc32(0L, (const Bytef *)b, (uInt)body));
+    put32(h + 8, crc32c(0, b, body));
     return HDR_SIZE + body;
 }
 
@@ -454,7 +454,7 @@ static int cursor_write(struct qreader *r)
     char rec[24];
     memcpy(rec, &r->pos.seg, 8);
     memcpy(rec + 8, &r->pos.off, 8);
-    put32(rec + 16, (uint32_t)crc32(0L, (const Bytef *)rec, 16));
+    put32(rec + 16, crc32c(0, rec, 16));
     put32(rec + 20, CURSOR_MAGIC);
     if (pwrite(r->cfd, rec, sizeof rec, 0) != (ssize_t)sizeof rec)
         return -1;
@@ -472,7 +472,7 @@ static int cursor_read(struct qreader *r)
     char rec[24];
     if (pread(r->cfd, rec, sizeof rec, 0) != (ssize_t)sizeof rec)
         return -1;
-    if (get32(rec + 20) != CURSOR_MAGIC || get32(rec + 16) != (uint32_t)crc32(0L, (const Bytef *)rec, 16))
+    if (get32(rec + 20) != CURSOR_MAGIC || get32(rec + 16) != crc32c(0, rec, 16))
         return -1;
     memcpy(&r->pos.seg, rec, 8);
     memcpy(&r->pos.off, rec + 8, 8);
