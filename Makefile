@@ -14,7 +14,7 @@ OPT       := -O2 -g
 endif
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC $(OPT) $(SANFLAGS) \
              -DLUAGATE_VERSION='"$(VERSION)"' -Isrc $(shell pkg-config --cflags $(PKGS))
-LDLIBS    := $(shell pkg-config --libs $(PKGS)) -lpaho-mqtt3as -lhighwayhash -lpthread -lm
+LDLIBS    := $(shell pkg-config --libs $(PKGS)) -lpaho-mqtt3as -lhighwayhash -lhttp_parser -lpthread -lm
 LDFLAGS   += $(SANFLAGS)
 
 HOST_SRC  := $(filter-out src/main.c src/lmodule.c,$(wildcard src/*.c))
