@@ -46,18 +46,22 @@ $(OUT)/%.o: %.cc
 	$(CXX) -O2 -g -fPIC $(SANFLAGS) -c -o $@ $<
 
 $(BIN): $(OUT)/src/main.o $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lstdc++
+	@echo "  LD $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lstdc++
 
 $(SO): $(OUT)/src/lmodule.o $(OBJS)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(filter-out -llua5.4,$(LDLIBS)) -lstdc++
+	@echo "  LD $@"
+	@$(CC) -shared $(LDFLAGS) -o $@ $^ $(filter-out -llua5.4,$(LDLIBS)) -lstdc++
 
 $(OUT)/tests/%: tests/unit/%.c $(OBJS) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(OBJS) $(LDLIBS) -lstdc++
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(OBJS) $(LDLIBS) -lstdc++
 
 $(OUT)/itests/%: tests/integration/%.c $(OBJS) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(OBJS) $(LDLIBS) -lstdc++
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(OBJS) $(LDLIBS) -lstdc++
 
 $(OUT)/peers/%: tests/peers/%.c
 	@mkdir -p $(dir $@)
