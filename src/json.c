@@ -598,7 +598,9 @@ static int table_is_array(lua_State *L, int idx, lua_Integer *n)
 
 struct okey {
     char *name;       /* the key as JSON writes it */
-    int is_int;       /* an integer key, fetched with rawgeti */
+    int is_num;       /* a number key, fetched with rawget of nkey */
+    lua_Number nkey;
+    int is_int;
     lua_Integer ikey;
 };
 
@@ -632,8 +634,10 @@ static int collect_keys(lua_State *L, int idx, struct okey **out, size_t *n, cha
             *out = k;
         }
         struct okey *k = &(*out)[*n];
+        k->is_num = kt == LUA_TNUMBER;
         k->is_int = lua_isinteger(L, -1);
         k->ikey = k->is_int ? lua_tointeger(L, -1) : 0;
+        k->nkey = k->is_num ? lua_tonumber(L, -1) : 0;
         lua_pushvalue(L, -1); /* tostring on a copy: lua_next needs the original */
         k->name = strdup(lua_tostring(L, -1));
         lua_pop(L, 1);
@@ -661,7 +665,10 @@ static int encode_object(lua_State *L, int idx, struct buf *out, int depth, char
             rc |= json_quote(out, keys[i].name, strlen(keys[i].name)) | buf_put(out, ":", 1);
             if (keys[i].is_int)
                 lua_rawgeti(L, idx, keys[i].ikey);
-            else
+            else if (keys[i].is_num) {
+                lua_pushnumber(L, keys[i].nkey);
+                lua_rawget(L, idx);
+            } else
                 lua_getfield(L, idx, keys[i].name);
             rc = rc || encode(L, lua_gettop(L), out, depth + 1, err, errlen);
             lua_pop(L, 1);
@@ -678,6 +685,10 @@ static int encode(lua_State *L, int idx, struct buf *out, int depth, char *err, 
 {
     if (depth > MAX_DEPTH) {
         snprintf(err, errlen, "cannot encode: nested deeper than %d (a cycle?)", MAX_DEPTH);
+        return -1;
+    }
+    if (!lua_checkstack(L, 8)) {
+        snprintf(err, errlen, "cannot encode: out of Lua stack");
         return -1;
     }
     switch (lua_type(L, idx)) {
@@ -701,8 +712,12 @@ static int encode(lua_State *L, int idx, struct buf *out, int depth, char *err, 
             }
             if (d == floor(d) && fabs(d) < 1e15)
                 snprintf(num, sizeof num, "%.0f", d);
-            else
-                snprintf(num, sizeof num, "%.17g", d);
+            else /* the shortest text that reads back the same, as Go writes */
+                for (int prec = 15; prec <= 17; prec++) {
+                    snprintf(num, sizeof num, "%.*g", prec, d);
+                    if (strtod(num, NULL) == d)
+                        break;
+                }
         }
         return buf_puts(out, num);
     }

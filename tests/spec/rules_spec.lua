@@ -1,0 +1,324 @@
+-- busted specs for luagate.rules (lua/luagate/rules.lua): MinIO's event
+-- names, mc shorthands, prefix/suffix patterns and wildcard.MatchSimple.
+-- Reference: /work/shared/reference/minio-notify.md §2.1-§2.4.
+local h = dofile((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/helpers.lua")
+local rules = require "luagate.rules"
+
+-- The reference's tables, written out here independently of rules.lua.
+local GROUPS = {
+  ["s3:ObjectAccessed:*"] = { "s3:ObjectAccessed:Get", "s3:ObjectAccessed:Head",
+    "s3:ObjectAccessed:GetRetention", "s3:ObjectAccessed:GetLegalHold", "s3:ObjectAccessed:Attributes" },
+  ["s3:ObjectCreated:*"] = { "s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectCreated:Copy",
+    "s3:ObjectCreated:CompleteMultipartUpload", "s3:ObjectCreated:PutRetention",
+    "s3:ObjectCreated:PutLegalHold", "s3:ObjectCreated:PutTagging", "s3:ObjectCreated:DeleteTagging" },
+  ["s3:ObjectRemoved:*"] = { "s3:ObjectRemoved:Delete", "s3:ObjectRemoved:DeleteMarkerCreated",
+    "s3:ObjectRemoved:NoOP", "s3:ObjectRemoved:DeleteAllVersions" },
+  ["s3:Replication:*"] = { "s3:Replication:OperationFailedReplication",
+    "s3:Replication:OperationCompletedReplication", "s3:Replication:OperationNotTracked",
+    "s3:Replication:OperationMissedThreshold", "s3:Replication:OperationReplicatedAfterThreshold" },
+  ["s3:ObjectRestore:*"] = { "s3:ObjectRestore:Post", "s3:ObjectRestore:Completed" },
+  ["s3:ObjectTransition:*"] = { "s3:ObjectTransition:Failed", "s3:ObjectTransition:Complete" },
+}
+local UNGROUPED = { "s3:Scanner:ManyVersions", "s3:Scanner:LargeVersions", "s3:Scanner:BigPrefix",
+  "s3:LifecycleDelMarkerExpiration:Delete", "s3:BucketCreated:*", "s3:BucketRemoved:*" }
+
+local ALL = {}
+for _, members in pairs(GROUPS) do for _, n in ipairs(members) do ALL[#ALL + 1] = n end end
+for _, n in ipairs(UNGROUPED) do ALL[#ALL + 1] = n end
+table.sort(ALL)
+
+local function concat(...)
+  local out = {}
+  for _, l in ipairs { ... } do for _, v in ipairs(l) do out[#out + 1] = v end end
+  table.sort(out)
+  return out
+end
+
+local function sorted(l)
+  local c = { table.unpack(l) }
+  table.sort(c)
+  return c
+end
+
+-- expand() as a sorted list of names (nil stays nil)
+local function names(events)
+  local set = rules.expand(events)
+  if set == nil then return nil end
+  for k, v in pairs(set) do assert.is_true(v, "expand() set value for " .. tostring(k)) end
+  return h.keys(set)
+end
+
+local function expand_error(events)
+  local ok, err = pcall(rules.expand, events)
+  assert.is_false(ok, "expand() accepted " .. tostring(events))
+  return tostring(err)
+end
+
+describe("rules.pattern (§2.3)", function()
+  it("prefix 'photos/' + suffix '.jpg' gives 'photos/*.jpg'", function()
+    assert.equal("photos/*.jpg", rules.pattern("photos/", ".jpg"))
+  end)
+
+  it("prefix only gives 'photos/*'", function()
+    assert.equal("photos/*", rules.pattern("photos/", nil))
+    assert.equal("photos/*", rules.pattern("photos/", ""))
+  end)
+
+  it("suffix only gives '*.jpg'", function()
+    assert.equal("*.jpg", rules.pattern(nil, ".jpg"))
+    assert.equal("*.jpg", rules.pattern("", ".jpg"))
+  end)
+
+  it("no filter gives '*'", function()
+    assert.equal("*", rules.pattern(nil, nil))
+    assert.equal("*", rules.pattern("", ""))
+  end)
+
+  it("does not add a second '*' to a prefix ending or a suffix starting with one", function()
+    assert.equal("photos/*", rules.pattern("photos/*", nil))
+    assert.equal("*.jpg", rules.pattern(nil, "*.jpg"))
+    assert.equal("photos/*.jpg", rules.pattern("photos/*", "*.jpg"))
+  end)
+
+  it("collapses every '**' into '*'", function()
+    assert.equal("a*b", rules.pattern("a**", "**b"))
+    assert.equal("a*", rules.pattern("a***", nil))
+    assert.equal("*", rules.pattern("**", "**"))
+    assert.equal("x*y*z", rules.pattern("x**y*", "z"))
+  end)
+
+  it("keeps '*' and '?' inside the user's values verbatim", function()
+    assert.equal("photos/*/raw/*.jpg", rules.pattern("photos/*/raw/", ".jpg"))
+    assert.equal("img-2?/*", rules.pattern("img-2?/", nil))
+  end)
+end)
+
+describe("rules.match (wildcard.MatchSimple)", function()
+  it("'*' matches everything, including '/' and the empty name", function()
+    assert.is_true(rules.match("*", ""))
+    assert.is_true(rules.match("*", "a/b/c.jpg"))
+    assert.is_true(rules.match("photos/*", "photos/2026/11/a b.jpg"))
+    assert.is_true(rules.match("*.jpg", "deep/nested/x.jpg"))
+    assert.is_true(rules.match("a*z", "a/b/c/z"))
+  end)
+
+  it("'*' also matches an empty run", function()
+    assert.is_true(rules.match("photos/*", "photos/"))
+    assert.is_true(rules.match("photos/*.jpg", "photos/.jpg"))
+  end)
+
+  it("literal parts must match exactly, at both ends", function()
+    assert.is_true(rules.match("abc", "abc"))
+    assert.is_false(rules.match("abc", "abcd"))
+    assert.is_false(rules.match("abc", "ab"))
+    assert.is_false(rules.match("*.jpg", "a.jpg.bak"))
+    assert.is_false(rules.match("photos/*", "thumbs/photos/a"))
+    assert.is_false(rules.match("photos/*.jpg", "photos/a.jpeg"))
+  end)
+
+  it("is case-sensitive", function()
+    assert.is_false(rules.match("photos/*", "Photos/a.jpg"))
+    assert.is_false(rules.match("*.jpg", "a.JPG"))
+    assert.is_true(rules.match("*.JPG", "a.JPG"))
+  end)
+
+  it("'?' matches exactly one character", function()
+    assert.is_true(rules.match("a?c", "abc"))
+    assert.is_true(rules.match("a?c", "a/c"))
+    assert.is_false(rules.match("a?c", "abbc"))
+    assert.is_false(rules.match("a?c", "ac"))
+    assert.is_false(rules.match("?", "ab"))
+  end)
+
+  it("'?' matches one multibyte UTF-8 character as one", function()
+    assert.is_true(rules.match("a?c", "aéc"))   -- 2 bytes
+    assert.is_true(rules.match("a?c", "a中c"))  -- 3 bytes
+    assert.is_true(rules.match("a?c", "a🚀c"))  -- 4 bytes
+    assert.is_false(rules.match("a?c", "a中中c"))
+    assert.is_true(rules.match("thumbs/?-?-??.png", "thumbs/é-ü-中文.png"))
+    assert.is_true(rules.match("emoji/?.gif", "emoji/🚀.gif"))
+  end)
+
+  it("'?' after the end of the name still matches (MinIO's quirk: 'a?' matches 'a')", function()
+    assert.is_true(rules.match("a?", "a"))
+    assert.is_true(rules.match("a?", "ab"))
+    assert.is_false(rules.match("a?", "abc"))
+  end)
+
+  it("the empty pattern matches only the empty name", function()
+    assert.is_true(rules.match("", ""))
+    assert.is_false(rules.match("", "a"))
+  end)
+
+  it("backtracks over several stars", function()
+    assert.is_true(rules.match("*a*b*c", "xxaxxbxxbxxc"))
+    assert.is_false(rules.match("*a*b*c", "xxaxxcxxb"))
+    assert.is_true(rules.match("photos/*/raw/*.jpg", "photos/2026/11/raw/x/y.jpg"))
+  end)
+end)
+
+describe("rules.expand (§2.1, §2.4)", function()
+  it("knows exactly MinIO's 32 single names, each selecting only itself", function()
+    assert.equal(32, #ALL)
+    for _, n in ipairs(ALL) do
+      assert.same({ n }, names({ n }))
+      assert.same({ n }, names(n))
+    end
+  end)
+
+  it("accepts the bucket event names literally, with their ':*'", function()
+    assert.same({ "s3:BucketCreated:*" }, names("s3:BucketCreated:*"))
+    assert.same({ "s3:BucketRemoved:*" }, names({ "s3:BucketRemoved:*" }))
+  end)
+
+  it("expands each group wildcard to exactly its members", function()
+    for g, members in pairs(GROUPS) do
+      assert.same(sorted(members), names({ g }))
+    end
+  end)
+
+  it("expands s3:ObjectCreated:* to its 8 members", function()
+    local got = names("s3:ObjectCreated:*")
+    assert.equal(8, #got)
+    assert.same(sorted(GROUPS["s3:ObjectCreated:*"]), got)
+  end)
+
+  it("maps the mc shorthands put/delete/get/replica", function()
+    assert.same(sorted(GROUPS["s3:ObjectCreated:*"]), names("put"))
+    assert.same(sorted(GROUPS["s3:ObjectRemoved:*"]), names("delete"))
+    assert.same(sorted(GROUPS["s3:ObjectAccessed:*"]), names("get"))
+    assert.same(sorted(GROUPS["s3:Replication:*"]), names("replica"))
+  end)
+
+  it("maps ilm to ObjectRestore:* and ObjectTransition:*", function()
+    assert.same(concat(GROUPS["s3:ObjectRestore:*"], GROUPS["s3:ObjectTransition:*"]), names("ilm"))
+  end)
+
+  it("maps scanner to ManyVersions and BigPrefix only (not LargeVersions)", function()
+    assert.same({ "s3:Scanner:BigPrefix", "s3:Scanner:ManyVersions" }, names("scanner"))
+  end)
+
+  it("reads mc's default 'put,delete,get' as a comma-separated string", function()
+    assert.same(concat(GROUPS["s3:ObjectCreated:*"], GROUPS["s3:ObjectRemoved:*"],
+      GROUPS["s3:ObjectAccessed:*"]), names("put,delete,get"))
+  end)
+
+  it("trims blanks around the items of a comma-separated string", function()
+    assert.same(concat(GROUPS["s3:ObjectCreated:*"], { "s3:ObjectRemoved:Delete" }),
+      names("  put ,  s3:ObjectRemoved:Delete  "))
+    assert.same(sorted(GROUPS["s3:ObjectRestore:*"]), names(" s3:ObjectRestore:* "))
+  end)
+
+  it("unions a list mixing full names, wildcards and shorthands", function()
+    assert.same(concat(GROUPS["s3:ObjectAccessed:*"], { "s3:ObjectRemoved:Delete", "s3:Scanner:LargeVersions" }),
+      names({ "get", "s3:ObjectRemoved:Delete", "s3:Scanner:LargeVersions" }))
+    -- overlapping entries do not duplicate anything
+    assert.same(sorted(GROUPS["s3:ObjectCreated:*"]), names({ "put", "s3:ObjectCreated:Put", "s3:ObjectCreated:*" }))
+  end)
+
+  it("nil, an empty string and an empty list mean every event (nil)", function()
+    assert.is_nil(rules.expand(nil))
+    assert.is_nil(rules.expand(""))
+    assert.is_nil(rules.expand({}))
+  end)
+
+  it("refuses an unknown name with an error naming it", function()
+    local err = expand_error("s3:ObjectCreated:Bogus")
+    assert.truthy(err:find("s3:ObjectCreated:Bogus", 1, true), err)
+    err = expand_error({ "put", "upload" })
+    assert.truthy(err:find("upload", 1, true), err)
+    err = expand_error("put, frobnicate ,get")
+    assert.truthy(err:find("frobnicate", 1, true), err)
+  end)
+
+  it("is case-sensitive", function()
+    local err = expand_error("s3:objectcreated:put")
+    assert.truthy(err:find("s3:objectcreated:put", 1, true), err)
+    expand_error("S3:ObjectCreated:*")
+  end)
+
+  it("refuses s3:* and s3:Scanner:* like MinIO does", function()
+    assert.truthy(expand_error("s3:*"):find("s3:*", 1, true))
+    assert.truthy(expand_error({ "s3:Scanner:*" }):find("s3:Scanner:*", 1, true))
+  end)
+end)
+
+describe("rules.matcher", function()
+  local PUT, POST, DEL, GET = "s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectRemoved:Delete",
+    "s3:ObjectAccessed:Get"
+
+  it("with no rules matches every event and key, also a bucket event's empty key", function()
+    local m = rules.matcher(nil, nil, nil)
+    assert.truthy(m(PUT, "a/b.jpg"))
+    assert.truthy(m(DEL, ""))
+    assert.truthy(m("s3:BucketCreated:*", ""))
+  end)
+
+  it("with events only filters on the name, whatever the key", function()
+    local m = rules.matcher("put")
+    assert.truthy(m(PUT, "x"))
+    assert.truthy(m(POST, "deep/nested/y.tar.gz"))
+    assert.falsy(m(DEL, "x"))
+    assert.falsy(m(GET, "x"))
+  end)
+
+  it("with one full name matches only that name", function()
+    local m = rules.matcher({ PUT })
+    assert.truthy(m(PUT, "k"))
+    assert.falsy(m(POST, "k"))
+  end)
+
+  it("with prefix only filters on the key, whatever the event", function()
+    local m = rules.matcher(nil, "photos/")
+    assert.truthy(m(PUT, "photos/2026/11/a b.jpg"))
+    assert.truthy(m(DEL, "photos/x"))
+    assert.falsy(m(PUT, "thumbs/photos/x"))
+    assert.falsy(m(PUT, ""))
+  end)
+
+  it("with suffix only filters on the key's end", function()
+    local m = rules.matcher(nil, nil, ".jpg")
+    assert.truthy(m(PUT, "photo.jpg"))
+    assert.truthy(m(GET, "a/b/c.jpg"))
+    assert.falsy(m(PUT, "photo.jpg.bak"))
+    assert.falsy(m(PUT, "photo.JPG"))
+  end)
+
+  it("needs events, prefix and suffix all to match", function()
+    local m = rules.matcher("put", "photos/", ".jpg")
+    assert.truthy(m(PUT, "photos/2026/11/a b.jpg"))
+    assert.falsy(m(DEL, "photos/2026/11/a b.jpg"))  -- wrong event
+    assert.falsy(m(PUT, "thumbs/a.jpg"))            -- wrong prefix
+    assert.falsy(m(PUT, "photos/a.png"))            -- wrong suffix
+  end)
+
+  it("follows the glob when prefix and suffix overlap ('a/' + '/b' needs 'a/…/b')", function()
+    local m = rules.matcher(nil, "a/", "/b")
+    assert.falsy(m(PUT, "a/b"))
+    assert.truthy(m(PUT, "a//b"))
+    assert.truthy(m(PUT, "a/x/b"))
+  end)
+
+  it("treats '*' and '?' in the user's prefix and suffix as wildcards", function()
+    local m = rules.matcher(nil, "photos/20?6/")
+    assert.truthy(m(PUT, "photos/2026/11/a b.jpg"))
+    assert.truthy(m(PUT, "photos/2016/x"))
+    assert.falsy(m(PUT, "photos/2027/x"))
+    m = rules.matcher(nil, "*/logs/", "*.log")
+    assert.truthy(m(PUT, "media-eu/logs/app.log"))
+    assert.falsy(m(PUT, "logs/app.log"))
+  end)
+
+  it("accepts the comma-separated string form", function()
+    local m = rules.matcher(" delete , get ", nil, ".pdf")
+    assert.truthy(m(DEL, "docs/report final (v2).pdf"))
+    assert.truthy(m(GET, "r.pdf"))
+    assert.falsy(m(PUT, "r.pdf"))
+  end)
+
+  it("raises for unknown event names, naming them", function()
+    local ok, err = pcall(rules.matcher, "put,uplaod", "photos/")
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("uplaod", 1, true), err)
+  end)
+end)
