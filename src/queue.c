@@ -723,9 +723,21 @@ int queue_sync(struct queue *q)
     return commit(q);
 }
 
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Group commit: at most one commit per window.  An append after a quiet
+ * spell is synced at once (no added latency); under load, appends that
+ * arrive while a sync runs or within the window join the next group, so
+ * the fdatasync cost is shared by every request of the window. */
 static void *committer_main(void *arg)
 {
     struct queue *q = arg;
+    uint64_t last = 0;
     for (;;) {
         pthread_mutex_lock(&q->lock);
         while (!q->stopping && q->written == q->durable)
@@ -734,8 +746,10 @@ static void *committer_main(void *arg)
         pthread_mutex_unlock(&q->lock);
         if (stop)
             break;
-        if (q->window_us)
-            usleep(q->window_us); /* let concurrent requests join this group */
+        uint64_t now = mono_us();
+        if (q->window_us && now - last < q->window_us)
+            usleep((useconds_t)(q->window_us - (now - last)));
+        last = mono_us();
         commit(q);
         if (q->on_durable)
             q->on_durable(q->arg);
