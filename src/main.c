@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include "cli.h"
 #include "delivery.h"
+#include "docgen.h"
+#include "import.h"
 #include "gateway.h"
 #include "log.h"
 
@@ -23,6 +25,9 @@ static void usage(FILE *f)
           "       luagate check [-c CONFIG] [SCRIPT] [EVENTS.jsonl]\n"
           "                                                 validate; show what each event would send\n"
           "       luagate dlq list|requeue TARGET [-c CONFIG]  dead letters of a target\n"
+          "       luagate import [FILE]                     `mc admin config get ALIAS notify_<kind>` output\n"
+          "                                                 -> an equivalent luagate config on stdout\n"
+          "       luagate docs                              the configuration reference (Markdown)\n"
           "       luagate --help-target KIND                the keys of a target kind\n"
           "       luagate --version                         versions of luagate and its libraries\n"
           "Configuration: luagate.conf.lua (or -c), LUAGATE_* and MINIO_NOTIFY_* variables.\n",
@@ -155,6 +160,10 @@ int main(int argc, char **argv)
         return run(config_path);
     if (!strcmp(cmd, "check"))
         return cli_check(config_path, argc - i - 1, argv + i + 1);
+    if (!strcmp(cmd, "import"))
+        return cli_import(argc - i - 1, argv + i + 1);
+    if (!strcmp(cmd, "docs"))
+        return cli_docs(stdout);
     if (!strcmp(cmd, "dlq"))
         return cli_dlq(config_path, argc - i - 1, argv + i + 1);
     fprintf(stderr, "luagate: unknown command '%s'\n", cmd);

@@ -1,0 +1,182 @@
+/* docgen.c -- `luagate docs`: the Markdown configuration reference, written
+ * from the same key tables that validation, the environment parser and
+ * `--help-target` use (Fluent Bit's config_map idea), so the reference
+ * cannot say something the gateway does not do. */
+#include <stdio.h>
+#include <string.h>
+#include "docgen.h"
+#include "targetconf.h"
+
+static const char *type_name(enum key_type t)
+{
+    static const char *names[] = { "string", "bool", "int", "uint", "duration", "url", "host:port",
+                                   "list", "path" };
+    return (size_t)t < sizeof names / sizeof names[0] ? names[t] : "string";
+}
+
+/* Text for a table cell: '|' escaped, '<' and '>' as entities so that
+ * "<ID>" in a help line is not read as HTML. */
+static void cell(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputs("\\|", out);
+        else if (*s == '<')
+            fputs("&lt;", out);
+        else if (*s == '>')
+            fputs("&gt;", out);
+        else
+            fputc(*s, out);
+    }
+}
+
+/* MINIO_NOTIFY_KAFKA_PRODUCER_COMPRESSION_CODEC: the key spec's env
+ * override, else the key upper-cased; LUAGATE_NOTIFY_FILE_ for file. */
+static void env_name(const struct kind_info *k, const struct key_spec *s, char *out, size_t len)
+{
+    int n = snprintf(out, len, "%s_NOTIFY_%s_", strcmp(k->kind, "file") ? "MINIO" : "LUAGATE",
+                     k->env_kind);
+    for (const char *p = s->env ? s->env : s->name; *p && n >= 0 && (size_t)n + 1 < len; p++)
+        out[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    if (n >= 0 && (size_t)n < len)
+        out[n] = 0;
+}
+
+static void flags(FILE *out, unsigned f)
+{
+    const char *sep = "";
+    if (f & KEY_REQUIRED)
+        fprintf(out, "%srequired", sep), sep = ", ";
+    if (f & KEY_SECRET)
+        fprintf(out, "%ssecret", sep), sep = ", ";
+    if (f & KEY_ENV_ONLY)
+        fprintf(out, "%senv only", sep), sep = ", ";
+}
+
+static void key_row(FILE *out, const struct kind_info *k, const struct key_spec *s, int env_generic)
+{
+    char env[160];
+    if (env_generic) {
+        /* the common keys: one row for every kind */
+        char up[96];
+        size_t i = 0;
+        for (const char *p = s->env ? s->env : s->name; *p && i + 1 < sizeof up; p++)
+            up[i++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        up[i] = 0;
+        snprintf(env, sizeof env, "MINIO_NOTIFY_<KIND>_%s[_<ID>]", up);
+    } else {
+        env_name(k, s, env, sizeof env - 8);
+        strcat(env, "[_<ID>]");
+    }
+    fprintf(out, "| `%s` | %s | ", s->name, type_name(s->type));
+    if (s->def && *s->def) {
+        fputc('`', out);
+        cell(out, s->def);
+        fputc('`', out);
+    }
+    fprintf(out, " | `%s` | ", env);
+    flags(out, s->flags);
+    fputs(" | ", out);
+    cell(out, s->help ? s->help : "");
+    fputs(" |\n", out);
+}
+
+static void table_head(FILE *out)
+{
+    fputs("| key | type | default | environment variable | flags | meaning |\n"
+          "|---|---|---|---|---|---|\n",
+          out);
+}
+
+static void kind_section(FILE *out, const struct kind_info *k)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s_NOTIFY_%s_", strcmp(k->kind, "file") ? "MINIO" : "LUAGATE",
+             k->env_kind);
+    fprintf(out, "## %s\n\n", k->kind);
+    if (!strcmp(k->kind, "file"))
+        fprintf(out, "luagate's own kind (MinIO has none): JSON lines appended to a file, or to "
+                "standard output with `path = \"-\"`. ");
+    else
+        fprintf(out, "MinIO's `notify_%s`. ", k->kind);
+    fprintf(out, "ARN `arn:minio:sqs::<ID>:%s`; variables `%s<KEY>[_<ID>]`, declared by "
+            "`%sENABLE[_<ID>]=on`.\n\n", k->arn_kind, prefix, prefix);
+    if (!k->drv) {
+        fputs("Not available in this build.\n\n", out);
+        return;
+    }
+    table_head(out);
+    int hidden = 0;
+    for (const struct key_spec *s = k->drv->keys; s && s->name; s++) {
+        if (s->flags & KEY_HIDDEN)
+            hidden++;
+        else
+            key_row(out, k, s, 0);
+    }
+    if (hidden) {
+        fputs("\nAlso accepted for MinIO compatibility (not listed by `--help-target`):\n\n", out);
+        for (const struct key_spec *s = k->drv->keys; s && s->name; s++)
+            if (s->flags & KEY_HIDDEN) {
+                char env[160];
+                env_name(k, s, env, sizeof env);
+                fprintf(out, "- `%s` (%s%s, `%s[_<ID>]`): ", s->name, type_name(s->type),
+                        (s->flags & KEY_ENV_ONLY) ? ", env only" : "", env);
+                cell(out, s->help ? s->help : "");
+                fputc('\n', out);
+            }
+    }
+    fputs("\nPlus the [keys of every target](#keys-of-every-target).\n\n", out);
+}
+
+int cli_docs(FILE *out)
+{
+    size_t n;
+    const struct kind_info *kinds = driver_kinds(&n);
+    fputs("# luagate configuration reference\n\n"
+          "<!-- Generated by `luagate docs` from the key tables (targets/*.c, src/targetconf.c).\n"
+          "     Do not edit: change a table, then run `luagate docs > docs/configuration.md`;\n"
+          "     tests/integration/test_docs.sh fails while this file is out of date. -->\n\n"
+          "Targets are declared in the configuration file (`-c FILE`) with MinIO's key names:\n\n"
+          "```lua\n"
+          "targets = {\n"
+          "  [\"kafka:PRIMARY\"] = { brokers = \"127.0.0.1:9092\", topic = \"bucketevents\" },\n"
+          "}\n"
+          "```\n\n"
+          "or, as in MinIO, in the environment: `MINIO_NOTIFY_<KIND>_ENABLE_<ID>=on` declares the "
+          "target `<kind>:<ID>` (`MINIO_NOTIFY_<KIND>_ENABLE=on` the default target `<kind>:_`) and "
+          "`MINIO_NOTIFY_<KIND>_<KEY>_<ID>` (`MINIO_NOTIFY_<KIND>_<KEY>` for `_`) sets one of its "
+          "keys. A variable wins over the file, key by key. `luagate import` turns the output of "
+          "`mc admin config get ALIAS notify_<kind>` into such a file.\n\n"
+          "The gateway's own settings (`listen`, `queue_dir`, `script`, ...) are in luagate(1) and "
+          "README.md.\n\n"
+          "Types:\n\n"
+          "| type | accepted values |\n"
+          "|---|---|\n"
+          "| string | any text |\n"
+          "| bool | `on`/`off`, `true`/`false`, `1`/`0` (a Lua boolean in the file) |\n"
+          "| int, uint | a decimal integer (uint: not negative) |\n"
+          "| duration | Go syntax: `500ms`, `10s`, `1m30s`; a bare number is seconds |\n"
+          "| url | `scheme://host[:port][/path]` |\n"
+          "| host:port | `host:port` |\n"
+          "| list | comma separated (a Lua list of strings in the file) |\n"
+          "| path | a file system path |\n\n"
+          "Flags: **required** is refused at start when empty; **secret** is never printed (logs, "
+          "`/health`, `luagate check`, errors); **env only** is read by MinIO from its environment "
+          "only.\n\n"
+          "Kinds:",
+          out);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s [%s](#%s)", i ? "," : "", kinds[i].kind, kinds[i].kind);
+    fputs(".\n\n", out);
+    for (size_t i = 0; i < n; i++)
+        kind_section(out, &kinds[i]);
+    fputs("## Keys of every target\n\n"
+          "`<KIND>` is the kind's variable name (`WEBHOOK`, `POSTGRES`, ...; `LUAGATE_NOTIFY_FILE_` "
+          "for `file`). A target declared in the file is on unless it says `enable = false`; one "
+          "declared in the environment is on when its `..._ENABLE[_<ID>]` variable is.\n\n",
+          out);
+    table_head(out);
+    for (const struct key_spec *s = common_keys; s->name; s++)
+        key_row(out, NULL, s, 1);
+    return fflush(out) || ferror(out) ? 1 : 0;
+}
