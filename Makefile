@@ -30,7 +30,7 @@ ITEST_BIN := $(patsubst tests/integration/%.c,$(OUT)/itests/%,$(ITEST_SRC))
 PEER_SRC  ?= $(wildcard tests/peers/*.c)
 PEER_BIN  := $(patsubst tests/peers/%.c,$(OUT)/peers/%,$(PEER_SRC))
 
-.PHONY: all deps run test unit asan bench drills fuzz clean check-env
+.PHONY: all deps run test unit asan bench drills fuzz docs container clean
 all: $(BIN) $(SO) $(UNIT_BIN) $(ITEST_BIN) $(PEER_BIN)
 ifeq ($(OUT),build/release)
 	@ln -sf $(BIN) luagate; ln -sf $(SO) luagate.so
@@ -88,6 +88,23 @@ asan:
 
 bench: all
 	bash bench/run.sh
+	bash bench/targets.sh
+
+# Reliability drills (kill -9 cycles, outages, overload, poison, corruption).
+drills: all
+	bash drills/run.sh
+
+# libFuzzer targets, FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# The configuration reference, generated from the drivers' key tables.
+docs: $(BIN)
+	$(BIN) docs > docs/configuration.md
+
+container:
+	bash tests/container/build.sh
 
 clean:
 	rm -rf build luagate luagate.so
