@@ -590,6 +590,10 @@ static int pg_send(void *ctx, struct msg *msgs, size_t n)
     size_t *slots = malloc((n ? n : 1) * sizeof *slots);
     size_t nconn = x->nconn < n ? x->nconn : n;
     int any_retry = 0;
+    /* an access table is an event log: its rows keep the queue's order, so
+     * one connection; namespace rows only need per-key order */
+    if (x->access && nconn > 1)
+        nconn = 1;
     if (!keys || !docs || !slots) {
         for (size_t i = 0; i < n; i++)
             set_status(&msgs[i], MSG_RETRY, "out of memory");
@@ -679,7 +683,7 @@ static const struct key_spec postgres_keys[] = {
     { "table", KEY_STR, NULL, KEY_REQUIRED, NULL,
       "table name (letters, digits, _ and $, or \"quoted\"); created if it does not exist" },
     { "format", KEY_STR, "namespace", 0, NULL, "'namespace' (one row per object, upserted/deleted) or 'access' (one row per event)" },
-    { "max_open_connections", KEY_UINT, "2", 0, NULL, "connections used in parallel (a batch is split by object key)" },
+    { "max_open_connections", KEY_UINT, "2", 0, NULL, "connections used in parallel for namespace tables (a batch is split by object key; access tables keep the queue order on one)" },
     { 0 }
 };
 

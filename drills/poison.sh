@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# drills/poison.sh [--quick] -- poison messages (issue #7, drill 4).
+# The webhook receiver refuses one event for good with 400 and answers 500
+# forever to another (max_attempts = 3).  Both must go to the dead-letter
+# queue with the reason, the events behind them must arrive without waiting
+# for them (and in order), `luagate dlq list` must show them, and
+# `luagate dlq requeue` (gateway stopped) must put them back so the
+# restarted gateway delivers them once the receiver accepts them.
+. "$(dirname "$0")/lib.sh" "$@"
+N=${N:-200}
+A=37; B=111   # the two poison events (load.py indices)
+enc() { $PY -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+conf=$T/p.lua
+cat >"$conf" <<EOC
+listen = "127.0.0.1:$GATEWAY_PORT"
+queue_dir = "$T/q-p"
+targets = { ["webhook:p"] = { endpoint = "http://127.0.0.1:$WEBHOOK_PORT/p", max_attempts = 3,
+                              retry_min = "100ms", retry_max = "500ms" } }
+EOC
+rx_start >/dev/null || { fail "poison: webhook receiver did not start"; exit 1; }
+curl -s -X POST "http://127.0.0.1:$WEBHOOK_PORT/__fail?status=400&match=$(enc "load/$A.bin\"")" >/dev/null
+curl -s -X POST "http://127.0.0.1:$WEBHOOK_PORT/__fail?status=500&match=$(enc "load/$B.bin\"")" >/dev/null
+gw_up "$conf" || { fail "poison: luagate did not start"; exit 1; }
+t0=$(now_ms)
+$PY "${LOAD[@]}" "$GW/" "$N" "$T/p.acked" --conc 1
+others() { [ "$($PY drills/seen.py webhook "$RX_LOG" | grep -cvxE "$A|$B")" -ge $((N - 2)) ]; }
+wait_until 20 others; took=$(( $(now_ms) - t0 ))
+check "poison: the $((N - 2)) other events delivered in $took ms (posting included) without waiting for the poison ones" others
+$PY drills/seen.py webhook "$RX_LOG" >"$T/p.seen"
+grep -vxE "$A|$B" "$T/p.acked" >"$T/p.acked-others"
+ORDER_NOTE=", in order" figures "poison/others" "$T/p.acked-others" "$T/p.seen" --offered $((N - 2)) --order
+wait_until 10 sh -c "[ \"\$(grep -c . '$T/q-p/dlq/webhook:p.jsonl' 2>/dev/null)\" -ge 2 ]"
+dlq=$T/q-p/dlq/webhook:p.jsonl
+check "poison: the 400 event is in the dead-letter queue with HTTP 400 as the reason" \
+  sh -c "grep 'load/$A.bin' '$dlq' | grep -q 'HTTP 400'"
+check "poison: the 500-forever event is in the dead-letter queue after max_attempts=3, with HTTP 500" \
+  sh -c "grep 'load/$B.bin' '$dlq' | grep -q 'HTTP 500'"
+att=$(grep -c "load/$B.bin\\\\\\?\"" "$RX_LOG")
+check "poison: the 500 event was tried exactly max_attempts = 3 times (receiver saw $att)" [ "$att" = 3 ]
+check "poison: /metrics counts 2 dead letters" [ "$(metric 'luagate_events_dead_lettered_total{target="webhook:p"}')" = 2 ]
+check "poison: the queue is empty (nothing stuck behind them)" drained webhook:p
+"$LUAGATE_BIN" -c "$conf" dlq list webhook:p >"$T/dlq.out" 2>&1
+check "poison: luagate dlq list shows both" sh -c "grep -q 'load/$A.bin' '$T/dlq.out' && grep -q 'load/$B.bin' '$T/dlq.out'"
+sed -n 1,4p "$T/dlq.out" | cut -c1-160 | sed 's/^/#   dlq list: /'
+"$LUAGATE_BIN" -c "$conf" dlq requeue webhook:p >"$T/rq.out" 2>&1
+check "poison: luagate dlq requeue refuses while the gateway runs (lock)" sh -c "! grep -q 'queued again' '$T/rq.out'"
+sed 's/^/#   requeue while running: /' "$T/rq.out" | head -2
+gw_stop
+curl -s -X DELETE "http://127.0.0.1:$WEBHOOK_PORT/__fail" >/dev/null
+"$LUAGATE_BIN" -c "$conf" dlq requeue webhook:p >"$T/rq.out" 2>&1
+check "poison: luagate dlq requeue (gateway stopped) puts 2 back" grep -q '2 dead letter(s) queued again' "$T/rq.out"
+gw_up "$conf"
+both() { $PY drills/seen.py webhook "$RX_LOG" | grep -cxE "$A|$B" | grep -qx 2; }
+wait_until 20 both
+check "poison: the restarted gateway delivers both once the receiver accepts them" both
+"$LUAGATE_BIN" -c "$conf" dlq list webhook:p >"$T/dlq2.out" 2>&1
+$PY drills/seen.py webhook "$RX_LOG" >"$T/p.seen"
+figures "poison/all" "$T/p.acked" "$T/p.seen" --offered "$N"
+exit $((NFAIL > 0))
