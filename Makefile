@@ -76,7 +76,7 @@ run: all
 # The whole suite: release build (unit, busted specs, real servers), then
 # the same under ASan+UBSan.
 test: all
-	LUAGATE_BUILD=$(OUT) bash tests/run.sh
+	LUAGATE_BUILD=$(OUT) bash tests/run.sh unit valgrind spec integration
 	$(MAKE) asan
 
 unit: all

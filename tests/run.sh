@@ -41,6 +41,12 @@ for phase in $phases; do
     for t in "$LUAGATE_BUILD"/tests/test_*; do
       [ -x "$t" ] && run "unit/$(basename "$t")" "$t"
     done ;;
+  valgrind)
+    # the unit tests must not leak or touch bad memory
+    for t in "$LUAGATE_BUILD"/tests/test_*; do
+      [ -x "$t" ] && run "valgrind/$(basename "$t")" valgrind --leak-check=full \
+        --errors-for-leak-kinds=definite,indirect --error-exitcode=9 -q "$t"
+    done ;;
   spec)
     specs=$(ls tests/spec/*_spec.lua examples/*/*_spec.lua 2>/dev/null)
     if [ -n "$specs" ]; then
