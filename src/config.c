@@ -192,6 +192,11 @@ static int load_file(struct gw_config *c, const char *path, char *err, size_t er
         snprintf(err, errlen, "%s", lua_tostring(L, -1));
         goto out;
     }
+    if (!lua_isnil(L, -1) && !lua_istable(L, -1)) {
+        snprintf(err, errlen, "%s: a config file returns a table of settings or sets them as "
+                 "globals, not a %s", path, luaL_typename(L, -1));
+        goto out;
+    }
     if (!lua_istable(L, -1))
         lua_pop(L, 1); /* the environment table below is the settings */
     int top = lua_gettop(L);
