@@ -24,6 +24,7 @@ static const struct global_key globals[] = {
     { "body_limit", "LUAGATE_BODY_LIMIT", "1048576", "largest request body in bytes (413 above)" },
     { "commit_window", "LUAGATE_COMMIT_WINDOW", "1ms", "how long a group commit waits for more requests" },
     { "log_format", "LUAGATE_LOG_FORMAT", "text", "text or json" },
+    { "shutdown_timeout", "LUAGATE_SHUTDOWN_TIMEOUT", "10s", "longest SIGTERM wait for requests in flight" },
     { "script_memory", "LUAGATE_SCRIPT_MEMORY", "67108864", "bytes a Lua state may allocate" },
     { "script_instructions", "LUAGATE_SCRIPT_INSTRUCTIONS", "1000000", "Lua instructions per event" },
     { NULL, NULL, NULL, NULL },
@@ -278,6 +279,14 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         c->commit_window_us = (unsigned)n;
         return 0;
     }
+    if (!strcmp(key, "shutdown_timeout")) {
+        if (parse_duration_ms(val, &n) || n < 0) {
+            snprintf(err, errlen, "key 'shutdown_timeout' must be a duration such as 10s, not '%s'", val);
+            return -1;
+        }
+        c->shutdown_ms = n;
+        return 0;
+    }
     if (!strcmp(key, "log_format")) {
         if (strcmp(val, "text") && strcmp(val, "json")) {
             snprintf(err, errlen, "key 'log_format' must be text or json, not '%s'", val);
@@ -287,7 +296,7 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         return 0;
     }
     snprintf(err, errlen, "unknown key '%s' (known: listen auth_token queue_dir script body_limit "
-             "commit_window log_format script_memory script_instructions targets)", key);
+             "commit_window log_format shutdown_timeout script_memory script_instructions targets)", key);
     return -1;
 }
 

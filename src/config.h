@@ -14,6 +14,7 @@ struct gw_config {
     char *script;             /* NULL: the built-in MinIO router */
     size_t body_limit;        /* bytes */
     unsigned commit_window_us;
+    long long shutdown_ms;    /* SIGTERM: longest wait for in-flight requests */
     int log_json;
     size_t script_memory;     /* bytes per Lua state */
     unsigned long script_instructions;

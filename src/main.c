@@ -61,7 +61,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         event_base_loopexit(g->base, NULL);
         return;
     }
-    struct timeval tv = { 10, 0 };
+    struct timeval tv = { g->cfg.shutdown_ms / 1000, (g->cfg.shutdown_ms % 1000) * 1000 };
     deadline_ev = evtimer_new(g->base, on_deadline, g);
     if (deadline_ev)
         evtimer_add(deadline_ev, &tv);
