@@ -13,11 +13,9 @@
 struct pending; /* an HTTP request waiting for its group commit */
 struct evbuffer;
 struct event_base;
-struct evhttp;
-struct evhttp_bound_socket;
 struct event;
 
-#define HTTP_CODES 8 /* 200 400 401 404 405 413 500 503 */
+#define HTTP_CODES 9 /* 200 400 401 404 405 413 431 500 503 */
 
 struct gateway {
     struct gw_config cfg;
@@ -30,8 +28,6 @@ struct gateway {
     char *auth_header;        /* expected Authorization, or NULL */
     /* ingest */
     struct event_base *base;
-    struct evhttp *http;
-    struct evhttp_bound_socket *listener;
     struct event *durable_ev;
     struct pending *pending_head, *pending_tail;
     size_t npending;

@@ -22,8 +22,11 @@
  * Limits: head 64 KiB (431), body cfg.body_limit (413, before the body
  * when Content-Length says so, and for chunked bodies as they arrive),
  * 10 s to send a head, 30 s for a body, 60 s idle between keep-alive
- * requests, 30 s for a client to take a response, HTTP_MAX_CONNS
- * connections (more are accepted and closed at once). */
+ * requests, 30 s for a client to take a response (checked by a sweep
+ * once a second: a request only stores a deadline), HTTP_MAX_CONNS
+ * connections (more are accepted and closed at once).  A connection costs
+ * ~18 KiB (its 16 KiB input buffer inline), plus its body buffer while
+ * that is at most 64 KiB. */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -45,7 +48,7 @@
 #include "gateway.h"
 #include "log.h"
 
-const int http_code_list[HTTP_CODES] = { 200, 400, 401, 404, 405, 413, 500, 503 };
+const int http_code_list[HTTP_CODES] = { 200, 400, 401, 404, 405, 413, 431, 500, 503 };
 
 #define MAX_QUEUES_PER_REQ 8
 #define HTTP_MAX_CONNS 4096
@@ -58,7 +61,7 @@ const int http_code_list[HTTP_CODES] = { 200, 400, 401, 404, 405, 413, 500, 503 
 #define IDLE_TIMEOUT_S 60
 #define WRITE_TIMEOUT_S 30
 #define LINGER_TIMEOUT_S 2
-#define KEEP_BODY_CAP (1024 * 1024) /* larger body buffers are freed after use */
+#define KEEP_BODY_CAP (64 * 1024) /* larger body buffers are freed after use */
 #define KEEP_OUT_CAP (64 * 1024)
 
 enum phase {
@@ -75,7 +78,8 @@ struct conn {
     struct conn *prev, *next;
     int fd;
     enum phase phase;
-    struct event *rev, *wev, *tev;
+    struct event *rev, *wev;
+    uint64_t deadline;      /* srv.now when it is cut; 0: none */
     http_parser p;
     struct pending *pend;
     /* request state */
@@ -103,7 +107,7 @@ struct pending {
     struct conn *c; /* NULL once the client went away */
     struct queue *q[MAX_QUEUES_PER_REQ];
     uint64_t ticket[MAX_QUEUES_PER_REQ];
-    int nq;
+    int nq, failed;
     size_t events;
     uint64_t start_us;
 };
@@ -115,7 +119,8 @@ static struct {
     struct event *retry_ev;
     struct conn *conns;
     size_t nconns;
-    const struct timeval *tv_head, *tv_body, *tv_idle, *tv_write, *tv_linger;
+    struct event *sweep_ev; /* once a second while connections are open */
+    uint64_t now;           /* seconds, monotonic, updated by the sweep */
     http_parser_settings settings;
     struct pending *free_pending;
     struct evbuffer *render; /* /health and /metrics */
@@ -413,6 +418,28 @@ static int pending_done(struct pending *p, int *failed)
     return 1;
 }
 
+/* pending_done against durable positions read once per flush (each read
+ * takes the queue's lock; a flush looks at every waiting request).  A
+ * ticket above the durable position cannot be failed either: a failed
+ * commit moves both. */
+#define SNAP_MAX 16
+static int pending_done_snap(struct gateway *gw, const uint64_t *dur, struct pending *p, int *failed)
+{
+    *failed = 0;
+    for (int i = 0; i < p->nq; i++) {
+        size_t k = 0;
+        while (k < gw->nq && gw->queues[k] != p->q[i])
+            k++;
+        uint64_t d = k < SNAP_MAX ? dur[k] : queue_durable(p->q[i]);
+        if (d < p->ticket[i])
+            return 0;
+    }
+    for (int i = 0; i < p->nq; i++)
+        if (queue_failed(p->q[i], p->ticket[i]))
+            *failed = 1;
+    return 1;
+}
+
 /* Answer a request (its connection may be gone).  -1 if c was closed. */
 static int complete(struct gateway *gw, struct pending *p, int failed)
 {
@@ -447,10 +474,13 @@ static void flush_pending(struct gateway *gw)
 {
     struct pending *done = NULL, **dt = &done;
     struct pending **pp = &gw->pending_head, *last = NULL;
+    uint64_t dur[SNAP_MAX];
+    for (size_t k = 0; k < gw->nq && k < SNAP_MAX; k++)
+        dur[k] = queue_durable(gw->queues[k]);
     while (*pp) {
         struct pending *p = *pp;
         int failed;
-        if (!pending_done(p, &failed)) {
+        if (!pending_done_snap(gw, dur, p, &failed)) {
             last = p;
             pp = &p->next;
             continue;
@@ -458,6 +488,7 @@ static void flush_pending(struct gateway *gw)
         *pp = p->next;
         gw->npending--;
         p->next = NULL;
+        p->failed = failed;
         *dt = p;
         dt = &p->next;
     }
@@ -465,10 +496,8 @@ static void flush_pending(struct gateway *gw)
     while (done) {
         struct pending *p = done;
         done = p->next;
-        int failed;
-        pending_done(p, &failed);
         struct conn *c = p->c;
-        if (complete(gw, p, failed) == 0 && c)
+        if (complete(gw, p, p->failed) == 0 && c)
             conn_drive(c);
         pending_put(p);
     }
@@ -607,7 +636,7 @@ static int on_message_begin(http_parser *p)
     c->auth_seen = c->hdr_in_value = c->is_head = 0;
     c->cur = H_OTHER;
     c->body_len = 0;
-    evtimer_add(c->tev, srv.tv_head);
+    c->deadline = srv.now + HEAD_TIMEOUT_S;
     return 0;
 }
 
@@ -694,7 +723,7 @@ static int on_headers_complete(http_parser *p)
             c->out_len += sizeof cont - 1; /* sent when the parser returns */
         }
     }
-    evtimer_add(c->tev, srv.tv_body);
+    c->deadline = srv.now + BODY_TIMEOUT_S;
     return 0;
 }
 
@@ -729,7 +758,7 @@ static int on_message_complete(http_parser *p)
     c->keep_alive = http_should_keep_alive(p) != 0;
     c->http10 = p->http_major == 1 && p->http_minor == 0;
     c->is_head = p->method == HTTP_HEAD;
-    evtimer_del(c->tev);
+    c->deadline = 0; /* none while routing and waiting for the commit */
     http_parser_pause(p, 1); /* one request at a time */
     return 0;
 }
@@ -742,7 +771,6 @@ static void conn_close(struct conn *c)
         c->pend->c = NULL;
     event_free(c->rev);
     event_free(c->wev);
-    event_free(c->tev);
     close(c->fd);
     if (c->prev)
         c->prev->next = c->next;
@@ -773,7 +801,7 @@ static int conn_send(struct conn *c)
                 c->wpending = 1;
             }
             if (c->phase == P_BUSY)
-                evtimer_add(c->tev, srv.tv_write);
+                c->deadline = srv.now + WRITE_TIMEOUT_S;
             return 0;
         }
         conn_close(c);
@@ -806,7 +834,7 @@ static int response_done(struct conn *c)
             event_add(c->rev, NULL);
             c->rpaused = 0;
         }
-        evtimer_add(c->tev, srv.tv_linger);
+        c->deadline = srv.now + LINGER_TIMEOUT_S;
         return 0;
     }
     c->phase = P_IDLE;
@@ -820,7 +848,7 @@ static int response_done(struct conn *c)
         c->out = NULL;
         c->out_cap = 0;
     }
-    evtimer_add(c->tev, srv.tv_idle);
+    c->deadline = srv.now + IDLE_TIMEOUT_S;
     if (c->rpaused && !c->peer_eof) {
         event_add(c->rev, NULL);
         c->rpaused = 0;
@@ -851,7 +879,7 @@ static int conn_reject(struct conn *c)
             c->wpending = 0;
         }
     }
-    evtimer_del(c->tev);
+    c->deadline = 0;
     if (code == 413) {
         char msg[128];
         snprintf(msg, sizeof msg, "body larger than body_limit (%zu bytes)", srv.gw->cfg.body_limit);
@@ -950,11 +978,32 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
         conn_drive(c);
 }
 
-static void on_timeout(evutil_socket_t fd, short what, void *arg)
+static uint64_t coarse_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec;
+}
+
+/* Timeouts: a request only stores its deadline (no timer calls on the hot
+ * path); this sweep, once a second while connections are open, cuts slow
+ * heads and bodies, idle connections, clients not reading their answer and
+ * lingering closes.  Precision is a second, enough for limits of 10-60 s. */
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    conn_close(arg); /* slow head or body, idle, a client not reading, or lingering over */
+    (void)arg;
+    srv.now = coarse_now();
+    for (struct conn *c = srv.conns, *next; c; c = next) {
+        next = c->next;
+        if (c->deadline && srv.now >= c->deadline)
+            conn_close(c);
+    }
+    if (srv.nconns) {
+        struct timeval tv = { 1, 0 };
+        evtimer_add(srv.sweep_ev, &tv);
+    }
 }
 
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
@@ -978,14 +1027,11 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     c->fd = fd;
     c->rev = event_new(srv.gw->base, fd, EV_READ | EV_PERSIST, on_read, c);
     c->wev = event_new(srv.gw->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
-    c->tev = evtimer_new(srv.gw->base, on_timeout, c);
-    if (!c->rev || !c->wev || !c->tev || event_add(c->rev, NULL)) {
+    if (!c->rev || !c->wev || event_add(c->rev, NULL)) {
         if (c->rev)
             event_free(c->rev);
         if (c->wev)
             event_free(c->wev);
-        if (c->tev)
-            event_free(c->tev);
         free(c);
         close(fd);
         return;
@@ -995,7 +1041,12 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     http_parser_init(&c->p, HTTP_REQUEST);
     c->p.data = c;
     c->phase = P_IDLE;
-    evtimer_add(c->tev, srv.tv_idle);
+    if (!srv.nconns && !evtimer_pending(srv.sweep_ev, NULL)) {
+        srv.now = coarse_now();
+        struct timeval tv = { 1, 0 };
+        evtimer_add(srv.sweep_ev, &tv);
+    }
+    c->deadline = srv.now + IDLE_TIMEOUT_S;
     c->next = srv.conns;
     if (srv.conns)
         srv.conns->prev = c;
@@ -1044,8 +1095,6 @@ int http_start(struct gateway *gw, char *err, size_t errlen)
 
     memset(&srv, 0, sizeof srv);
     srv.gw = gw;
-    gw->http = NULL; /* evhttp is gone; the server state lives here */
-    gw->listener = NULL;
     http_parser_settings_init(&srv.settings);
     srv.settings.on_message_begin = on_message_begin;
     srv.settings.on_url = on_url;
@@ -1054,19 +1103,11 @@ int http_start(struct gateway *gw, char *err, size_t errlen)
     srv.settings.on_headers_complete = on_headers_complete;
     srv.settings.on_body = on_body;
     srv.settings.on_message_complete = on_message_complete;
-    /* timers of a few fixed lengths: libevent keeps each in a plain list */
-    struct timeval th = { HEAD_TIMEOUT_S, 0 }, tb = { BODY_TIMEOUT_S, 0 }, ti = { IDLE_TIMEOUT_S, 0 },
-                   tw = { WRITE_TIMEOUT_S, 0 }, tl = { LINGER_TIMEOUT_S, 0 };
-    srv.tv_head = event_base_init_common_timeout(gw->base, &th);
-    srv.tv_body = event_base_init_common_timeout(gw->base, &tb);
-    srv.tv_idle = event_base_init_common_timeout(gw->base, &ti);
-    srv.tv_write = event_base_init_common_timeout(gw->base, &tw);
-    srv.tv_linger = event_base_init_common_timeout(gw->base, &tl);
     gw->durable_ev = event_new(gw->base, -1, 0, on_durable_event, gw);
     srv.retry_ev = evtimer_new(gw->base, on_accept_retry, NULL);
+    srv.sweep_ev = evtimer_new(gw->base, on_sweep, NULL);
     srv.render = evbuffer_new();
-    if (!gw->durable_ev || !srv.retry_ev || !srv.render || !srv.tv_head || !srv.tv_body ||
-        !srv.tv_idle || !srv.tv_write || !srv.tv_linger) {
+    if (!gw->durable_ev || !srv.retry_ev || !srv.sweep_ev || !srv.render) {
         snprintf(err, errlen, "cannot create the HTTP server");
         return -1;
     }
@@ -1127,6 +1168,9 @@ void http_free(struct gateway *gw)
     }
     if (srv.retry_ev)
         event_free(srv.retry_ev);
+    if (srv.sweep_ev)
+        event_free(srv.sweep_ev);
+    srv.sweep_ev = NULL;
     if (srv.render)
         evbuffer_free(srv.render);
     buf_free(&srv.err);

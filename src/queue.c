@@ -61,7 +61,8 @@ struct queue {
     int wfd;                 /* current segment */
     struct qpos wpos;        /* written end */
     struct qpos dpos;        /* durable end */
-    uint64_t written, durable, failed_upto; /* byte tickets */
+    uint64_t written, durable;  /* byte tickets */
+    uint64_t failed_lo, failed_hi; /* tickets in (lo, hi] were lost by a failed commit */
     int old_fd;              /* rotated segment not yet synced */
     int dir_dirty;
     struct qreader **readers;
@@ -683,7 +684,7 @@ uint64_t queue_durable(struct queue *q)
 int queue_failed(struct queue *q, uint64_t ticket)
 {
     pthread_mutex_lock(&q->lock);
-    int f = ticket <= q->failed_upto;
+    int f = ticket > q->failed_lo && ticket <= q->failed_hi;
     pthread_mutex_unlock(&q->lock);
     return f;
 }
@@ -708,8 +709,10 @@ static int commit(struct queue *q)
     if (dirty)
         rc |= fsync(q->jfd);
     pthread_mutex_lock(&q->lock);
-    if (rc)
-        q->failed_upto = upto;
+    if (rc) {
+        q->failed_lo = q->durable;
+        q->failed_hi = upto;
+    }
     else if (pos_cmp(wpos, q->dpos) > 0)
         q->dpos = wpos;
     q->durable = upto > q->durable ? upto : q->durable;
