@@ -529,8 +529,9 @@ static int kafka_send(void *ctx, struct msg *msgs, size_t n)
         msgs[i].status = permanent(r) ? MSG_REJECT : MSG_RETRY;
         snprintf(msgs[i].error, sizeof msgs[i].error, "%s", e);
     }
+    /* flush, not poll: it sends at once instead of waiting out linger.ms */
     while (k->pending && now_ms() < deadline)
-        rd_kafka_poll(k->rk, 50);
+        rd_kafka_flush(k->rk, 50);
     if (k->pending) {
         /* Should not happen (message.timeout.ms is shorter): give up on
          * them now; the reports of the purge come back as RETRY. */

@@ -20,9 +20,10 @@
 #include <cjson/cJSON.h>
 #include "driver.h"
 
-#define MQTT_MAX_BATCH 256
+#define MQTT_MAX_BATCH 4096 /* each batch ends waiting for its last acks: pay that rarely */
 #define MQTT_WAIT_MS 5000
-#define MQTT_WINDOW 10 /* unacknowledged publishes at a time */
+#define MQTT_WINDOW 64    /* unacknowledged QoS 1 publishes at a time */
+#define MQTT_WINDOW_QOS2 10 /* Mosquitto drops QoS 2 beyond its max_inflight 20 */
 
 struct done {
     MQTTAsync_token token;
@@ -414,7 +415,8 @@ static int mqtt_send(void *ctx, struct msg *msgs, size_t n)
         }
         return -1;
     }
-    MQTTAsync_token tokens[MQTT_MAX_BATCH] = { 0 };
+    static _Thread_local MQTTAsync_token tokens[MQTT_MAX_BATCH];
+    memset(tokens, 0, n * sizeof tokens[0]);
     pthread_mutex_lock(&m->mu);
     m->ndone = 0; /* completions of earlier, abandoned batches */
     unsigned lost = m->lost;
@@ -431,7 +433,7 @@ static int mqtt_send(void *ctx, struct msg *msgs, size_t n)
                      "boolean): %.100s", m->name, g->opts);
             continue;
         }
-        while (inflight >= MQTT_WINDOW && !failed)
+        while (inflight >= (po.qos == 2 ? MQTT_WINDOW_QOS2 : MQTT_WINDOW) && !failed)
             failed = collect(m, msgs, tokens, sent, &inflight, lost, err, sizeof err) != 0;
         if (failed)
             break;

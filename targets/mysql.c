@@ -252,6 +252,11 @@ static int my_connect(struct my_ctx *x, struct my_conn *c, char *err, size_t len
         clean_err(d->passwd, mysql_error(c->db), err, len);
         return -1;
     }
+    /* READ COMMITTED: under REPEATABLE READ the gap locks that upserts and
+     * deletes of new keys take on the unique key_hash index deadlock the
+     * pool's parallel transactions (InnoDB error 1213) */
+    if (my_query(x, c->db, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", err, len))
+        return -1;
     /* go-sql-driver's collation param: SET NAMES <charset> COLLATE <collation> */
     if (d->collation) {
         char sql[200];

@@ -395,13 +395,17 @@ static int send_core(struct nats *t, struct msg *msgs, size_t n)
         struct msg *g = &msgs[i];
         natsMsg *m = NULL;
         char why[160];
-        if (build_msg(t, g, &m, why, sizeof why)) {
+        natsStatus s;
+        if (!g->opts) { /* MinIO's case: no message object, no copy */
+            s = natsConnection_Publish(t->nc, t->subject, g->payload, (int)g->payload_len);
+        } else if (build_msg(t, g, &m, why, sizeof why)) {
             g->status = MSG_REJECT;
             snprintf(g->error, sizeof g->error, "%s: %s", t->name, why);
             continue;
+        } else {
+            s = natsConnection_PublishMsg(t->nc, m);
+            natsMsg_Destroy(m);
         }
-        natsStatus s = natsConnection_PublishMsg(t->nc, m);
-        natsMsg_Destroy(m);
         if (s == NATS_MAX_PAYLOAD || s == NATS_INVALID_SUBJECT) {
             g->status = MSG_REJECT;
             err_status(g->error, sizeof g->error, t, "publish to", s);

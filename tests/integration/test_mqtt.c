@@ -204,7 +204,7 @@ TEST(validation)
             mqtt_driver.close(ctx);
         tconf_free(c);
     }
-    CHECK_INT(mqtt_driver.max_batch, 256);
+    CHECK_INT(mqtt_driver.max_batch, 4096);
 }
 
 /* The 60 samples at one qos: all confirmed, received byte for byte in order. */
