@@ -58,6 +58,8 @@ struct queue {
     pthread_mutex_t lock;
     pthread_cond_t data_cond, sync_cond;
     uint64_t first_seg;      /* oldest segment on disk */
+    uint64_t *segs;          /* the segments on disk, ascending (gaps possible) */
+    size_t nsegs, segcap;
     int wfd;                 /* current segment */
     struct qpos wpos;        /* written end */
     struct qpos dpos;        /* durable end */
@@ -123,6 +125,15 @@ static int rec_decode(const char *body, uint32_t len, struct rec_view *v)
     size_t need = FIXED_SIZE + tl + nl + kl + ml + ol + pl + 6;
     if (need != len)
         return -1;
+    /* every field ends with the NUL the writer put there: readers hand the
+     * fields out as C strings, so a record without them is corrupt */
+    const char *z = body + FIXED_SIZE;
+    size_t lens[6] = { tl, nl, kl, ml, ol, pl };
+    for (int i = 0; i < 6; i++) {
+        z += lens[i];
+        if (*z++)
+            return -1;
+    }
     v->op = body[0] ? OP_DELETE : OP_UPSERT;
     memcpy(&v->enq_ms, body + 16, 8);
     const char *p = body + FIXED_SIZE;
@@ -326,6 +337,35 @@ static int open_segment(struct queue *q, uint64_t seg, int create)
     return open(path, flags, 0600);
 }
 
+static int seg_add(struct queue *q, uint64_t seg)
+{
+    if (q->nsegs == q->segcap) {
+        size_t cap = q->segcap ? q->segcap * 2 : 16;
+        uint64_t *v = realloc(q->segs, cap * sizeof *v);
+        if (!v)
+            return -1;
+        q->segs = v;
+        q->segcap = cap;
+    }
+    q->segs[q->nsegs++] = seg;
+    return 0;
+}
+
+/* The first segment on disk after seg, or UINT64_MAX: segment numbers can
+ * have gaps (a stray file), so readers step through the list, never +1. */
+static uint64_t seg_next(struct queue *q, uint64_t seg)
+{
+    uint64_t next = UINT64_MAX;
+    pthread_mutex_lock(&q->lock);
+    for (size_t i = 0; i < q->nsegs; i++)
+        if (q->segs[i] > seg) {
+            next = q->segs[i];
+            break;
+        }
+    pthread_mutex_unlock(&q->lock);
+    return next;
+}
+
 static int recover(struct queue *q, char *err, size_t errlen)
 {
     uint64_t *segs;
@@ -362,9 +402,14 @@ static int recover(struct queue *q, char *err, size_t errlen)
     }
     q->first_seg = n ? segs[0] : 1;
     q->st.segments = n ? n : 1;
-    free(segs);
+    q->segs = segs;
+    q->nsegs = q->segcap = n;
     if (!n) {
         last = 1;
+        if (seg_add(q, 1)) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
         q->wfd = open_segment(q, last, 1);
         q->dir_dirty = 1;
     } else {
@@ -444,7 +489,7 @@ void queue_stats(struct queue *q, struct queue_stats *st)
 {
     pthread_mutex_lock(&q->lock);
     *st = q->st;
-    st->segments = q->wpos.seg - q->first_seg + 1;
+    st->segments = q->nsegs;
     pthread_mutex_unlock(&q->lock);
 }
 
@@ -568,7 +613,8 @@ static struct qreader *reader_of(struct queue *q, const char *target)
  * cursor.  Corrupt stretches are skipped as in recovery. */
 int queue_start(struct queue *q)
 {
-    for (uint64_t seg = q->first_seg; seg <= q->wpos.seg; seg++) {
+    for (size_t si = 0; si < q->nsegs; si++) {
+        uint64_t seg = q->segs[si];
         char path[4096];
         size_t len;
         seg_path(q, seg, path, sizeof path);
@@ -599,9 +645,13 @@ int queue_start(struct queue *q)
 
 static int rotate(struct queue *q)
 {
-    int fd = open_segment(q, q->wpos.seg + 1, 1);
-    if (fd < 0)
+    if (seg_add(q, q->wpos.seg + 1))
         return -1;
+    int fd = open_segment(q, q->wpos.seg + 1, 1);
+    if (fd < 0) {
+        q->nsegs--;
+        return -1;
+    }
     if (q->old_fd >= 0) { /* the committer has not caught up: sync it here */
         if (fdatasync(q->old_fd))
             return close(fd), -1;
@@ -843,12 +893,12 @@ static size_t peek_from(struct qreader *r, struct qpos dpos, struct msg *out, si
         if (p.seg < dpos.seg) { /* the end of a full segment is its size */
             struct stat sb;
             if (window_load(r, p.seg, p.off, 0) || fstat(r->sfd, &sb) || p.off >= (uint64_t)sb.st_size) {
-                p = (struct qpos){ p.seg + 1, 0 };
+                p = (struct qpos){ seg_next(r->q, p.seg), 0 };
                 continue;
             }
         }
         if (window_load(r, p.seg, p.off, HDR_SIZE)) {
-            p = (struct qpos){ p.seg + 1, 0 };
+            p = (struct qpos){ seg_next(r->q, p.seg), 0 };
             continue;
         }
         const char *h = r->buf + (p.off - r->wstart);
@@ -866,7 +916,7 @@ static size_t peek_from(struct qreader *r, struct qpos dpos, struct msg *out, si
             if (n)
                 break; /* the next peek starts here with a fresh window */
             if (window_load(r, p.seg, p.off, HDR_SIZE)) {
-                p = (struct qpos){ p.seg + 1, 0 };
+                p = (struct qpos){ seg_next(r->q, p.seg), 0 };
                 continue;
             }
             h = r->buf + (p.off - r->wstart);
@@ -874,7 +924,7 @@ static size_t peek_from(struct qreader *r, struct qpos dpos, struct msg *out, si
             size_t next = resync(h, avail, 1);
             p.off += next;
             if (next >= avail && p.seg < dpos.seg)
-                p = (struct qpos){ p.seg + 1, 0 };
+                p = (struct qpos){ seg_next(r->q, p.seg), 0 };
             continue;
         }
         struct rec_view v;
@@ -893,6 +943,8 @@ static size_t peek_from(struct qreader *r, struct qpos dpos, struct msg *out, si
         m->opts = v.opts;
         m->op = v.op;
     }
+    if (p.seg > dpos.seg) /* stepped past the last segment */
+        p = dpos;
     /* nothing of ours before p: remember how far we looked */
     if (!n && pos_cmp(p, r->pos) > 0) {
         pthread_mutex_lock(&r->q->lock);
@@ -950,15 +1002,21 @@ static void drop_passed_segments(struct queue *q)
     for (size_t i = 0; i < q->nreaders; i++)
         if (q->readers[i]->pos.seg < min)
             min = q->readers[i]->pos.seg;
-    while (q->first_seg < min) {
+    size_t gone = 0;
+    while (gone < q->nsegs && q->segs[gone] < min) {
         char path[4096];
-        seg_path(q, q->first_seg, path, sizeof path);
+        seg_path(q, q->segs[gone], path, sizeof path);
         struct stat sb;
         if (!stat(path, &sb))
             q->st.bytes -= (uint64_t)sb.st_size < q->st.bytes ? (uint64_t)sb.st_size : q->st.bytes;
         if (unlink(path) && errno != ENOENT)
             break;
-        q->first_seg++;
+        gone++;
+    }
+    if (gone) {
+        memmove(q->segs, q->segs + gone, (q->nsegs - gone) * sizeof *q->segs);
+        q->nsegs -= gone;
+        q->first_seg = q->nsegs ? q->segs[0] : q->wpos.seg;
     }
 }
 
@@ -1012,6 +1070,7 @@ void queue_close(struct queue *q)
     pthread_cond_destroy(&q->data_cond);
     pthread_cond_destroy(&q->sync_cond);
     free(q->abuf);
+    free(q->segs);
     free(q->dir);
     free(q);
 }
