@@ -1,5 +1,6 @@
 /* config.c -- read luagate.conf.lua and the MINIO_NOTIFY_* environment. */
 #include <ctype.h>
+#include <errno.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,9 @@ static const struct global_key globals[] = {
     { "shutdown_timeout", "LUAGATE_SHUTDOWN_TIMEOUT", "10s", "longest SIGTERM wait for requests in flight" },
     { "script_memory", "LUAGATE_SCRIPT_MEMORY", "67108864", "bytes a Lua state may allocate" },
     { "script_instructions", "LUAGATE_SCRIPT_INSTRUCTIONS", "1000000", "Lua instructions per event" },
+    { "tls_cert", "LUAGATE_TLS_CERT", "", "PEM certificate (chain) file: the ingest listener speaks HTTPS only" },
+    { "tls_key", "LUAGATE_TLS_KEY", "", "PEM private key file of tls_cert" },
+    { "tls_client_ca", "LUAGATE_TLS_CLIENT_CA", "", "PEM CA file: require client certificates it signed (mTLS)" },
     { NULL, NULL, NULL, NULL },
 };
 
@@ -176,7 +180,9 @@ static int load_file(struct gw_config *c, const char *path, char *err, size_t er
     script_open_libs(L, NULL);
     int rc = -1;
     if (luaL_loadfilex(L, path, "t")) {
-        snprintf(err, errlen, "%s", lua_tostring(L, -1));
+        /* "near '...'" would quote the file, secrets included: keep file:line */
+        const char *msg = lua_tostring(L, -1), *near = strstr(msg, " near ");
+        snprintf(err, errlen, "%.*s", near ? (int)(near - msg) : (int)strlen(msg), msg);
         goto out;
     }
     /* run it in an environment of its own: what it sets there are the
@@ -240,13 +246,16 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         return set_str(&c->auth_token, val);
     if (!strcmp(key, "queue_dir"))
         return set_str(&c->queue_dir, val);
-    if (!strcmp(key, "script")) {
-        if (!*val) {
-            free(c->script);
-            c->script = NULL;
+    if (!strcmp(key, "script") || !strcmp(key, "tls_cert") || !strcmp(key, "tls_key") ||
+        !strcmp(key, "tls_client_ca")) {
+        char **dst = !strcmp(key, "script") ? &c->script : !strcmp(key, "tls_cert") ? &c->tls_cert
+                     : !strcmp(key, "tls_key") ? &c->tls_key : &c->tls_client_ca;
+        if (!*val) { /* "": none */
+            free(*dst);
+            *dst = NULL;
             return 0;
         }
-        return set_str(&c->script, val);
+        return set_str(dst, val);
     }
     if (!strcmp(key, "body_limit") || !strcmp(key, "script_memory") ||
         !strcmp(key, "script_instructions")) {
@@ -296,7 +305,8 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         return 0;
     }
     snprintf(err, errlen, "unknown key '%s' (known: listen auth_token queue_dir script body_limit "
-             "commit_window log_format shutdown_timeout script_memory script_instructions targets)", key);
+             "commit_window log_format shutdown_timeout script_memory script_instructions tls_cert tls_key "
+             "tls_client_ca targets)", key);
     return -1;
 }
 
@@ -493,6 +503,29 @@ static int validate(struct gw_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "key 'listen' must be host:port, not '%s'", c->listen);
         return -1;
     }
+    /* TLS: both files or neither, and readable now rather than at the first client */
+    if (!c->tls_cert != !c->tls_key) {
+        snprintf(err, errlen, "key '%s' (LUAGATE_%s) is required when '%s' is set: TLS on the ingest "
+                 "listener needs both the certificate and its private key", c->tls_cert ? "tls_key" : "tls_cert",
+                 c->tls_cert ? "TLS_KEY" : "TLS_CERT", c->tls_cert ? "tls_cert" : "tls_key");
+        return -1;
+    }
+    if (c->tls_client_ca && !c->tls_cert) {
+        snprintf(err, errlen, "key 'tls_client_ca' needs 'tls_cert' and 'tls_key' (client certificates "
+                 "are checked over TLS only)");
+        return -1;
+    }
+    const char *tls_keys[3] = { "tls_cert", "tls_key", "tls_client_ca" };
+    const char *tls_paths[3] = { c->tls_cert, c->tls_key, c->tls_client_ca };
+    for (int i = 0; i < 3; i++) {
+        FILE *f = tls_paths[i] ? fopen(tls_paths[i], "r") : NULL;
+        if (tls_paths[i] && !f) {
+            snprintf(err, errlen, "key '%s': cannot read %s: %s", tls_keys[i], tls_paths[i], strerror(errno));
+            return -1;
+        }
+        if (f)
+            fclose(f);
+    }
     for (size_t i = 0; i < c->ntargets; i++)
         if (tconf_validate(c->targets[i], err, errlen))
             return -1;
@@ -544,6 +577,9 @@ void config_free(struct gw_config *c)
     free(c->auth_token);
     free(c->queue_dir);
     free(c->script);
+    free(c->tls_cert);
+    free(c->tls_key);
+    free(c->tls_client_ca);
     memset(c, 0, sizeof *c);
 }
 

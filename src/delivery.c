@@ -14,6 +14,7 @@
 #include "delivery.h"
 #include "dlq.h"
 #include "log.h"
+#include "targetconf.h"
 
 const double target_latency_bounds[12] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000 };
 
@@ -125,8 +126,10 @@ static void *delivery_main(void *arg)
             /* idle: keep /health honest about a target that went away */
             if (mono_ms() - last_activity > IDLE_HEALTH_MS) {
                 last_activity = mono_ms();
-                if (t->drv->health(t->ctx, err, sizeof err))
+                if (t->drv->health(t->ctx, err, sizeof err)) {
+                    tconf_redact(t->conf, err, sizeof err);
                     set_state(t, 0, err);
+                }
                 else
                     set_state(t, 1, NULL);
             }
@@ -137,6 +140,9 @@ static void *delivery_main(void *arg)
             batch[i].status = MSG_PENDING, batch[i].error[0] = 0;
         int rc = t->drv->send(t->ctx, batch, (size_t)n);
         atomic_fetch_add(&t->batches, 1);
+        for (int i = 0; i < n; i++) /* servers echo credentials in their errors */
+            if (batch[i].status != MSG_OK && batch[i].error[0])
+                tconf_redact(t->conf, batch[i].error, sizeof batch[i].error);
         size_t settled = 0;
         const char *why = NULL;
         for (int i = 0; i < n; i++) {
@@ -191,6 +197,7 @@ int delivery_start(struct target *t)
     char err[512];
     t->ctx = t->drv->open(t->conf, err, sizeof err);
     if (!t->ctx) {
+        tconf_redact(t->conf, err, sizeof err);
         log_error(t->conf->name, "cannot start: %s", err);
         return -1;
     }

@@ -220,8 +220,10 @@ static int d_new(lua_State *L)
     if (tconf_validate(d->conf, err, sizeof err))
         return luaL_error(L, "%s", err);
     d->ctx = d->drv->open(d->conf, err, sizeof err);
-    if (!d->ctx)
+    if (!d->ctx) {
+        tconf_redact(d->conf, err, sizeof err);
         return luaL_error(L, "%s", err);
+    }
     return 1;
 }
 
@@ -268,6 +270,7 @@ static int d_send(lua_State *L)
     m.op = !strcmp(opt_string(L, 3, "op", "upsert"), "delete") ? OP_DELETE : OP_UPSERT;
     m.opts = opts.p;
     int rc = d->drv->send(d->ctx, &m, 1);
+    tconf_redact(d->conf, m.error, sizeof m.error);
     buf_free(&body);
     buf_free(&opts);
     if (rc == 0 && m.status == MSG_OK) {
@@ -285,6 +288,7 @@ static int d_health(lua_State *L)
     struct ldriver *d = check_driver(L);
     char err[512];
     if (d->drv->health(d->ctx, err, sizeof err)) {
+        tconf_redact(d->conf, err, sizeof err);
         lua_pushnil(L);
         lua_pushstring(L, err);
         return 2;

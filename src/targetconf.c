@@ -305,7 +305,17 @@ static const char *type_word(enum key_type t)
     }
 }
 
+static int validate(const struct target_conf *c, char *err, size_t errlen);
+
 int tconf_validate(const struct target_conf *c, char *err, size_t errlen)
+{
+    int rc = validate(c, err, errlen);
+    if (rc)
+        tconf_redact(c, err, errlen); /* a refused value may hold a password */
+    return rc;
+}
+
+static int validate(const struct target_conf *c, char *err, size_t errlen)
 {
     const struct driver *d = c->kind->drv;
     if (!d) {
@@ -338,4 +348,74 @@ int tconf_validate(const struct target_conf *c, char *err, size_t errlen)
     if (d->validate)
         return d->validate(c, err, errlen);
     return 0;
+}
+
+/* ---- redaction ------------------------------------------------------------ */
+
+#define MAX_SECRETS 32
+
+static void add_secret(const char **out, size_t *lens, size_t *n, const char *s, size_t len)
+{
+    if (len >= 3 && *n < MAX_SECRETS) { /* shorter ones would mask ordinary text */
+        out[*n] = s;
+        lens[(*n)++] = len;
+    }
+}
+
+/* The password parts of a value: URL userinfo (scheme://user:pass@),
+ * a DSN's user:pass@, and password=... of a key=value string. */
+static void value_secrets(const char *v, int whole, const char **out, size_t *lens, size_t *n)
+{
+    if (whole)
+        add_secret(out, lens, n, v, strlen(v));
+    const char *start = strstr(v, "://");
+    start = start ? start + 3 : v;
+    const char *at = strchr(start, '@');
+    if (at) {
+        const char *last = at;
+        for (const char *q = at; (q = strchr(q + 1, '@')) && !strchr("/(", *(q - 1));)
+            last = q; /* go-sql-driver: passwords may hold '@' */
+        const char *colon = memchr(start, ':', (size_t)(last - start));
+        if (colon && !memchr(start, '/', (size_t)(colon - start)))
+            add_secret(out, lens, n, colon + 1, (size_t)(last - colon - 1));
+    }
+    for (const char *p = v; (p = strstr(p, "password=")); p++) {
+        const char *val = p + 9, *end;
+        if (*val == '\'' && (end = strchr(val + 1, '\'')))
+            add_secret(out, lens, n, val + 1, (size_t)(end - val - 1));
+        else {
+            end = val + strcspn(val, " \t&");
+            add_secret(out, lens, n, val, (size_t)(end - val));
+        }
+    }
+}
+
+void tconf_redact(const struct target_conf *c, char *text, size_t size)
+{
+    const char *sec[MAX_SECRETS];
+    size_t lens[MAX_SECRETS], n = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct key_spec *s = tconf_spec(c, c->kv[i].key);
+        if (s && ((s->flags & KEY_SECRET) || s->type == KEY_URL))
+            value_secrets(c->kv[i].val, (s->flags & KEY_SECRET) != 0, sec, lens, &n);
+    }
+    if (!n || !size)
+        return;
+    char out[2048];
+    size_t o = 0;
+    for (const char *p = text; *p && o + 4 < sizeof out;) {
+        size_t hit = 0;
+        for (size_t k = 0; k < n && !hit; k++)
+            if (!strncmp(p, sec[k], lens[k]))
+                hit = lens[k];
+        if (hit) {
+            memcpy(out + o, "***", 3);
+            o += 3;
+            p += hit;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = 0;
+    snprintf(text, size, "%s", out);
 }

@@ -34,6 +34,12 @@ int tconf_validate(const struct target_conf *c, char *err, size_t errlen);
 /* "value" or "***" when the key is secret: the one place settings are printed. */
 const char *tconf_printable(const struct target_conf *c, const char *key);
 
+/* Replace, in text, every secret of this target (the values of its secret
+ * keys, and the passwords inside URLs, DSNs and connection strings) by
+ * "***".  Servers echo credentials in their errors; everything a target
+ * reports passes through here before it is logged or shown. */
+void tconf_redact(const struct target_conf *c, char *text, size_t size);
+
 /* Value parsers shared by config and drivers.  0 ok, -1 bad. */
 int parse_bool(const char *s, int *out);
 int parse_duration_ms(const char *s, long long *out);

@@ -14,6 +14,7 @@
 struct webhook {
     CURL *curl;
     char *endpoint;
+    const struct target_conf *conf; /* for the TLS files of the health check */
     char *auth;          /* full Authorization header line, or NULL */
     struct curl_slist *headers;
     long timeout_ms;
@@ -73,6 +74,7 @@ static void *webhook_open(const struct target_conf *c, char *err, size_t errlen)
         return NULL;
     }
     snprintf(w->name, sizeof w->name, "%s", tconf_name(c));
+    w->conf = c;
     w->timeout_ms = tconf_ms(c, "timeout");
     const char *tok = tconf_str(c, "auth_token");
     char *h = *tok ? config_auth_header(tok) : NULL;
@@ -228,6 +230,13 @@ static int webhook_health(void *ctx, char *err, size_t errlen)
     CURLcode rc = curl_easy_setopt(k, CURLOPT_URL, w->endpoint);
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(k, CURLOPT_CONNECT_ONLY, 1L);
+    /* an https endpoint is only reachable with the same TLS files as a send */
+    if (rc == CURLE_OK && tconf_isset(w->conf, "cert_authority"))
+        rc = curl_easy_setopt(k, CURLOPT_CAINFO, tconf_str(w->conf, "cert_authority"));
+    if (rc == CURLE_OK && tconf_isset(w->conf, "client_cert"))
+        rc = curl_easy_setopt(k, CURLOPT_SSLCERT, tconf_str(w->conf, "client_cert"));
+    if (rc == CURLE_OK && tconf_isset(w->conf, "client_key"))
+        rc = curl_easy_setopt(k, CURLOPT_SSLKEY, tconf_str(w->conf, "client_key"));
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     if (rc == CURLE_OK)
