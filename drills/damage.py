@@ -12,8 +12,23 @@ import os
 import random
 import re
 import struct
+
+# CRC-32C (Castagnoli), the checksum of luagate's queue records (src/crc32c.c)
+_CRC32C = []
+for _i in range(256):
+    _c = _i
+    for _ in range(8):
+        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
+    _CRC32C.append(_c)
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc = _CRC32C[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
 import sys
-import zlib
 
 jd, seed, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rnd = random.Random(seed)
@@ -26,7 +41,7 @@ def records(buf):
     recs, off = [], 0
     while off + 12 <= len(buf):
         magic, ln, crc = struct.unpack_from("<III", buf, off)
-        if magic == MAGIC and off + 12 + ln <= len(buf) and zlib.crc32(buf[off + 12:off + 12 + ln]) == crc:
+        if magic == MAGIC and off + 12 + ln <= len(buf) and crc32c(buf[off + 12:off + 12 + ln]) == crc:
             m = KEY.search(buf, off + 12, off + 12 + ln)
             recs.append((off, off + 12 + ln, int(m.group(1)) if m else None))
             off += 12 + ln
