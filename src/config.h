@@ -18,6 +18,9 @@ struct gw_config {
     int log_json;
     size_t script_memory;     /* bytes per Lua state */
     unsigned long script_instructions;
+    char *tls_cert;           /* PEM certificate chain: the ingest speaks HTTPS; NULL: plain HTTP */
+    char *tls_key;            /* PEM private key of tls_cert */
+    char *tls_client_ca;      /* PEM CA certificates: clients must present a certificate they signed */
     struct target_conf **targets; /* enabled targets, sorted by name */
     size_t ntargets;
 };

@@ -26,7 +26,21 @@
  * once a second: a request only stores a deadline), HTTP_MAX_CONNS
  * connections (more are accepted and closed at once).  A connection costs
  * ~18 KiB (its 16 KiB input buffer inline), plus its body buffer while
- * that is at most 64 KiB. */
+ * that is at most 64 KiB.
+ *
+ * TLS (tls_cert + tls_key): the listener then speaks HTTPS only.  OpenSSL
+ * runs on the same non-blocking socket: the handshake is driven by the
+ * read and write events before the first request, under the head timeout;
+ * afterwards reads and writes go through SSL_read/SSL_write, which map
+ * "want read/write" to EAGAIN, so every rule above (keep-alive,
+ * pipelining, 100-continue, early 413, timeouts, the cap) is the same code
+ * for both.  Plain connections keep their own read/write callbacks; they
+ * pay one test of c->ssl per send and per conn_drive.
+ * OpenSSL reads ahead: bytes it holds do not make the socket readable, so
+ * a connection with such bytes is woken by hand whenever room is made in
+ * its input buffer (tls_kick).  A plain HTTP request to the TLS port gets
+ * a plain 400 naming the problem.  SIGHUP reloads the certificate and key
+ * (new connections use them; a failed reload keeps the old ones). */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -34,6 +48,9 @@
 #include <event2/util.h>
 #include <http_parser.h>
 #include <limits.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
 #include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -77,6 +94,7 @@ enum hdr { H_OTHER, H_AUTH, H_EXPECT };
 struct conn {
     struct conn *prev, *next;
     int fd;
+    SSL *ssl;               /* NULL: plain HTTP */
     enum phase phase;
     struct event *rev, *wev;
     uint64_t deadline;      /* srv.now when it is cut; 0: none */
@@ -84,7 +102,10 @@ struct conn {
     struct pending *pend;
     /* request state */
     unsigned keep_alive : 1, http10 : 1, close_after : 1, linger : 1, peer_eof : 1, rpaused : 1,
-        wpending : 1, resp_queued : 1, auth_seen : 1, hdr_in_value : 1, is_head : 1;
+        wpending : 1, resp_queued : 1, auth_seen : 1, hdr_in_value : 1, is_head : 1,
+        hs : 1,       /* TLS handshake not done yet */
+        tls_ok : 1,   /* TLS up and sane: close with a close_notify */
+        tls_rww : 1;  /* SSL_read wants the socket writable */
     enum hdr cur;
     int err_code;           /* set by a callback that refused the request */
     size_t head_bytes;
@@ -125,6 +146,8 @@ static struct {
     struct pending *free_pending;
     struct evbuffer *render; /* /health and /metrics */
     struct buf err;          /* error bodies */
+    SSL_CTX *tls;            /* NULL: plain HTTP */
+    struct event *hup_ev;    /* SIGHUP: reload the certificate */
 } srv;
 
 /* Scratch reused by every request of the (single) ingest thread. */
@@ -135,6 +158,11 @@ static size_t scratch_cap;
 
 static int conn_flush(struct conn *c);
 static void conn_close(struct conn *c);
+static ssize_t tls_recv(struct conn *c, char *buf, size_t len);
+static ssize_t tls_send(struct conn *c, const char *p, size_t n);
+static int tls_handshake(struct conn *c);
+static void tls_close_notify(struct conn *c);
+static void tls_kick(struct conn *c);
 
 static uint64_t now_us(void)
 {
@@ -771,6 +799,10 @@ static void conn_close(struct conn *c)
         c->pend->c = NULL;
     event_free(c->rev);
     event_free(c->wev);
+    if (c->ssl) {
+        tls_close_notify(c);
+        SSL_free(c->ssl);
+    }
     close(c->fd);
     if (c->prev)
         c->prev->next = c->next;
@@ -784,11 +816,18 @@ static void conn_close(struct conn *c)
     free(c);
 }
 
+static inline ssize_t conn_write(struct conn *c, const char *p, size_t n)
+{
+    if (__builtin_expect(c->ssl != NULL, 0))
+        return tls_send(c, p, n);
+    return send(c->fd, p, n, MSG_NOSIGNAL);
+}
+
 /* Send what is queued.  1 all sent, 0 waiting for EV_WRITE, -1 closed. */
 static int conn_send(struct conn *c)
 {
     while (c->out_off < c->out_len) {
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        ssize_t n = conn_write(c, c->out + c->out_off, c->out_len - c->out_off);
         if (n >= 0) {
             c->out_off += (size_t)n;
             continue;
@@ -828,6 +867,8 @@ static int response_done(struct conn *c)
          * can destroy the answer before the client read it: stop writing,
          * drain what comes for a moment, then close. */
         c->phase = P_LINGER;
+        if (c->ssl)
+            tls_close_notify(c); /* then the lingering reads are raw */
         shutdown(c->fd, SHUT_WR);
         c->in_off = c->in_len = 0;
         if (c->rpaused) {
@@ -924,21 +965,27 @@ static void conn_drive(struct conn *c)
         c->in_off = 0;
     }
     /* the client stopped sending: once nothing is left to answer, close */
-    if (c->peer_eof && c->phase != P_BUSY && c->phase != P_LINGER && !c->in_len)
+    if (c->peer_eof && c->phase != P_BUSY && c->phase != P_LINGER && !c->in_len) {
         conn_close(c);
+        return;
+    }
+    if (__builtin_expect(c->ssl != NULL, 0))
+        tls_kick(c);
 }
 
-static void on_read(evutil_socket_t fd, short what, void *arg)
+/* The read path, compiled twice: on_read for plain connections (as cheap
+ * as before TLS existed) and tls_on_read, which first drives the handshake. */
+static inline __attribute__((always_inline)) void read_some(struct conn *c, const int tls)
 {
-    (void)what;
-    struct conn *c = arg;
-    if (c->phase == P_LINGER) {
+    if (c->phase == P_LINGER) { /* TLS too: close_notify was sent, the rest is raw */
         char sink[4096];
-        ssize_t n = recv(fd, sink, sizeof sink, 0);
+        ssize_t n = recv(c->fd, sink, sizeof sink, 0);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
             conn_close(c);
         return;
     }
+    if (tls && c->hs && tls_handshake(c) <= 0)
+        return;
     if (c->in_off && c->in_len == IN_CAP) {
         memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
         c->in_len -= c->in_off;
@@ -949,7 +996,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         c->rpaused = 1;
         return;
     }
-    ssize_t n = recv(fd, c->in + c->in_len, IN_CAP - c->in_len, 0);
+    ssize_t n = tls ? tls_recv(c, c->in + c->in_len, IN_CAP - c->in_len)
+                    : recv(c->fd, c->in + c->in_len, IN_CAP - c->in_len, 0);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return;
@@ -969,6 +1017,20 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
         conn_drive(c);
 }
 
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    read_some(arg, 0);
+}
+
+static void tls_on_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    read_some(arg, 1);
+}
+
 static void on_write(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -976,6 +1038,254 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
     struct conn *c = arg;
     if (conn_flush(c) == 0 && c->phase != P_BUSY)
         conn_drive(c);
+}
+
+static void tls_on_write(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    if (c->hs) {
+        if (tls_handshake(c) == 1)
+            event_active(c->rev, EV_READ, 0); /* a request may wait in OpenSSL's buffer */
+        return;
+    }
+    if (c->tls_rww) { /* SSL_read waited for this: read again */
+        c->tls_rww = 0;
+        event_active(c->rev, EV_READ, 0);
+    }
+    on_write(fd, what, arg);
+}
+
+/* ---- TLS -------------------------------------------------------------------- */
+
+/* SSL_read into buf until OpenSSL wants more from the socket or buf is
+ * full: recv()'s contract (bytes, 0 at the client's end, -1 with errno). */
+static ssize_t tls_recv(struct conn *c, char *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        int n = SSL_read(c->ssl, buf + got, len - got > INT_MAX ? INT_MAX : (int)(len - got));
+        if (n > 0) {
+            got += (size_t)n;
+            continue;
+        }
+        int e = SSL_get_error(c->ssl, n);
+        if (e == SSL_ERROR_WANT_READ)
+            break;
+        if (e == SSL_ERROR_WANT_WRITE) { /* e.g. the answer to a key update */
+            c->tls_rww = 1;
+            if (!c->wpending) {
+                event_add(c->wev, NULL);
+                c->wpending = 1;
+            }
+            break;
+        }
+        if (got) { /* deliver these bytes first, then come back for the end */
+            event_active(c->rev, EV_READ, 0);
+            break;
+        }
+        if (e == SSL_ERROR_ZERO_RETURN) /* close_notify, or EOF (SSL_OP_IGNORE_UNEXPECTED_EOF) */
+            return 0;
+        c->tls_ok = 0;
+        ERR_clear_error();
+        errno = ECONNRESET;
+        return -1;
+    }
+    if (got)
+        return (ssize_t)got;
+    errno = EAGAIN;
+    return -1;
+}
+
+/* send()'s contract.  Partial writes are on, and the buffer may move
+ * between retries (c->out can grow while a 100 Continue waits). */
+static ssize_t tls_send(struct conn *c, const char *p, size_t n)
+{
+    int r = SSL_write(c->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
+    if (r > 0)
+        return r;
+    if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    c->tls_ok = 0; /* renegotiation is off: WANT_READ here is an error too */
+    ERR_clear_error();
+    errno = EPIPE;
+    return -1;
+}
+
+/* Send one close_notify (best effort, never waits). */
+static void tls_close_notify(struct conn *c)
+{
+    if (c->tls_ok) {
+        c->tls_ok = 0;
+        SSL_shutdown(c->ssl);
+        ERR_clear_error();
+    }
+}
+
+/* Room was made in the input buffer: if OpenSSL holds bytes already read
+ * from the socket, the socket will not say so; read them now. */
+static void tls_kick(struct conn *c)
+{
+    if (!c->rpaused && !c->hs && c->in_len < IN_CAP && SSL_has_pending(c->ssl))
+        event_active(c->rev, EV_READ, 0);
+}
+
+/* A plain HTTP request on the TLS port: answer it in plain HTTP, so the
+ * client sees why instead of a reset, then close as after any error. */
+static void tls_refuse_plain(struct conn *c)
+{
+#define PLAIN_LEN 83
+#define PLAIN_BODY "{\"error\":\"this port speaks HTTPS only: plain HTTP request refused (use https://)\"}\n"
+#define STR_(x) #x
+#define STR(x) STR_(x)
+    static const char resp[] = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+                               "Connection: close\r\nContent-Length: " STR(PLAIN_LEN) "\r\n\r\n" PLAIN_BODY;
+    _Static_assert(sizeof PLAIN_BODY - 1 == PLAIN_LEN, "Content-Length of the plain HTTP refusal");
+    c->hs = 0;
+    c->tls_ok = 0;
+    if (c->wpending) {
+        event_del(c->wev);
+        c->wpending = 0;
+    }
+    count_code(srv.gw, 400);
+    ssize_t n = send(c->fd, resp, sizeof resp - 1, MSG_NOSIGNAL); /* small: fits the socket buffer */
+    (void)n;
+    c->phase = P_LINGER; /* drain what the client still sends, then close */
+    shutdown(c->fd, SHUT_WR);
+    c->deadline = srv.now + LINGER_TIMEOUT_S;
+}
+
+/* Drive the handshake.  1 done, 0 waiting for the socket, -1 c was closed
+ * (or refused and lingering: the caller must not read). */
+static int tls_handshake(struct conn *c)
+{
+    ERR_clear_error();
+    int r = SSL_do_handshake(c->ssl);
+    if (r == 1) {
+        c->hs = 0;
+        c->tls_ok = 1;
+        if (c->wpending) {
+            event_del(c->wev);
+            c->wpending = 0;
+        }
+        c->deadline = srv.now + IDLE_TIMEOUT_S;
+        return 1;
+    }
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        if (e == SSL_ERROR_WANT_WRITE && !c->wpending) {
+            event_add(c->wev, NULL);
+            c->wpending = 1;
+        } else if (e == SSL_ERROR_WANT_READ && c->wpending) {
+            event_del(c->wev);
+            c->wpending = 0;
+        }
+        return 0;
+    }
+    unsigned long le = ERR_peek_error();
+    if (ERR_GET_LIB(le) == ERR_LIB_SSL && ERR_GET_REASON(le) == SSL_R_HTTP_REQUEST) {
+        ERR_clear_error();
+        log_once(LOG_WARN, "http", "plain HTTP request on the TLS listener refused with 400 (the client "
+                 "must use https://)");
+        tls_refuse_plain(c);
+        return -1;
+    }
+    if (le) { /* a silent close or reset (port probes) is not worth a line */
+        char why[256];
+        ERR_error_string_n(le, why, sizeof why);
+        log_once(LOG_WARN, "http", "TLS handshake with a client failed: %s", why);
+    }
+    ERR_clear_error();
+    conn_close(c);
+    return -1;
+}
+
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag, (void)u;
+    return 0; /* an encrypted key fails to load instead of prompting */
+}
+
+static void tls_error(char *err, size_t errlen, const char *fmt, const char *path)
+{
+    char why[256] = "";
+    unsigned long le = ERR_peek_error(); /* the first: the most specific */
+    if (le)
+        ERR_error_string_n(le, why, sizeof why);
+    char what[1024];
+    snprintf(what, sizeof what, fmt, path);
+    snprintf(err, errlen, "%s%s%s", what, *why ? ": " : "", why);
+    ERR_clear_error();
+}
+
+/* The server's TLS context from the configured files, or NULL with err. */
+static SSL_CTX *tls_context(const struct gw_config *cfg, char *err, size_t errlen)
+{
+    ERR_clear_error();
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) {
+        tls_error(err, errlen, "cannot create a TLS context%s", "");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
+                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_read_ahead(ctx, 1);
+    SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"luagate", 7);
+    SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1) {
+        tls_error(err, errlen, "tls_cert: cannot load a PEM certificate from %s", cfg->tls_cert);
+        goto fail;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 &&
+        ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
+        tls_error(err, errlen, "tls_key: cannot load a PEM private key (unencrypted) from %s", cfg->tls_key);
+        goto fail;
+    }
+    if (ERR_peek_last_error() || SSL_CTX_check_private_key(ctx) != 1) {
+        char what[512];
+        snprintf(what, sizeof what, "tls_key: %%s is not the private key of the certificate in %s",
+                 cfg->tls_cert);
+        tls_error(err, errlen, what, cfg->tls_key);
+        goto fail;
+    }
+    if (cfg->tls_client_ca) {
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->tls_client_ca);
+        if (!names || SSL_CTX_load_verify_locations(ctx, cfg->tls_client_ca, NULL) != 1) {
+            if (names)
+                sk_X509_NAME_pop_free(names, X509_NAME_free);
+            tls_error(err, errlen, "tls_client_ca: cannot load PEM CA certificates from %s",
+                      cfg->tls_client_ca);
+            goto fail;
+        }
+        SSL_CTX_set_client_CA_list(ctx, names);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    }
+    return ctx;
+fail:
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+/* SIGHUP (beside main's script reload): read the certificate and key
+ * again, e.g. after a renewal.  Open connections keep the context they
+ * started with (OpenSSL counts references). */
+static void on_hup(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    char err[1024];
+    SSL_CTX *ctx = tls_context(&srv.gw->cfg, err, sizeof err);
+    if (!ctx) {
+        log_error("http", "TLS reload failed, keeping the previous certificate: %s", err);
+        return;
+    }
+    SSL_CTX_free(srv.tls);
+    srv.tls = ctx;
+    log_info("http", "TLS certificate reloaded from %s", srv.gw->cfg.tls_cert);
 }
 
 static uint64_t coarse_now(void)
@@ -1025,13 +1335,21 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     }
     memset(c, 0, offsetof(struct conn, in));
     c->fd = fd;
-    c->rev = event_new(srv.gw->base, fd, EV_READ | EV_PERSIST, on_read, c);
-    c->wev = event_new(srv.gw->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
-    if (!c->rev || !c->wev || event_add(c->rev, NULL)) {
+    c->rev = event_new(srv.gw->base, fd, EV_READ | EV_PERSIST, srv.tls ? tls_on_read : on_read, c);
+    c->wev = event_new(srv.gw->base, fd, EV_WRITE | EV_PERSIST, srv.tls ? tls_on_write : on_write, c);
+    if (srv.tls && (c->ssl = SSL_new(srv.tls))) {
+        c->hs = 1;
+        SSL_set_accept_state(c->ssl);
+    }
+    if (!c->rev || !c->wev || (srv.tls && (!c->ssl || !SSL_set_fd(c->ssl, fd))) ||
+        event_add(c->rev, NULL)) {
         if (c->rev)
             event_free(c->rev);
         if (c->wev)
             event_free(c->wev);
+        if (c->ssl)
+            SSL_free(c->ssl);
+        ERR_clear_error();
         free(c);
         close(fd);
         return;
@@ -1046,7 +1364,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
         struct timeval tv = { 1, 0 };
         evtimer_add(srv.sweep_ev, &tv);
     }
-    c->deadline = srv.now + IDLE_TIMEOUT_S;
+    c->deadline = srv.now + (c->hs ? HEAD_TIMEOUT_S : IDLE_TIMEOUT_S);
     c->next = srv.conns;
     if (srv.conns)
         srv.conns->prev = c;
@@ -1111,6 +1429,15 @@ int http_start(struct gateway *gw, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the HTTP server");
         return -1;
     }
+    if (gw->cfg.tls_cert) {
+        if (!(srv.tls = tls_context(&gw->cfg, err, errlen)))
+            return -1;
+        srv.hup_ev = evsignal_new(gw->base, SIGHUP, on_hup, NULL);
+        if (!srv.hup_ev || event_add(srv.hup_ev, NULL)) {
+            snprintf(err, errlen, "cannot install the SIGHUP handler of the TLS listener");
+            return -1;
+        }
+    }
 
     struct evutil_addrinfo hints = { 0 }, *ai = NULL;
     hints.ai_family = AF_UNSPEC;
@@ -1132,6 +1459,9 @@ int http_start(struct gateway *gw, char *err, size_t errlen)
         return -1;
     }
     evconnlistener_set_error_cb(srv.lev, on_accept_error);
+    if (srv.tls)
+        log_info("http", "the ingest listener speaks HTTPS only (TLS 1.2+, certificate %s%s)",
+                 gw->cfg.tls_cert, gw->cfg.tls_client_ca ? ", client certificates required" : "");
     return 0;
 }
 
@@ -1171,6 +1501,11 @@ void http_free(struct gateway *gw)
     if (srv.sweep_ev)
         event_free(srv.sweep_ev);
     srv.sweep_ev = NULL;
+    if (srv.hup_ev)
+        event_free(srv.hup_ev);
+    srv.hup_ev = NULL;
+    SSL_CTX_free(srv.tls); /* after the connections: their SSLs hold references */
+    srv.tls = NULL;
     if (srv.render)
         evbuffer_free(srv.render);
     buf_free(&srv.err);

@@ -107,8 +107,8 @@ static int run(const char *config_path)
         return 1;
     }
     atomic_store(&gw.ready, 1);
-    log_info("luagate", "listening on http://%s/ with %zu target(s), script %s", gw.cfg.listen, gw.nt,
-             router_script(gw.router));
+    log_info("luagate", "listening on %s://%s/ with %zu target(s), script %s",
+             gw.cfg.tls_cert ? "https" : "http", gw.cfg.listen, gw.nt, router_script(gw.router));
     event_base_dispatch(gw.base);
     atomic_store(&gw.stopping, 1);
     for (int i = 0; i < 3; i++)
