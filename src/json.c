@@ -1,13 +1,13 @@
-/* json.c -- strict JSON validation over jsmn tokens, Go-compatible quoting,
- * and the Lua <-> JSON conversions (module luagate.json). */
-#define JSMN_STRICT
-#include <jsmn.h>
+/* json.c -- strict JSON tokenizing (src/jscan.c, into jsmn tokens),
+ * Go-compatible quoting, and the Lua <-> JSON conversions (module
+ * luagate.json). */
 #include <lauxlib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "json.h"
+#include "jscan.h"
 
 #define MAX_DEPTH 64
 
@@ -221,220 +221,30 @@ int json_unescape(const char *s, size_t n, struct buf *out)
 
 /* ---- tokenizing and validation ------------------------------------------- */
 
-static int tok_begin(const jsmntok_t *t) { return t->type == JSMN_STRING ? t->start - 1 : t->start; }
-static int tok_end(const jsmntok_t *t) { return t->type == JSMN_STRING ? t->end + 1 : t->end; }
-
-static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-/* text[from..to) must be blanks around exactly one sep (or none if sep 0). */
-static int gap_ok(const char *s, int from, int to, char sep)
-{
-    int seen = 0;
-    for (int i = from; i < to; i++) {
-        if (is_ws(s[i]))
-            continue;
-        if (sep && s[i] == sep && !seen) {
-            seen = 1;
-            continue;
-        }
-        return 0;
-    }
-    return sep ? seen : 1;
-}
-
-static int number_ok(const char *s, int n)
-{
-    int i = 0;
-    if (i < n && s[i] == '-')
-        i++;
-    if (i >= n)
-        return 0;
-    if (s[i] == '0')
-        i++;
-    else if (s[i] >= '1' && s[i] <= '9')
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-    else
-        return 0;
-    if (i < n && s[i] == '.') {
-        int d = ++i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == d)
-            return 0;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        int d = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == d)
-            return 0;
-    }
-    return i == n;
-}
-
-static int primitive_ok(const char *s, const jsmntok_t *t)
-{
-    int n = t->end - t->start;
-    const char *p = s + t->start;
-    if ((n == 4 && !memcmp(p, "true", 4)) || (n == 5 && !memcmp(p, "false", 5)) ||
-        (n == 4 && !memcmp(p, "null", 4)))
-        return 1;
-    return number_ok(p, n);
-}
-
-static int string_ok(const char *s, const jsmntok_t *t)
-{
-    for (int i = t->start; i < t->end; i++)
-        if ((unsigned char)s[i] < 0x20)
-            return 0;
-    return 1;
-}
-
-/* Check the value at token i; *next gets the token after its subtree. */
-static int check_value(const char *s, const jsmntok_t *t, int ntok, int i, int depth, int *next,
-                       int *bad)
-{
-    const jsmntok_t *v = &t[i];
-    *bad = tok_begin(v);
-    if (depth > MAX_DEPTH)
-        return -1;
-    if (v->type == JSMN_PRIMITIVE) {
-        *next = i + 1;
-        return primitive_ok(s, v) ? 0 : -1;
-    }
-    if (v->type == JSMN_STRING) {
-        *next = i + 1;
-        return string_ok(s, v) ? 0 : -1;
-    }
-    int is_obj = v->type == JSMN_OBJECT;
-    int pos = v->start + 1, j = i + 1;
-    for (int k = 0; k < v->size; k++) {
-        if (j >= ntok)
-            return -1;
-        if (is_obj) {
-            if (t[j].type != JSMN_STRING || t[j].size != 1 || !string_ok(s, &t[j]) ||
-                !gap_ok(s, pos, tok_begin(&t[j]), k ? ',' : 0)) {
-                *bad = tok_begin(&t[j]);
-                return -1;
-            }
-            pos = tok_end(&t[j]);
-            j++;
-            if (j >= ntok || !gap_ok(s, pos, tok_begin(&t[j]), ':')) {
-                *bad = pos;
-                return -1;
-            }
-        } else if (!gap_ok(s, pos, tok_begin(&t[j]), k ? ',' : 0)) {
-            *bad = pos;
-            return -1;
-        }
-        pos = tok_end(&t[j]);
-        if (check_value(s, t, ntok, j, depth + 1, &j, bad))
-            return -1;
-    }
-    if (!gap_ok(s, pos, v->end - 1, 0)) {
-        *bad = pos;
-        return -1;
-    }
-    *next = j;
-    return 0;
-}
-
-/* jsmn's strict mode wants a delimiter after a primitive, so a document
- * that is a bare number or literal is checked here as one token. */
-static int scalar_token(const char *text, size_t len, size_t lead, jsmntok_t **toks, size_t *cap,
-                        char *err, size_t errlen)
-{
-    size_t end = len;
-    while (end > lead && is_ws(text[end - 1]))
-        end--;
-    if (!*cap) {
-        jsmntok_t *t = realloc(*toks, 64 * sizeof *t);
-        if (!t) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        *toks = t;
-        *cap = 64;
-    }
-    jsmntok_t *t = &(*toks)[0];
-    t->type = JSMN_PRIMITIVE;
-    t->start = (int)lead;
-    t->end = (int)end;
-    t->size = 0;
-    if (!primitive_ok(text, t) || memchr(text, 0, len)) {
-        snprintf(err, errlen, "malformed JSON near byte %zu", lead);
-        return -1;
-    }
-    return 1;
-}
-
+/* One pass of jscan (src/jscan.c): tokens as jsmn's strict mode makes
+ * them, and strict RFC 8259 validation at the same time. */
 int json_tokenize(const char *text, size_t len, jsmntok_t **toks, size_t *cap, char *err,
                   size_t errlen)
 {
-    if (len > 0x7fffffff) {
-        snprintf(err, errlen, "JSON document too large");
-        return -1;
-    }
-    size_t lead = 0;
-    while (lead < len && is_ws(text[lead]))
-        lead++;
-    if (lead < len && text[lead] != '{' && text[lead] != '[' && text[lead] != '"')
-        return scalar_token(text, len, lead, toks, cap, err, errlen);
-    for (;;) {
-        if (!*cap || !*toks) {
-            size_t c = len / 8 + 64;
-            jsmntok_t *t = realloc(*toks, c * sizeof *t);
-            if (!t) {
-                snprintf(err, errlen, "out of memory");
-                return -1;
-            }
-            *toks = t;
-            *cap = c;
-        }
-        jsmn_parser p;
-        jsmn_init(&p);
-        int n = jsmn_parse(&p, text, len, *toks, (unsigned)*cap);
-        if (n == JSMN_ERROR_NOMEM) {
-            size_t c = *cap * 2;
-            jsmntok_t *t = realloc(*toks, c * sizeof *t);
-            if (!t) {
-                snprintf(err, errlen, "out of memory");
-                return -1;
-            }
-            *toks = t;
-            *cap = c;
-            continue;
-        }
-        if (n == JSMN_ERROR_PART || n == 0) {
-            snprintf(err, errlen, "malformed JSON: unexpected end of input at byte %zu", len);
-            return -1;
-        }
-        if (n < 0) {
-            snprintf(err, errlen, "malformed JSON near byte %u", p.pos);
-            return -1;
-        }
-        const char *nul = memchr(text, 0, len);
-        if (nul) {
-            snprintf(err, errlen, "malformed JSON: NUL byte at %zu", (size_t)(nul - text));
-            return -1;
-        }
-        int next, bad;
-        if (check_value(text, *toks, n, 0, 0, &next, &bad)) {
-            snprintf(err, errlen, "malformed JSON near byte %d", bad);
-            return -1;
-        }
-        if (next != n || !gap_ok(text, 0, tok_begin(&(*toks)[0]), 0) ||
-            !gap_ok(text, tok_end(&(*toks)[0]), (int)len, 0)) {
-            snprintf(err, errlen, "malformed JSON: data after the document at byte %d",
-                     tok_end(&(*toks)[0]));
-            return -1;
-        }
+    struct jscan_error e;
+    int n = jscan(text, len, toks, cap, &e);
+    if (n >= 0)
         return n;
+    switch (e.code) {
+    case JSCAN_E_NOMEM: snprintf(err, errlen, "out of memory"); break;
+    case JSCAN_E_TOOBIG: snprintf(err, errlen, "JSON document too large"); break;
+    case JSCAN_E_EOF:
+        snprintf(err, errlen, "malformed JSON: unexpected end of input at byte %zu", e.pos);
+        break;
+    case JSCAN_E_NUL: snprintf(err, errlen, "malformed JSON: NUL byte at %zu", e.pos); break;
+    case JSCAN_E_TRAILING:
+        snprintf(err, errlen, "malformed JSON: data after the document at byte %zu", e.pos);
+        break;
+    default:
+        snprintf(err, errlen, "malformed JSON near byte %zu: %s", e.pos, jscan_reason(e.code));
+        break;
     }
+    return -1;
 }
 
 int json_skip(const jsmntok_t *t, int i)

@@ -1,6 +1,7 @@
-/* json.h -- the JSON pieces the host needs beyond jsmn and cJSON:
+/* json.h -- the JSON pieces the host needs beyond cJSON: the strict
+ * tokenizer (src/jscan.c, tokens in jsmn's format),
  * Go-compatible string quoting (what MinIO's json.Marshal writes), string
- * unescaping, strict validation of a jsmn token stream, and Lua <-> JSON. */
+ * unescaping, token look-ups, and Lua <-> JSON. */
 #ifndef LUAGATE_JSON_H
 #define LUAGATE_JSON_H
 

@@ -1,0 +1,500 @@
+/* test_jscan.c -- the single-pass tokenizer (src/jscan.c) behind
+ * json_tokenize: the same tokens as the jsmn + validating-walk path it
+ * replaced (kept below as the reference) on every MinIO sample and on
+ * tricky valid documents, and refusal of malformed ones with the offset of
+ * the problem. */
+#define JSMN_STATIC
+#define JSMN_STRICT
+#include <jsmn.h>
+#include "unit.h"
+#include "json.h"
+#include "jscan.h"
+
+#define MAX_SAMPLES 256
+
+static struct sample samples[MAX_SAMPLES];
+static size_t nsamples;
+
+/* ---- the reference: json_tokenize as it was (jsmn, then check_value) ---- */
+
+#define REF_MAX_DEPTH 64
+static int ref_tok_begin(const jsmntok_t *t) { return t->type == JSMN_STRING ? t->start - 1 : t->start; }
+static int ref_tok_end(const jsmntok_t *t) { return t->type == JSMN_STRING ? t->end + 1 : t->end; }
+static int ref_is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static int ref_gap_ok(const char *s, int from, int to, char sep)
+{
+    int seen = 0;
+    for (int i = from; i < to; i++) {
+        if (ref_is_ws(s[i]))
+            continue;
+        if (sep && s[i] == sep && !seen) {
+            seen = 1;
+            continue;
+        }
+        return 0;
+    }
+    return sep ? seen : 1;
+}
+
+static int ref_number_ok(const char *s, int n)
+{
+    int i = 0;
+    if (i < n && s[i] == '-')
+        i++;
+    if (i >= n)
+        return 0;
+    if (s[i] == '0')
+        i++;
+    else if (s[i] >= '1' && s[i] <= '9')
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+    else
+        return 0;
+    if (i < n && s[i] == '.') {
+        int d = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return 0;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        int d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return 0;
+    }
+    return i == n;
+}
+
+static int ref_primitive_ok(const char *s, const jsmntok_t *t)
+{
+    int n = t->end - t->start;
+    const char *p = s + t->start;
+    if ((n == 4 && !memcmp(p, "true", 4)) || (n == 5 && !memcmp(p, "false", 5)) ||
+        (n == 4 && !memcmp(p, "null", 4)))
+        return 1;
+    return ref_number_ok(p, n);
+}
+
+static int ref_string_ok(const char *s, const jsmntok_t *t)
+{
+    for (int i = t->start; i < t->end; i++)
+        if ((unsigned char)s[i] < 0x20)
+            return 0;
+    return 1;
+}
+
+static int ref_check_value(const char *s, const jsmntok_t *t, int ntok, int i, int depth, int *next)
+{
+    const jsmntok_t *v = &t[i];
+    if (depth > REF_MAX_DEPTH)
+        return -1;
+    if (v->type == JSMN_PRIMITIVE) {
+        *next = i + 1;
+        return ref_primitive_ok(s, v) ? 0 : -1;
+    }
+    if (v->type == JSMN_STRING) {
+        *next = i + 1;
+        return ref_string_ok(s, v) ? 0 : -1;
+    }
+    int is_obj = v->type == JSMN_OBJECT;
+    int pos = v->start + 1, j = i + 1;
+    for (int k = 0; k < v->size; k++) {
+        if (j >= ntok)
+            return -1;
+        if (is_obj) {
+            if (t[j].type != JSMN_STRING || t[j].size != 1 || !ref_string_ok(s, &t[j]) ||
+                !ref_gap_ok(s, pos, ref_tok_begin(&t[j]), k ? ',' : 0))
+                return -1;
+            pos = ref_tok_end(&t[j]);
+            j++;
+            if (j >= ntok || !ref_gap_ok(s, pos, ref_tok_begin(&t[j]), ':'))
+                return -1;
+        } else if (!ref_gap_ok(s, pos, ref_tok_begin(&t[j]), k ? ',' : 0)) {
+            return -1;
+        }
+        pos = ref_tok_end(&t[j]);
+        if (ref_check_value(s, t, ntok, j, depth + 1, &j))
+            return -1;
+    }
+    if (!ref_gap_ok(s, pos, v->end - 1, 0))
+        return -1;
+    *next = j;
+    return 0;
+}
+
+/* The old path; returns the token count or -1.  *toks is malloc'd. */
+static int ref_tokenize(const char *text, size_t len, jsmntok_t **toks)
+{
+    size_t lead = 0, cap = len / 8 + 64;
+    *toks = NULL;
+    while (lead < len && ref_is_ws(text[lead]))
+        lead++;
+    if (memchr(text, 0, len))
+        return -1;
+    if (lead < len && text[lead] != '{' && text[lead] != '[' && text[lead] != '"') {
+        size_t end = len;
+        while (end > lead && ref_is_ws(text[end - 1]))
+            end--;
+        *toks = malloc(sizeof **toks);
+        (*toks)[0] = (jsmntok_t){ JSMN_PRIMITIVE, (int)lead, (int)end, 0 };
+        return ref_primitive_ok(text, &(*toks)[0]) ? 1 : -1;
+    }
+    for (;;) {
+        *toks = realloc(*toks, cap * sizeof **toks);
+        jsmn_parser p;
+        jsmn_init(&p);
+        int n = jsmn_parse(&p, text, len, *toks, (unsigned)cap);
+        if (n == JSMN_ERROR_NOMEM) {
+            cap *= 2;
+            continue;
+        }
+        if (n <= 0)
+            return -1;
+        int next;
+        if (ref_check_value(text, *toks, n, 0, 0, &next) || next != n ||
+            !ref_gap_ok(text, 0, ref_tok_begin(&(*toks)[0]), 0) ||
+            !ref_gap_ok(text, ref_tok_end(&(*toks)[0]), (int)len, 0))
+            return -1;
+        return n;
+    }
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static jsmntok_t *toks;
+static size_t tokcap;
+static char err[256];
+
+static int tokenize(const char *s, size_t len) { return json_tokenize(s, len, &toks, &tokcap, err, sizeof err); }
+
+/* json_tokenize(s) gives exactly the reference's tokens; 1 if so. */
+static int same_as_reference(const char *s, size_t len)
+{
+    jsmntok_t *rt;
+    int rn = ref_tokenize(s, len, &rt);
+    int n = tokenize(s, len);
+    int same = rn == n && rn > 0;
+    for (int i = 0; same && i < n; i++)
+        if (toks[i].type != rt[i].type || toks[i].start != rt[i].start || toks[i].end != rt[i].end ||
+            toks[i].size != rt[i].size) {
+            printf("  # token %d differs: %d %d %d %d vs reference %d %d %d %d\n", i, toks[i].type,
+                   toks[i].start, toks[i].end, toks[i].size, rt[i].type, rt[i].start, rt[i].end,
+                   rt[i].size);
+            same = 0;
+        }
+    if (!same)
+        printf("  # %.*s: %d tokens (%s), reference %d\n", (int)(len > 200 ? 200 : len), s, n,
+               n < 0 ? err : "ok", rn);
+    free(rt);
+    return same;
+}
+
+static char *repeat(const char *a, int n, const char *mid, const char *b, int m)
+{
+    size_t la = strlen(a), lb = strlen(b), lm = strlen(mid);
+    char *s = malloc(la * (size_t)n + lm + lb * (size_t)m + 1), *p = s;
+    for (int i = 0; i < n; i++, p += la)
+        memcpy(p, a, la);
+    memcpy(p, mid, lm), p += lm;
+    for (int i = 0; i < m; i++, p += lb)
+        memcpy(p, b, lb);
+    *p = 0;
+    return s;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+TEST(samples_same_tokens_as_jsmn)
+{
+    CHECK(nsamples >= 10);
+    for (size_t i = 0; i < nsamples; i++) {
+        CHECK(same_as_reference(samples[i].envelope, strlen(samples[i].envelope)));
+        CHECK(same_as_reference(samples[i].records, strlen(samples[i].records)));
+        CHECK(same_as_reference(samples[i].record, strlen(samples[i].record)));
+    }
+}
+
+TEST(samples_same_structure_as_cjson)
+{
+    for (size_t i = 0; i < nsamples; i++) {
+        const char *s = samples[i].envelope;
+        int n = tokenize(s, strlen(s));
+        cJSON *doc = cJSON_Parse(s);
+        CHECK(n > 0 && doc);
+        if (n <= 0 || !doc)
+            continue;
+        int recs = json_get(s, toks, 0, "Records");
+        CHECK(recs > 0 && toks[recs].size == cJSON_GetArraySize(cJSON_GetObjectItem(doc, "Records")));
+        CHECK(toks[0].size == cJSON_GetArraySize(doc));
+        int key = json_path(s, toks, recs + 1, "s3.object.key");
+        const cJSON *ck = cJSON_GetObjectItem(cJSON_GetObjectItem(
+            cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "Records"), 0), "s3"),
+            "object"), "key");
+        CHECK(key > 0 && ck && (size_t)(toks[key].end - toks[key].start) == strlen(ck->valuestring) &&
+              !memcmp(s + toks[key].start, ck->valuestring, strlen(ck->valuestring)));
+        cJSON_Delete(doc);
+    }
+}
+
+/* Valid, with the tricky corners; each gives the reference's tokens. */
+static const char *const valid[] = {
+    "{}", "[]", "{ }", "[ ]", " \t\r\n{}\n", "\"\"", "\"a\"", "0", "-0", "1", "-1", "0.5", "-0.5",
+    "1e5", "1E5", "1e+5", "1e-5", "1.5e10", "-1.5E-10", "123456789012345678901234567890",
+    "true", "false", "null", " true ", "\n-12.75e+3\t",
+    "[1,2,3]", "[ 1 , 2 , 3 ]", "[true,false,null]", "[[],{},[[]],{\"a\":{}}]",
+    "{\"a\":1,\"b\":[1,{\"c\":null}],\"d\":\"x\"}",
+    "{ \"a\" : 1 , \"b\" : [ 1 , 2 ] }",
+    "{\n\t\"a\":\r\n[\n]\n}",
+    "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"",
+    "\"\\u0041\\u00e9\\u4E2D\\uffff\"",
+    "\"\\ud83d\\ude80\"",                 /* surrogate pair */
+    "\"\\ud800\"", "\"\\udc00x\"",           /* lone surrogates: RFC grammar allows them */
+    "\"\\u0000\"",                         /* an escaped NUL is fine */
+    "\"caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x9a\x80\"",
+    "\"\xff\xfe not UTF-8, not checked\"",
+    "{\"\":\"\"}", "{\"a\":\"\\\"}\"}", "[\"]\",\"[\",\"{\",\"}\",\",\",\":\"]",
+    "{\"a\":{\"b\":{\"c\":{\"d\":[1,[2,[3]]]}}}}",
+    "[0,-0,0.0,1e0,0e0,0E+0,-0e-0]",
+    "{\"a\":1,\"a\":2}",                     /* duplicate keys: allowed by the grammar */
+    "\"0123456789abcdef0123456789abcdef0123456789abcdef\"",  /* the 16-byte block scan */
+    "\"0123456789abcde\\\"0123456789abcdef\\\\0123456789\"",
+    "[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\n\",\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\\u0020\"]",
+};
+
+TEST(valid_accepted_with_reference_tokens)
+{
+    CHECK(sizeof valid / sizeof valid[0] >= 30);
+    for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++)
+        CHECK(same_as_reference(valid[i], strlen(valid[i])));
+}
+
+TEST(token_shapes)
+{
+    const char *s = "{\"a\":[1,\"x\",{}],\"b\":true}";
+    CHECK_INT(tokenize(s, strlen(s)), 8);
+    const jsmntok_t want[] = {
+        { JSMN_OBJECT, 0, 25, 2 }, { JSMN_STRING, 2, 3, 1 }, { JSMN_ARRAY, 5, 15, 3 },
+        { JSMN_PRIMITIVE, 6, 7, 0 }, { JSMN_STRING, 9, 10, 0 }, { JSMN_OBJECT, 12, 14, 0 },
+        { JSMN_STRING, 17, 18, 1 }, { JSMN_PRIMITIVE, 20, 24, 0 },
+    };
+    for (int i = 0; i < 8; i++) {
+        CHECK_INT(toks[i].type, want[i].type);
+        CHECK_INT(toks[i].start, want[i].start);
+        CHECK_INT(toks[i].end, want[i].end);
+        CHECK_INT(toks[i].size, want[i].size);
+    }
+    /* a top-level scalar with blanks around: the token is its text */
+    CHECK_INT(tokenize("  42 \n", 6), 1);
+    CHECK(toks[0].type == JSMN_PRIMITIVE && toks[0].start == 2 && toks[0].end == 4);
+}
+
+/* Malformed, with the offset the message must name. */
+static const struct bad {
+    const char *text;
+    size_t len; /* 0: strlen */
+    long pos;   /* byte named in the message */
+    enum jscan_code code;
+} bad[] = {
+    { "", 0, 0, JSCAN_E_EOF },
+    { "   ", 0, 3, JSCAN_E_EOF },
+    { "{", 0, 1, JSCAN_E_EOF },
+    { "[", 0, 1, JSCAN_E_EOF },
+    { "{\"a\"", 0, 4, JSCAN_E_EOF },
+    { "{\"a\":", 0, 5, JSCAN_E_EOF },
+    { "{\"a\":1", 0, 6, JSCAN_E_EOF },
+    { "[1,", 0, 3, JSCAN_E_EOF },
+    { "\"abc", 0, 4, JSCAN_E_EOF },
+    { "\"abc\\", 0, 5, JSCAN_E_EOF },
+    { "\"\\u12", 0, 5, JSCAN_E_EOF },
+    { "[[[]]", 0, 5, JSCAN_E_EOF },
+    { "tru", 0, 3, JSCAN_E_EOF },
+    { "[1.", 0, 3, JSCAN_E_EOF },
+    { "-", 0, 1, JSCAN_E_EOF },
+    { "1e", 0, 2, JSCAN_E_EOF },
+    { "[1,]", 0, 3, JSCAN_E_SYNTAX },                 /* trailing commas */
+    { "{\"a\":1,}", 0, 7, JSCAN_E_SYNTAX },
+    { "[,1]", 0, 1, JSCAN_E_SYNTAX },
+    { "[1,,2]", 0, 3, JSCAN_E_SYNTAX },
+    { "{,}", 0, 1, JSCAN_E_SYNTAX },
+    { "[1 2]", 0, 3, JSCAN_E_SYNTAX },                /* missing comma */
+    { "{\"a\":1 \"b\":2}", 0, 7, JSCAN_E_SYNTAX },
+    { "{\"a\" 1}", 0, 5, JSCAN_E_SYNTAX },            /* missing colon */
+    { "{\"a\"::1}", 0, 5, JSCAN_E_SYNTAX },
+    { "{\"a\":1:2}", 0, 6, JSCAN_E_SYNTAX },
+    { "{1:2}", 0, 1, JSCAN_E_SYNTAX },                /* keys are strings */
+    { "{a:1}", 0, 1, JSCAN_E_SYNTAX },
+    { "{[]:1}", 0, 1, JSCAN_E_SYNTAX },
+    { "{\"a\"}", 0, 4, JSCAN_E_SYNTAX },
+    { "[1}", 0, 2, JSCAN_E_SYNTAX },                  /* mismatched brackets */
+    { "{\"a\":1]", 0, 6, JSCAN_E_SYNTAX },
+    { "]", 0, 0, JSCAN_E_SYNTAX },
+    { "[]]", 0, 2, JSCAN_E_TRAILING },                /* trailing data */
+    { "{} {}", 0, 3, JSCAN_E_TRAILING },
+    { "1 2", 0, 2, JSCAN_E_TRAILING },
+    { "\"a\" x", 0, 4, JSCAN_E_TRAILING },
+    { "[],", 0, 2, JSCAN_E_TRAILING },
+    { "01", 0, 1, JSCAN_E_NUMBER },                   /* numbers */
+    { "[-01]", 0, 3, JSCAN_E_NUMBER },
+    { "[00]", 0, 2, JSCAN_E_NUMBER },
+    { "[1.]", 0, 3, JSCAN_E_NUMBER },
+    { "[1.e5]", 0, 3, JSCAN_E_NUMBER },
+    { "[.5]", 0, 1, JSCAN_E_SYNTAX },
+    { "[+1]", 0, 1, JSCAN_E_SYNTAX },
+    { "[-]", 0, 2, JSCAN_E_NUMBER },
+    { "[-a]", 0, 2, JSCAN_E_NUMBER },
+    { "[1e]", 0, 3, JSCAN_E_NUMBER },
+    { "[1e+]", 0, 4, JSCAN_E_NUMBER },
+    { "[1x]", 0, 2, JSCAN_E_SYNTAX },
+    { "[0x10]", 0, 2, JSCAN_E_SYNTAX },
+    { "[1.5.2]", 0, 4, JSCAN_E_SYNTAX },
+    { "[Infinity]", 0, 1, JSCAN_E_SYNTAX },
+    { "[NaN]", 0, 1, JSCAN_E_SYNTAX },
+    { "[truex]", 0, 5, JSCAN_E_SYNTAX },              /* literals */
+    { "[True]", 0, 1, JSCAN_E_SYNTAX },
+    { "[nul]", 0, 1, JSCAN_E_SYNTAX },
+    { "[fals]", 0, 1, JSCAN_E_SYNTAX },
+    { "nulls", 0, 4, JSCAN_E_TRAILING },
+    { "[undefined]", 0, 1, JSCAN_E_SYNTAX },
+    { "['a']", 0, 1, JSCAN_E_SYNTAX },
+    { "\"a\tb\"", 0, 2, JSCAN_E_CTRL },               /* strings */
+    { "\"a\nb\"", 0, 2, JSCAN_E_CTRL },
+    { "\"0123456789abcdef0123456789\x1f\"", 0, 27, JSCAN_E_CTRL },
+    { "\"\\x41\"", 0, 1, JSCAN_E_ESCAPE },
+    { "\"\\u12G4\"", 0, 1, JSCAN_E_ESCAPE },
+    { "\"\\U1234\"", 0, 1, JSCAN_E_ESCAPE },
+    { "\"\\'\"", 0, 1, JSCAN_E_ESCAPE },
+    { "\"0123456789abcdef0123\\a\"", 0, 21, JSCAN_E_ESCAPE },
+    { "\"\\u\"", 0, 1, JSCAN_E_ESCAPE },
+    { "\"\\", 0, 2, JSCAN_E_EOF },
+    { "[\"a\0b\"]", 7, 3, JSCAN_E_NUL },                /* NUL bytes */
+    { "[1]\0", 4, 3, JSCAN_E_NUL },
+    { "\0", 1, 0, JSCAN_E_NUL },
+    { "[1,\0]", 5, 3, JSCAN_E_NUL },
+    { "\xef\xbb\xbf{}", 0, 0, JSCAN_E_SYNTAX },       /* no BOM */
+    { "[1,\f2]", 0, 3, JSCAN_E_SYNTAX },               /* blanks are " \t\n\r" only */
+    { "[\v]", 0, 1, JSCAN_E_SYNTAX },
+    { "/*c*/{}", 0, 0, JSCAN_E_SYNTAX },
+};
+
+TEST(malformed_refused_with_offset)
+{
+    CHECK(sizeof bad / sizeof bad[0] >= 60);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const struct bad *b = &bad[i];
+        size_t len = b->len ? b->len : strlen(b->text);
+        struct jscan_error e = { JSCAN_OK, 0 };
+        jsmntok_t *t = NULL;
+        size_t cap = 0;
+        int n = jscan(b->text, len, &t, &cap, &e);
+        free(t);
+        if (n != -1 || e.code != b->code || (long)e.pos != b->pos) {
+            unit_cur_failed = 1;
+            printf("  # bad[%zu] %.*s: n %d code %d pos %zu, expected code %d pos %ld\n", i, (int)len,
+                   b->text, n, e.code, e.pos, b->code, b->pos);
+        }
+        /* json_tokenize's message names the same byte */
+        CHECK_INT(tokenize(b->text, len), -1);
+        char want[32];
+        snprintf(want, sizeof want, " %ld", b->pos);
+        CHECK(!strncmp(err, "malformed JSON", 14) && strstr(err, want));
+        /* and the old path refused it too */
+        jsmntok_t *rt;
+        CHECK(ref_tokenize(b->text, len, &rt) < 0);
+        free(rt);
+    }
+}
+
+TEST(messages)
+{
+    CHECK_INT(tokenize("{\"a\":1,}", 8), -1);
+    CHECK_STR(err, "malformed JSON near byte 7: unexpected character");
+    CHECK_INT(tokenize("{\"a\":", 5), -1);
+    CHECK_STR(err, "malformed JSON: unexpected end of input at byte 5");
+    CHECK_INT(tokenize("{} x", 4), -1);
+    CHECK_STR(err, "malformed JSON: data after the document at byte 3");
+    CHECK_INT(tokenize("[\"\0\"]", 5), -1);
+    CHECK_STR(err, "malformed JSON: NUL byte at 2");
+    CHECK_INT(tokenize("\"\\q\"", 4), -1);
+    CHECK_STR(err, "malformed JSON near byte 1: bad escape");
+}
+
+TEST(nesting_limit)
+{
+    /* the root is at depth 0; a value at depth 64 is fine, 65 is not */
+    char *ok = repeat("[", 65, "", "]", 65);
+    CHECK(same_as_reference(ok, strlen(ok)));
+    char *okobj = repeat("{\"a\":", 64, "[]", "}", 64);
+    CHECK(same_as_reference(okobj, strlen(okobj)));
+    char *deep = repeat("[", 66, "", "]", 66);
+    CHECK_INT(tokenize(deep, strlen(deep)), -1);
+    CHECK(strstr(err, "near byte 65: nested too deep") != NULL);
+    char *scalar = repeat("[", 65, "1", "]", 65);
+    CHECK_INT(tokenize(scalar, strlen(scalar)), -1);
+    CHECK(strstr(err, "near byte 65") != NULL);
+    char *blank = repeat("[", 65, " ", "]", 65); /* empty with a blank at the limit */
+    CHECK(same_as_reference(blank, strlen(blank)));
+    char *unclosed = repeat("[", 100000, "", "", 0);
+    CHECK_INT(tokenize(unclosed, strlen(unclosed)), -1);
+    jsmntok_t *rt;
+    CHECK(ref_tokenize(deep, strlen(deep), &rt) < 0);
+    free(rt);
+    CHECK(ref_tokenize(scalar, strlen(scalar), &rt) < 0);
+    free(rt);
+    free(ok), free(okobj), free(deep), free(scalar), free(blank), free(unclosed);
+}
+
+TEST(token_array_grows)
+{
+    /* 20000 elements from an empty array, then from a one-token one */
+    char *big = repeat("1,", 19999, "1", "", 0);
+    char *arr = malloc(strlen(big) + 3);
+    sprintf(arr, "[%s]", big);
+    jsmntok_t *t = NULL;
+    size_t cap = 0;
+    char e[128];
+    CHECK_INT(json_tokenize(arr, strlen(arr), &t, &cap, e, sizeof e), 20001);
+    CHECK(cap >= 20001 && t[0].size == 20000 && t[20000].start == (int)strlen(arr) - 2);
+    free(t);
+    t = malloc(sizeof *t), cap = 1;
+    CHECK_INT(json_tokenize(arr, strlen(arr), &t, &cap, e, sizeof e), 20001);
+    CHECK(same_as_reference(arr, strlen(arr)));
+    free(t), free(big), free(arr);
+}
+
+TEST(not_nul_terminated)
+{
+    /* the text ends at len: nothing after it is read (ASan builds check) */
+    const char *docs[] = { "{\"a\":[1,2,{\"b\":\"0123456789abcdef0123456789\"}]}", "-12.5e3", "true",
+                           "\"0123456789abcdefg\"" };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        size_t len = strlen(docs[i]);
+        char *copy = malloc(len);
+        memcpy(copy, docs[i], len);
+        CHECK(same_as_reference(copy, len));
+        CHECK_INT(tokenize(copy, len - 1), -1); /* every cut is refused */
+        free(copy);
+    }
+}
+
+int main(void)
+{
+    nsamples = unit_samples(samples, MAX_SAMPLES);
+    RUN(samples_same_tokens_as_jsmn);
+    RUN(samples_same_structure_as_cjson);
+    RUN(valid_accepted_with_reference_tokens);
+    RUN(token_shapes);
+    RUN(malformed_refused_with_offset);
+    RUN(messages);
+    RUN(nesting_limit);
+    RUN(token_array_grows);
+    RUN(not_nul_terminated);
+    unit_samples_free(samples, nsamples);
+    free(toks);
+    return unit_done();
+}
