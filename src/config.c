@@ -276,7 +276,7 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         char *end;
         d = strtod(val, &end);
         if (end != val && (!strcmp(end, "us") || !strcmp(end, "µs")))
-            n = (long long)d;
+            n = d >= 0 && d <= 1e6 ? (long long)d : -1; /* range first: the cast of a huge double is UB */
         else if (parse_duration_ms(val, &n) == 0)
             n *= 1000;
         else
