@@ -6,46 +6,58 @@
 
 static const char ENV_SUFFIX[] = "]}";
 
-int query_unescape(const char *s, size_t n, struct buf *out)
+static int hexval(unsigned char c)
 {
-    static const char hexd[] = "0123456789abcdef0123456789ABCDEF";
-    out->len = 0;
-    if (buf_put(out, "", 0))
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '+')
-            c = ' ';
-        else if (c == '%') {
-            const char *h1, *h2;
-            if (i + 2 >= n || !s[i + 1] || !s[i + 2] || !(h1 = memchr(hexd, s[i + 1], 32)) ||
-                !(h2 = memchr(hexd, s[i + 2], 32)))
-                return -1;
-            c = (char)((((h1 - hexd) & 15) << 4) | ((h2 - hexd) & 15));
-            i += 2;
-        }
-        if (buf_put(out, &c, 1))
-            return -1;
-    }
-    return 0;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20; /* only 'A'..'F' and 'a'..'f' land in 'a'..'f' */
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-static char *tok_string(struct ingest *in, int t)
+/* query_unescape into o (room for n bytes + NUL): the length, or -1. */
+static long qunescape_to(const char *s, size_t n, char *o)
 {
-    if (t < 0 || in->toks[t].type != JSMN_STRING)
-        return NULL;
-    const jsmntok_t *v = &in->toks[t];
-    if (json_unescape(in->body + v->start, (size_t)(v->end - v->start), &in->tmp))
-        return NULL;
-    return strdup(in->tmp.p);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int h, l;
+            if (i + 2 >= n || (h = hexval((unsigned char)s[i + 1])) < 0 ||
+                (l = hexval((unsigned char)s[i + 2])) < 0) {
+                o[j] = 0;
+                return -1;
+            }
+            c = (char)(h << 4 | l);
+            i += 2;
+        }
+        o[j++] = c;
+    }
+    o[j] = 0;
+    return (long)j;
+}
+
+int query_unescape(const char *s, size_t n, struct buf *out)
+{
+    out->len = 0;
+    if (out->cap < n + 1) {
+        char *p = realloc(out->p, n + 1);
+        if (!p)
+            return -1;
+        out->p = p;
+        out->cap = n + 1;
+    }
+    long len = qunescape_to(s, n, out->p);
+    if (len < 0)
+        return -1;
+    out->len = (size_t)len;
+    return 0;
 }
 
 static void event_free(struct event *ev)
 {
     free(ev->env_prefix);
-    free(ev->name);
-    free(ev->key);
-    free(ev->time);
 }
 
 void ingest_reset(struct ingest *in)
@@ -53,6 +65,7 @@ void ingest_reset(struct ingest *in)
     for (size_t i = 0; i < in->nev; i++)
         event_free(&in->ev[i]);
     in->nev = 0;
+    in->arena_len = 0;
 }
 
 void ingest_free(struct ingest *in)
@@ -60,48 +73,147 @@ void ingest_free(struct ingest *in)
     ingest_reset(in);
     free(in->ev);
     free(in->toks);
+    free(in->arena);
     buf_free(&in->tmp);
     memset(in, 0, sizeof *in);
 }
 
-/* Fill name, key and time of the record at token rec. */
+/* Index just past the value at token i and its subtree.  Small subtrees
+ * are walked; past 16 tokens the rest is found by binary search: tokens
+ * are in document order and every descendant of a container starts
+ * before the container's end, so the token after the subtree is the
+ * first one that starts at or past that end. */
+static int skip_value(const struct ingest *in, int i)
+{
+    const jsmntok_t *t = in->toks;
+    int pending = 1, j = i;
+    for (int steps = 0; steps < 16; steps++) {
+        pending += t[j].size - 1;
+        j++;
+        if (!pending)
+            return j;
+    }
+    int end = t[i].end, lo = j, hi = in->ntoks;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (t[mid].start < end)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* One walk over the members of the object at token obj: val[k] becomes
+ * the value token of the first member named keys[k] (as json_get finds
+ * it), or stays -1.  Stops once every key is found. */
+struct mkey {
+    const char *s;
+    size_t n;
+};
+#define MKEY(lit) { lit, sizeof lit - 1 }
+
+static inline __attribute__((always_inline)) void
+find_members(const struct ingest *in, int obj, const struct mkey *keys, int nkeys, int *val)
+{
+    const jsmntok_t *t = in->toks;
+    for (int k = 0; k < nkeys; k++)
+        val[k] = -1;
+    if (obj < 0 || t[obj].type != JSMN_OBJECT)
+        return;
+    int found = 0, j = obj + 1;
+    for (int m = 0; m < t[obj].size; m++) {
+        const char *kp = in->body + t[j].start;
+        size_t kl = (size_t)(t[j].end - t[j].start);
+        for (int k = 0; k < nkeys; k++)
+            if (val[k] < 0 && kl == keys[k].n && *kp == *keys[k].s && !memcmp(kp, keys[k].s, kl)) {
+                val[k] = j + 1;
+                if (++found == nkeys)
+                    return;
+                break;
+            }
+        j = skip_value(in, j + 1);
+    }
+}
+
+/* The string at token t, decoded, copied to the arena: NULL if t is no
+ * string.  A decoded NUL ends it, as it ends a C string. */
+static char *arena_string(struct ingest *in, int t, size_t *len)
+{
+    if (t < 0 || in->toks[t].type != JSMN_STRING)
+        return NULL;
+    const jsmntok_t *v = &in->toks[t];
+    const char *s = in->body + v->start;
+    size_t n = (size_t)(v->end - v->start);
+    if (memchr(s, '\\', n)) {
+        if (json_unescape(s, n, &in->tmp))
+            return NULL;
+        s = in->tmp.p;
+        n = strlen(s); /* decoding never makes a string longer */
+    }
+    char *d = in->arena + in->arena_len;
+    memcpy(d, s, n);
+    d[n] = 0;
+    in->arena_len += n + 1;
+    *len = n;
+    return d;
+}
+
+/* Fill name, key and time of the record at token ev->tok, in one walk
+ * over its members (and those of s3, s3.bucket, s3.object). */
 static int event_fields(struct ingest *in, struct event *ev, int idx, char *err, size_t errlen)
 {
-    const char *b = in->body;
-    ev->name = tok_string(in, json_get(b, in->toks, ev->tok, "eventName"));
+    static const struct mkey rec_keys[] = { MKEY("eventName"), MKEY("eventTime"), MKEY("s3") };
+    static const struct mkey s3_keys[] = { MKEY("bucket"), MKEY("object") };
+    static const struct mkey name_key[] = { MKEY("name") }, key_key[] = { MKEY("key") };
+    int rv[3], sv[2], bt, kt;
+    find_members(in, ev->tok, rec_keys, 3, rv);
+    find_members(in, rv[2], s3_keys, 2, sv);
+    find_members(in, sv[0], name_key, 1, &bt);
+    find_members(in, sv[1], key_key, 1, &kt);
+    ev->name = arena_string(in, rv[0], &ev->name_len);
     if (!ev->name || !*ev->name) {
         snprintf(err, errlen, "Records[%d]: no eventName: not an S3 event record", idx);
         return -1;
     }
-    ev->time = tok_string(in, json_get(b, in->toks, ev->tok, "eventTime"));
-    char *bucket = tok_string(in, json_path(b, in->toks, ev->tok, "s3.bucket.name"));
-    int kt = json_path(b, in->toks, ev->tok, "s3.object.key");
-    char *okey = tok_string(in, kt);
-    int rc = -1;
-    if (!bucket) {
-        snprintf(err, errlen, "Records[%d]: no s3.bucket.name: not an S3 event record", idx);
-    } else if (okey && query_unescape(okey, strlen(okey), &in->tmp)) {
-        snprintf(err, errlen, "Records[%d]: s3.object.key is not URL-escaped properly", idx);
-    } else {
-        size_t bl = strlen(bucket), ol = okey ? in->tmp.len : 0;
-        ev->key = malloc(bl + ol + 2);
-        if (ev->key) {
-            memcpy(ev->key, bucket, bl);
-            ev->key[bl] = '/';
-            if (ol)
-                memcpy(ev->key + bl + 1, in->tmp.p, ol);
-            ev->key[bl + 1 + ol] = 0;
-            ev->bucket_len = bl;
-            rc = 0;
-        } else {
-            snprintf(err, errlen, "out of memory");
-        }
+    ev->time = arena_string(in, rv[1], &ev->time_len);
+    if (!ev->time) {
+        ev->time = in->arena + in->arena_len++;
+        *ev->time = 0;
+        ev->time_len = 0;
     }
-    free(bucket);
-    free(okey);
-    if (!ev->time)
-        ev->time = strdup("");
-    return rc;
+    size_t bl;
+    char *key = arena_string(in, bt, &bl);
+    if (!key) {
+        snprintf(err, errlen, "Records[%d]: no s3.bucket.name: not an S3 event record", idx);
+        return -1;
+    }
+    /* the bucket's NUL becomes the '/', the object name follows it */
+    key[bl] = '/';
+    long ol = 0;
+    if (kt >= 0 && in->toks[kt].type == JSMN_STRING) {
+        const jsmntok_t *v = &in->toks[kt];
+        const char *s = in->body + v->start;
+        size_t n = (size_t)(v->end - v->start);
+        if (memchr(s, '\\', n)) {
+            if (json_unescape(s, n, &in->tmp))
+                n = 0, s = "";
+            else
+                s = in->tmp.p, n = strlen(s);
+        }
+        ol = qunescape_to(s, n, key + bl + 1);
+        if (ol < 0) {
+            snprintf(err, errlen, "Records[%d]: s3.object.key is not URL-escaped properly", idx);
+            return -1;
+        }
+    } else {
+        key[bl + 1] = 0;
+    }
+    in->arena_len += (size_t)ol + 1;
+    ev->key = key;
+    ev->key_len = bl + 1 + (size_t)ol;
+    ev->bucket_len = bl;
+    return 0;
 }
 
 /* Build {"EventName":<name>,"Key":<key>,"Records":[ for a record that did
@@ -109,8 +221,8 @@ static int event_fields(struct ingest *in, struct event *ev, int idx, char *err,
 static int build_prefix(struct event *ev)
 {
     struct buf b = { 0 };
-    int rc = buf_puts(&b, "{\"EventName\":") | json_quote(&b, ev->name, strlen(ev->name)) |
-             buf_puts(&b, ",\"Key\":") | json_quote(&b, ev->key, strlen(ev->key)) |
+    int rc = buf_puts(&b, "{\"EventName\":") | json_quote(&b, ev->name, ev->name_len) |
+             buf_puts(&b, ",\"Key\":") | json_quote(&b, ev->key, ev->key_len) |
              buf_puts(&b, ",\"Records\":[");
     if (rc) {
         buf_free(&b);
@@ -148,15 +260,29 @@ int ingest_parse(struct ingest *in, const char *body, size_t len, char *err, siz
         snprintf(err, errlen, "the body is not a JSON object with \"Records\": not an S3 event");
         return -1;
     }
-    int recs = json_get(body, t, 0, "Records");
+    static const struct mkey top_keys[] = { MKEY("Records"), MKEY("EventName"), MKEY("Key") };
+    int tv[3];
+    find_members(in, 0, top_keys, 3, tv);
+    int recs = tv[0];
     if (recs < 0 || t[recs].type != JSMN_ARRAY || t[recs].size == 0) {
         snprintf(err, errlen, "the body has no \"Records\" array with events: not an S3 event");
         return -1;
     }
-    int is_envelope = t[recs].size == 1 && json_get(body, t, 0, "EventName") >= 0 &&
-                      json_get(body, t, 0, "Key") >= 0;
+    /* every string of every event comes out of a distinct string of the
+     * body, never longer; each event adds 4 bytes (NULs, '/', "" time) */
+    size_t need = len + 4 * (size_t)t[recs].size + 1;
+    if (need > in->arena_cap) {
+        char *a = realloc(in->arena, need);
+        if (!a) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        in->arena = a;
+        in->arena_cap = need;
+    }
+    int is_envelope = t[recs].size == 1 && tv[1] >= 0 && tv[2] >= 0;
     int r = recs + 1;
-    for (int i = 0; i < t[recs].size; i++, r = json_skip(t, r)) {
+    for (int i = 0; i < t[recs].size; i++, r = i < t[recs].size ? skip_value(in, r) : r) {
         if (t[r].type != JSMN_OBJECT) {
             snprintf(err, errlen, "Records[%d] is not an object", i);
             return -1;

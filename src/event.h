@@ -22,6 +22,7 @@ struct event {
     char *key;            /* bucket/object, object unescaped */
     char *time;           /* eventTime */
     size_t bucket_len;    /* key[0..bucket_len) is the bucket */
+    size_t name_len, key_len, time_len; /* strlen of name, key, time */
 };
 
 struct ingest {
@@ -33,6 +34,10 @@ struct ingest {
     struct event *ev;
     size_t nev, evcap;
     struct buf tmp;
+    /* name, key and time of every event, NUL-terminated: sized for the
+     * whole body before the events are read, so it never moves under them */
+    char *arena;
+    size_t arena_len, arena_cap;
 };
 
 /* Parse body (kept by the caller for the life of the events).  -1 with a

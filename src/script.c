@@ -13,8 +13,8 @@
 #define EVENT_MT "luagate.event"
 
 struct router {
-    lua_State *L;
-    int route_ref;
+    lua_State *L;                 /* first: tests/fuzz/fuzz_body.c relies on it */
+    int route_ref, send_ref, traceback_ref;
     char *script;                 /* the file, or "luagate.default" */
     const struct route_target *t; /* not owned */
     size_t nt;
@@ -348,20 +348,30 @@ static int shape_event(struct routed *m, const struct event *ev, enum shape shap
     return -1;
 }
 
+/* The registry key of the event metatable (also registered by name):
+ * a light userdata key is found without hashing a string. */
+static char event_mt_key;
+
+/* ev if the value at idx is an event userdata, else NULL. */
+static struct lua_event *to_event(lua_State *L, int idx)
+{
+    struct lua_event *e = lua_touserdata(L, idx);
+    if (!e || !lua_getmetatable(L, idx))
+        return NULL;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &event_mt_key);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same ? e : NULL;
+}
+
 static struct lua_event *check_event(lua_State *L, int idx)
 {
-    struct lua_event *e = luaL_checkudata(L, idx, EVENT_MT);
+    struct lua_event *e = to_event(L, idx);
+    if (!e)
+        luaL_typeerror(L, idx, EVENT_MT);
     if (!e->ev)
         luaL_error(L, "event used after route() returned");
     return e;
-}
-
-static int find_target(struct router *r, const char *name)
-{
-    for (size_t i = 0; i < r->nt; i++)
-        if (!strcmp(r->t[i].name, name))
-            return (int)i;
-    return -1;
 }
 
 /* send(target, payload, opts) */
@@ -371,7 +381,10 @@ static int l_send(lua_State *L)
     if (!r->ev)
         return luaL_error(L, "send() called outside route()");
     const char *name = luaL_checkstring(L, 1);
-    int ti = find_target(r, name);
+    /* upvalue 2 maps each target name to its index */
+    lua_pushvalue(L, 1);
+    int ti = lua_rawget(L, lua_upvalueindex(2)) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : -1;
+    lua_pop(L, 1);
     if (ti < 0)
         return luaL_error(L, "send: unknown target '%s'", name);
     if (!lua_isnoneornil(L, 3))
@@ -381,12 +394,12 @@ static int l_send(lua_State *L)
         return luaL_error(L, "out of memory");
     m->target = ti;
     m->ev = r->ev;
-    m->op = strcmp(r->ev->name, "s3:ObjectRemoved:Delete") ? OP_UPSERT : OP_DELETE;
+    m->op = r->ev->name_len == 23 && !memcmp(r->ev->name, "s3:ObjectRemoved:Delete", 23) ? OP_DELETE
+                                                                                       : OP_UPSERT;
     struct buf b = { 0 };
     char err[200];
     int pt = lua_type(L, 2);
-    if (pt == LUA_TNONE || pt == LUA_TNIL ||
-        (pt == LUA_TUSERDATA && luaL_testudata(L, 2, EVENT_MT))) {
+    if (pt == LUA_TNONE || pt == LUA_TNIL || (pt == LUA_TUSERDATA && to_event(L, 2))) {
         if (shape_event(m, r->ev, r->t[ti].shape))
             return luaL_error(L, "out of memory");
     } else if (pt == LUA_TSTRING) {
@@ -454,54 +467,99 @@ static int push_path(lua_State *L, struct lua_event *e, const char *path)
     return 1;
 }
 
+/* What a key of the event is: the methods are functions in the same
+ * table (upvalue 1 of __index), the fields small integers. */
+enum field {
+    F_NAME = 1, F_KEY_FULL, F_BUCKET, F_KEY, F_TIME,
+    F_CACHED, /* the fields below are decoded from the record and cached */
+    F_SIZE = F_CACHED, F_ETAG, F_CONTENT_TYPE, F_VERSION_ID, F_METADATA, F_PRINCIPAL,
+    F_SOURCE_IP, F_REGION, F_RECORD, F_RECORDS,
+};
+
+static const struct {
+    const char *key;
+    enum field f;
+} event_fields[] = {
+    { "name", F_NAME }, { "EventName", F_NAME }, { "Key", F_KEY_FULL }, { "bucket", F_BUCKET },
+    { "key", F_KEY }, { "time", F_TIME }, { "size", F_SIZE }, { "etag", F_ETAG },
+    { "content_type", F_CONTENT_TYPE }, { "version_id", F_VERSION_ID }, { "metadata", F_METADATA },
+    { "principal", F_PRINCIPAL }, { "source_ip", F_SOURCE_IP }, { "region", F_REGION },
+    { "record", F_RECORD }, { "Records", F_RECORDS },
+};
+
+/* __index(event, k): methods and plain strings straight away; decoded
+ * values are cached in the user value, a table made on the first one, so
+ * that event.metadata is the same table every time. */
 static int l_event_index(lua_State *L)
 {
     struct lua_event *e = check_event(L, 1);
-    const char *k = luaL_checkstring(L, 2);
     const struct event *ev = e->ev;
-    /* decoded values are cached in the user value */
-    lua_getiuservalue(L, 1, 1);
-    if (lua_getfield(L, -1, k) != LUA_TNIL)
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    int t = lua_rawget(L, lua_upvalueindex(1));
+    if (t == LUA_TFUNCTION)
         return 1;
-    lua_pop(L, 1);
-    if (!strcmp(k, "name") || !strcmp(k, "EventName"))
-        lua_pushstring(L, ev->name);
-    else if (!strcmp(k, "Key"))
-        lua_pushstring(L, ev->key);
-    else if (!strcmp(k, "bucket"))
+    if (t != LUA_TNUMBER) {
+        luaL_checkstring(L, 2); /* the same error as ever for odd keys */
+        lua_pushnil(L);
+        return 1;
+    }
+    enum field f = (enum field)lua_tointeger(L, 3);
+    switch (f) {
+    case F_NAME:
+        lua_pushlstring(L, ev->name, ev->name_len);
+        return 1;
+    case F_KEY_FULL:
+        lua_pushlstring(L, ev->key, ev->key_len);
+        return 1;
+    case F_BUCKET:
         lua_pushlstring(L, ev->key, ev->bucket_len);
-    else if (!strcmp(k, "key"))
-        lua_pushstring(L, ev->key + ev->bucket_len + 1);
-    else if (!strcmp(k, "time"))
-        lua_pushstring(L, ev->time);
-    else if (!strcmp(k, "size"))
-        push_path(L, e, "s3.object.size");
-    else if (!strcmp(k, "etag"))
-        push_path(L, e, "s3.object.eTag");
-    else if (!strcmp(k, "content_type"))
-        push_path(L, e, "s3.object.contentType");
-    else if (!strcmp(k, "version_id"))
-        push_path(L, e, "s3.object.versionId");
-    else if (!strcmp(k, "metadata"))
-        push_path(L, e, "s3.object.userMetadata");
-    else if (!strcmp(k, "principal"))
-        push_path(L, e, "userIdentity.principalId");
-    else if (!strcmp(k, "source_ip"))
-        push_path(L, e, "requestParameters.sourceIPAddress");
-    else if (!strcmp(k, "region"))
-        push_path(L, e, "awsRegion");
-    else if (!strcmp(k, "record"))
-        push_tok(L, e, ev->tok);
-    else if (!strcmp(k, "Records")) {
+        return 1;
+    case F_KEY:
+        lua_pushlstring(L, ev->key + ev->bucket_len + 1, ev->key_len - ev->bucket_len - 1);
+        return 1;
+    case F_TIME:
+        lua_pushlstring(L, ev->time, ev->time_len);
+        return 1;
+    default:
+        break;
+    }
+    /* slot 4: the cache, if there is one yet */
+    if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE) {
+        lua_pushvalue(L, 2);
+        if (lua_rawget(L, 4) != LUA_TNIL)
+            return 1;
+        lua_pop(L, 1);
+    } else {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 4);
+        lua_pushvalue(L, -1);
+        lua_setiuservalue(L, 1, 1);
+    }
+    switch (f) {
+    case F_SIZE: push_path(L, e, "s3.object.size"); break;
+    case F_ETAG: push_path(L, e, "s3.object.eTag"); break;
+    case F_CONTENT_TYPE: push_path(L, e, "s3.object.contentType"); break;
+    case F_VERSION_ID: push_path(L, e, "s3.object.versionId"); break;
+    case F_METADATA: push_path(L, e, "s3.object.userMetadata"); break;
+    case F_PRINCIPAL: push_path(L, e, "userIdentity.principalId"); break;
+    case F_SOURCE_IP: push_path(L, e, "requestParameters.sourceIPAddress"); break;
+    case F_REGION: push_path(L, e, "awsRegion"); break;
+    case F_RECORD: push_tok(L, e, ev->tok); break;
+    case F_RECORDS:
         lua_createtable(L, 1, 0);
         push_tok(L, e, ev->tok);
         lua_rawseti(L, -2, 1);
         json_push_array_mt(L);
         lua_setmetatable(L, -2);
-    } else
-        return lua_pushnil(L), 1;
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, k);
+        break;
+    default:
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 4);
     return 1;
 }
 
@@ -527,7 +585,9 @@ static int l_event_record_json(lua_State *L)
 
 static int l_event_tostring(lua_State *L)
 {
-    struct lua_event *e = luaL_checkudata(L, 1, EVENT_MT);
+    struct lua_event *e = to_event(L, 1);
+    if (!e)
+        luaL_typeerror(L, 1, EVENT_MT);
     if (!e->ev)
         lua_pushliteral(L, "event (expired)");
     else
@@ -538,31 +598,34 @@ static int l_event_tostring(lua_State *L)
 static void event_metatable(lua_State *L)
 {
     luaL_newmetatable(L, EVENT_MT);
-    lua_pushcfunction(L, l_event_index);
+    /* __index: upvalue 1 maps the methods to functions, the fields to numbers */
+    lua_createtable(L, 0, (int)(sizeof event_fields / sizeof event_fields[0]) + 2);
+    lua_pushcfunction(L, l_event_tojson);
+    lua_setfield(L, -2, "json");
+    lua_pushcfunction(L, l_event_record_json);
+    lua_setfield(L, -2, "record_json");
+    for (size_t i = 0; i < sizeof event_fields / sizeof event_fields[0]; i++) {
+        lua_pushinteger(L, event_fields[i].f);
+        lua_setfield(L, -2, event_fields[i].key);
+    }
+    lua_pushcclosure(L, l_event_index, 1);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, l_event_tojson);
     lua_setfield(L, -2, "__tojson");
     lua_pushcfunction(L, l_event_tostring);
     lua_setfield(L, -2, "__tostring");
-    lua_pop(L, 1);
-    /* methods are looked up through __index: json() and record_json() */
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &event_mt_key);
 }
 
-/* event:json() and event:record_json() live in the cache table so that
- * __index finds them as fields. */
+/* The event userdata; its user value (the cache) is made when needed. */
 static void push_event(lua_State *L, struct router *r)
 {
     struct lua_event *e = lua_newuserdatauv(L, sizeof *e, 1);
     e->r = r;
     e->in = r->in;
     e->ev = r->ev;
-    luaL_setmetatable(L, EVENT_MT);
-    lua_createtable(L, 0, 4);
-    lua_pushcfunction(L, l_event_tojson);
-    lua_setfield(L, -2, "json");
-    lua_pushcfunction(L, l_event_record_json);
-    lua_setfield(L, -2, "record_json");
-    lua_setiuservalue(L, -2, 1);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &event_mt_key);
+    lua_setmetatable(L, -2);
 }
 
 /* ---- the router ------------------------------------------------------------------- */
@@ -658,10 +721,17 @@ struct router *router_new(const char *script, const struct route_target *t, size
         return NULL;
     }
     r->route_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_pop(L, 1); /* traceback */
+    r->traceback_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushlightuserdata(L, r);
-    lua_pushcclosure(L, l_send, 1);
+    lua_createtable(L, 0, (int)nt); /* target name -> index, for send() */
+    for (size_t i = 0; i < nt; i++) {
+        lua_pushinteger(L, (lua_Integer)i);
+        lua_setfield(L, -2, t[i].name);
+    }
+    lua_pushcclosure(L, l_send, 2);
+    lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, "luagate.send");
+    r->send_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return r;
 }
 
@@ -687,12 +757,12 @@ int router_route(struct router *r, struct ingest *in, const struct event *ev,
     r->out = out;
     r->used = 0;
     int top = lua_gettop(L);
-    lua_pushcfunction(L, traceback);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->traceback_ref);
     push_event(L, r); /* this slot keeps it alive until it is expired below */
     struct lua_event *e = lua_touserdata(L, -1);
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->route_ref);
     lua_pushvalue(L, -2);
-    lua_getfield(L, LUA_REGISTRYINDEX, "luagate.send");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->send_ref);
     int status = lua_pcall(L, 2, 0, top + 1);
     e->ev = NULL; /* a script that kept the event gets an error, not a crash */
     if (status != LUA_OK) {

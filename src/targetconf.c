@@ -255,7 +255,7 @@ int parse_duration_ms(const char *s, long long *out)
             return -1;
         total += v * mult;
     }
-    if (total > 9.0e15)
+    if (!(total >= 0 && total <= 9.0e15)) /* NaN too: "nans" parses */
         return -1;
     *out = (long long)total;
     return 0;

@@ -7,11 +7,27 @@
 local rules = require "luagate.rules"
 local targets = require "luagate.targets"
 
-local routes = {}
+local routes, names, all = {}, {}, true
 for _, t in ipairs(targets) do
   local ok, match = pcall(rules.matcher, t.events, t.prefix, t.suffix)
   if not ok then error(("%s: key 'events': %s"):format(t.name, match), 0) end
+  local every = rules.expand(t.events) == nil and rules.pattern(t.prefix, t.suffix) == "*"
+  all = all and every
   routes[#routes + 1] = { name = t.name, match = match }
+  names[#names + 1] = t.name
+end
+
+if all then
+  -- no target has rules: every event goes everywhere, and neither its name
+  -- nor its key needs to be looked at
+  local n = #names
+  if n == 1 then
+    local only = names[1]
+    return function(event, send) send(only, event) end
+  end
+  return function(event, send)
+    for i = 1, n do send(names[i], event) end
+  end
 end
 
 return function(event, send)
