@@ -22,6 +22,7 @@
 #include <mysqld_error.h>
 #include <errmsg.h>
 #include "driver.h"
+#include "sqlpool.h"
 #include "mysql_dsn.h"
 
 #define MY_TIMEOUT_S 5
@@ -374,26 +375,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
-static const char *msg_rowkey(const struct msg *m, cJSON **doc)
-{
-    *doc = NULL;
-    if (m->opts) {
-        *doc = cJSON_Parse(m->opts);
-        const cJSON *k = cJSON_GetObjectItemCaseSensitive(*doc, "key");
-        if (cJSON_IsString(k) && *k->valuestring)
-            return k->valuestring;
-    }
-    return m->key ? m->key : "";
-}
-
 static int my_exec(MYSQL_STMT *st, const char *a, size_t al, const char *b, size_t bl)
 {
     MYSQL_BIND bind[2];
@@ -552,11 +533,11 @@ static int my_send(void *ctx, struct msg *msgs, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         set_status(&msgs[i], MSG_PENDING, NULL);
-        keys[i] = msg_rowkey(&msgs[i], &docs[i]);
+        keys[i] = sqlpool_rowkey(&msgs[i], &docs[i]);
         if (!x->access && !*keys[i])
             set_status(&msgs[i], MSG_REJECT, "namespace format needs a key (bucket/object or opts.key)");
         else
-            cnt[fnv1a(keys[i]) % nconn]++;
+            cnt[sqlpool_conn(keys[i], nconn)]++;
     }
     memset(parts, 0, sizeof parts);
     for (size_t c = 0; c < nconn; c++) {
@@ -565,7 +546,7 @@ static int my_send(void *ctx, struct msg *msgs, size_t n)
     }
     for (size_t i = 0; i < n; i++)
         if (msgs[i].status == MSG_PENDING) {
-            struct my_part *p = &parts[fnv1a(keys[i]) % nconn];
+            struct my_part *p = &parts[sqlpool_conn(keys[i], nconn)];
             p->idx[p->n++] = i;
         }
     /* the table is created once, before the parts run in parallel */

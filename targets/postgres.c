@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 #include <libpq-fe.h>
 #include "driver.h"
+#include "sqlpool.h"
 
 #define PG_TIMEOUT_MS 5000
 #define PG_MAX_CONNS 16
@@ -432,27 +433,6 @@ static int pg_health(void *ctx, char *err, size_t errlen)
 
 /* ---- sending ---- */
 
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
-/* Row key of a message: the script's opts.key, else bucket/object. */
-static const char *msg_rowkey(const struct msg *m, cJSON **doc)
-{
-    *doc = NULL;
-    if (m->opts) {
-        *doc = cJSON_Parse(m->opts);
-        const cJSON *k = cJSON_GetObjectItemCaseSensitive(*doc, "key");
-        if (cJSON_IsString(k) && *k->valuestring)
-            return k->valuestring;
-    }
-    return m->key ? m->key : "";
-}
-
 /* Queue BEGIN, one prepared statement per message, COMMIT and a sync. */
 static int pg_pipe_send(struct pg_ctx *x, PGconn *pg, struct msg *msgs, const char **keys,
                         const struct pg_part *p, int64_t deadline)
@@ -605,12 +585,12 @@ static int pg_send(void *ctx, struct msg *msgs, size_t n)
     for (size_t i = 0; i < n; i++) {
         msgs[i].status = MSG_PENDING;
         msgs[i].error[0] = 0;
-        keys[i] = msg_rowkey(&msgs[i], &docs[i]);
+        keys[i] = sqlpool_rowkey(&msgs[i], &docs[i]);
         if (!x->access && !*keys[i]) {
             set_status(&msgs[i], MSG_REJECT, "namespace format needs a key (bucket/object or opts.key)");
             continue;
         }
-        cnt[fnv1a(keys[i]) % nconn]++;
+        cnt[sqlpool_conn(keys[i], nconn)]++;
     }
     for (size_t c = 0; c < nconn; c++) {
         parts[c].idx = slots + at;
@@ -619,7 +599,7 @@ static int pg_send(void *ctx, struct msg *msgs, size_t n)
     }
     for (size_t i = 0; i < n; i++)
         if (msgs[i].status == MSG_PENDING) {
-            struct pg_part *p = &parts[fnv1a(keys[i]) % nconn];
+            struct pg_part *p = &parts[sqlpool_conn(keys[i], nconn)];
             p->idx[p->n++] = i;
         }
 
