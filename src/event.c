@@ -104,15 +104,16 @@ static int skip_value(const struct ingest *in, int i)
     return lo;
 }
 
-/* One walk over the members of the object at token obj: val[k] becomes
- * the value token of the first member named keys[k] (as json_get finds
- * it), or stays -1.  Stops once every key is found. */
+/* A member name to look for, with its length. */
 struct mkey {
     const char *s;
     size_t n;
 };
 #define MKEY(lit) { lit, sizeof lit - 1 }
 
+/* One walk over the members of the object at token obj: val[k] becomes
+ * the value token of the first member named keys[k] (as json_get finds
+ * it), or stays -1.  Stops once every key is found. */
 static inline __attribute__((always_inline)) void
 find_members(const struct ingest *in, int obj, const struct mkey *keys, int nkeys, int *val)
 {
@@ -126,7 +127,7 @@ find_members(const struct ingest *in, int obj, const struct mkey *keys, int nkey
         const char *kp = in->body + t[j].start;
         size_t kl = (size_t)(t[j].end - t[j].start);
         for (int k = 0; k < nkeys; k++)
-            if (val[k] < 0 && kl == keys[k].n && *kp == *keys[k].s && !memcmp(kp, keys[k].s, kl)) {
+            if (val[k] < 0 && kl == keys[k].n && !memcmp(kp, keys[k].s, keys[k].n)) {
                 val[k] = j + 1;
                 if (++found == nkeys)
                     return;
@@ -163,9 +164,9 @@ static char *arena_string(struct ingest *in, int t, size_t *len)
  * over its members (and those of s3, s3.bucket, s3.object). */
 static int event_fields(struct ingest *in, struct event *ev, int idx, char *err, size_t errlen)
 {
-    static const struct mkey rec_keys[] = { MKEY("eventName"), MKEY("eventTime"), MKEY("s3") };
-    static const struct mkey s3_keys[] = { MKEY("bucket"), MKEY("object") };
-    static const struct mkey name_key[] = { MKEY("name") }, key_key[] = { MKEY("key") };
+    const struct mkey rec_keys[] = { MKEY("eventName"), MKEY("eventTime"), MKEY("s3") };
+    const struct mkey s3_keys[] = { MKEY("bucket"), MKEY("object") };
+    const struct mkey name_key[] = { MKEY("name") }, key_key[] = { MKEY("key") };
     int rv[3], sv[2], bt, kt;
     find_members(in, ev->tok, rec_keys, 3, rv);
     find_members(in, rv[2], s3_keys, 2, sv);
@@ -260,7 +261,7 @@ int ingest_parse(struct ingest *in, const char *body, size_t len, char *err, siz
         snprintf(err, errlen, "the body is not a JSON object with \"Records\": not an S3 event");
         return -1;
     }
-    static const struct mkey top_keys[] = { MKEY("Records"), MKEY("EventName"), MKEY("Key") };
+    const struct mkey top_keys[] = { MKEY("Records"), MKEY("EventName"), MKEY("Key") };
     int tv[3];
     find_members(in, 0, top_keys, 3, tv);
     int recs = tv[0];

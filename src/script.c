@@ -14,7 +14,7 @@
 
 struct router {
     lua_State *L;                 /* first: tests/fuzz/fuzz_body.c relies on it */
-    int route_ref, send_ref, traceback_ref;
+    int route_ref, send_ref, traceback_ref, event_mt_ref;
     char *script;                 /* the file, or "luagate.default" */
     const struct route_target *t; /* not owned */
     size_t nt;
@@ -348,19 +348,16 @@ static int shape_event(struct routed *m, const struct event *ev, enum shape shap
     return -1;
 }
 
-/* The registry key of the event metatable (also registered by name):
- * a light userdata key is found without hashing a string. */
-static char event_mt_key;
-
-/* ev if the value at idx is an event userdata, else NULL. */
+/* The event metatable is registered by name, under r->event_mt_ref, and
+ * its address is in the state's extra space (copied to every coroutine),
+ * so telling an event from other userdata is a pointer compare. */
 static struct lua_event *to_event(lua_State *L, int idx)
 {
     struct lua_event *e = lua_touserdata(L, idx);
     if (!e || !lua_getmetatable(L, idx))
         return NULL;
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &event_mt_key);
-    int same = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
+    int same = lua_topointer(L, -1) == *(const void **)lua_getextraspace(L);
+    lua_pop(L, 1);
     return same ? e : NULL;
 }
 
@@ -595,7 +592,7 @@ static int l_event_tostring(lua_State *L)
     return 1;
 }
 
-static void event_metatable(lua_State *L)
+static int event_metatable(lua_State *L)
 {
     luaL_newmetatable(L, EVENT_MT);
     /* __index: upvalue 1 maps the methods to functions, the fields to numbers */
@@ -614,7 +611,8 @@ static void event_metatable(lua_State *L)
     lua_setfield(L, -2, "__tojson");
     lua_pushcfunction(L, l_event_tostring);
     lua_setfield(L, -2, "__tostring");
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &event_mt_key);
+    *(const void **)lua_getextraspace(L) = lua_topointer(L, -1);
+    return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 /* The event userdata; its user value (the cache) is made when needed. */
@@ -624,7 +622,7 @@ static void push_event(lua_State *L, struct router *r)
     e->r = r;
     e->in = r->in;
     e->ev = r->ev;
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &event_mt_key);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->event_mt_ref);
     lua_setmetatable(L, -2);
 }
 
@@ -691,7 +689,7 @@ struct router *router_new(const char *script, const struct route_target *t, size
             snprintf(dir, sizeof dir, ".");
     }
     script_open_libs(L, script ? dir : NULL);
-    event_metatable(L);
+    r->event_mt_ref = event_metatable(L);
     /* luagate.targets: what is configured, for the default router */
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     push_targets(L, t, nt);
