@@ -89,6 +89,7 @@ asan:
 bench: all
 	bash bench/run.sh
 	bash bench/targets.sh
+	bash bench/scale.sh
 
 # Reliability drills (kill -9 cycles, outages, overload, poison, corruption).
 drills: all
