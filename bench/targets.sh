@@ -168,7 +168,7 @@ for kind in $KINDS; do
   nats)
     raw=$(run nats-raw $B/raw_nats nats://127.0.0.1:$NATS_PORT core lgbench.core "$N_CORE" 256)
     drv=$(run nats $D nats -n "$N_CORE" address=127.0.0.1:$NATS_PORT subject=lgbench.core)
-    row "nats (core)" "$raw" "$drv" 0.5 "raw: cnats natsConnection_Publish + flush (PING/PONG) every 256; driver: natsMsg per message + flush per batch; N=$N_CORE" ;;
+    row "nats (core)" "$raw" "$drv" 0.5 "raw: cnats natsConnection_Publish + flush (PING/PONG) every 256; driver: natsConnection_Publish per message (natsMsg only with opts) + flush per batch; N=$N_CORE" ;;
   nats-js)
     raw=$(run nats-js-raw $B/raw_nats nats://127.0.0.1:$NATS_PORT js lgbench.js "$N" 4096)
     drv=$(run nats-js $D nats -n "$N" address=127.0.0.1:$NATS_PORT subject=lgbench.js jetstream=on)
@@ -178,7 +178,7 @@ for kind in $KINDS; do
     bs=$(cat "$BASE/kafka/bootstrap")
     raw=$(run kafka-raw $B/raw_kafka "$bs" notify "$N_KAFKA")
     drv=$(run kafka $D kafka -n "$N_KAFKA" brokers="$bs" topic=notify)
-    row kafka "$raw" "$drv" 0.5 "mock cluster (rdkafka_mock); raw: librdkafka produce all then one flush, acks=1, linger.ms 0 (fastest; 5 ms default gives ~60 %); driver: produce max_batch, rd_kafka_poll(50) until every report; N=$N_KAFKA" ;;
+    row kafka "$raw" "$drv" 0.5 "mock cluster (rdkafka_mock); raw: librdkafka produce all then one flush, acks=1, linger.ms 0 (fastest; 5 ms default gives ~60 %); driver: produce max_batch, rd_kafka_flush(50) until every report; N=$N_KAFKA" ;;
   postgres)
     ci="host=127.0.0.1 port=$PG_PORT dbname=luagate user=gw password=$PG_PASSWORD sslmode=disable"
     raw=$(run postgres-raw $B/raw_pg "$ci" lgbench_raw "$N" 256)
