@@ -156,6 +156,16 @@ def main():
         ch.queue_declare(a[2], durable=True)
         ch.queue_bind(a[2], a[1], routing_key="#")
         c.close()
+    elif kind == "kafka-file":
+        # what a consumer running through the whole drill wrote ("%p %k" lines):
+        # the mock cluster keeps only ~5 MB per partition, so a long drill must be
+        # read while it runs, not at the end
+        for l in open(a[0], "rb").read().split(b"\n"):
+            p = l.split(b" ", 1)
+            if len(p) == 2:
+                m = KEY.search(p[1])
+                if m:
+                    sys.stdout.write("%s %s\n" % (p[0].decode(), m.group(1).decode()))
     elif kind == "kafka":
         # right after the mock's brokers come back kcat may see no partition yet: retry
         out = b""
