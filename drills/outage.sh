@@ -190,8 +190,9 @@ EOC
   t0=$(now_ms)
   local out=$OUTAGE
   # the kafka driver waits message.timeout.ms (5 s, sarama's producer timeout) for
-  # delivery reports before it calls the target offline: a shorter outage may not show
-  [ "$k" = kafka ] && [ "$out" -lt 8 ] && out=8
+  # delivery reports, and the nats driver its 5 s flush timeout, before they call
+  # the target offline: a shorter outage may not show
+  { [ "$k" = kafka ] || [ "$k" = nats ]; } && [ "$out" -lt 8 ] && out=8
   down "$k" >>"$T/servers.log" 2>&1
   while [ $(( $(now_ms) - t0 )) -lt $((out * 1000)) ]; do
     st=$(target_state "$tname")
