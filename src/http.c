@@ -28,19 +28,9 @@
  * ~18 KiB (its 16 KiB input buffer inline), plus its body buffer while
  * that is at most 64 KiB.
  *
- * TLS (tls_cert + tls_key): the listener then speaks HTTPS only.  OpenSSL
- * runs on the same non-blocking socket: the handshake is driven by the
- * read and write events before the first request, under the head timeout;
- * afterwards reads and writes go through SSL_read/SSL_write, which map
- * "want read/write" to EAGAIN, so every rule above (keep-alive,
- * pipelining, 100-continue, early 413, timeouts, the cap) is the same code
- * for both.  Plain connections keep their own read/write callbacks; they
- * pay one test of c->ssl per send and per conn_drive.
- * OpenSSL reads ahead: bytes it holds do not make the socket readable, so
- * a connection with such bytes is woken by hand whenever room is made in
- * its input buffer (tls_kick).  A plain HTTP request to the TLS port gets
- * a plain 400 naming the problem.  SIGHUP reloads the certificate and key
- * (new connections use them; a failed reload keeps the old ones). */
+ * TLS (tls_cert + tls_key) is in http_tls.c, the ingest path (a POST:
+ * auth, routing, queue appends, waiting for the group commit) in ingest.c;
+ * http_conn.h holds what the three share. */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -61,137 +51,14 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "dlq.h"
-#include "gateway.h"
+#include "http_conn.h"
 #include "log.h"
 
 const int http_code_list[HTTP_CODES] = { 200, 400, 401, 404, 405, 413, 431, 500, 503 };
 
-#define MAX_QUEUES_PER_REQ 8
-#define HTTP_MAX_CONNS 4096
-#define HEAD_MAX (64 * 1024)   /* request line + headers */
-#define IN_CAP (16 * 1024)     /* input buffer of a connection */
-#define URL_MAX 256            /* enough to recognise /health and /metrics */
-#define AUTH_MAX 1024
-#define HEAD_TIMEOUT_S 10
-#define BODY_TIMEOUT_S 30
-#define IDLE_TIMEOUT_S 60
-#define WRITE_TIMEOUT_S 30
-#define LINGER_TIMEOUT_S 2
-#define KEEP_BODY_CAP (64 * 1024) /* larger body buffers are freed after use */
-#define KEEP_OUT_CAP (64 * 1024)
-
-enum phase {
-    P_IDLE,   /* between requests */
-    P_HEAD,   /* reading a request line and headers */
-    P_BODY,   /* reading a body */
-    P_BUSY,   /* request complete: routing, waiting for durability, or writing */
-    P_LINGER, /* answered an error and shut down writing: drain, then close */
-};
-
-enum hdr { H_OTHER, H_AUTH, H_EXPECT };
-
-struct conn {
-    struct conn *prev, *next;
-    int fd;
-    SSL *ssl;               /* NULL: plain HTTP */
-    enum phase phase;
-    struct event *rev, *wev;
-    uint64_t deadline;      /* srv.now when it is cut; 0: none */
-    http_parser p;
-    struct pending *pend;
-    /* request state */
-    unsigned keep_alive : 1, http10 : 1, close_after : 1, linger : 1, peer_eof : 1, rpaused : 1,
-        wpending : 1, resp_queued : 1, auth_seen : 1, hdr_in_value : 1, is_head : 1,
-        hs : 1,       /* TLS handshake not done yet */
-        tls_ok : 1,   /* TLS up and sane: close with a close_notify */
-        tls_rww : 1;  /* SSL_read wants the socket writable */
-    enum hdr cur;
-    int err_code;           /* set by a callback that refused the request */
-    size_t head_bytes;
-    size_t field_len, url_len, auth_len, expect_len;
-    char field[16];
-    char expect[16];
-    char url[URL_MAX];
-    char auth[AUTH_MAX];
-    /* buffers */
-    char *body;
-    size_t body_len, body_cap;
-    char *out;
-    size_t out_off, out_len, out_cap;
-    size_t in_off, in_len;
-    char in[IN_CAP];
-};
-
-struct pending {
-    struct pending *next;
-    struct conn *c; /* NULL once the client went away */
-    struct queue *q[MAX_QUEUES_PER_REQ];
-    uint64_t ticket[MAX_QUEUES_PER_REQ];
-    int nq, failed;
-    size_t events;
-    uint64_t start_us;
-};
-
-/* The server (one ingest thread, one gateway per process). */
-static struct {
-    struct gateway *gw;
-    struct evconnlistener *lev;
-    struct event *retry_ev;
-    struct conn *conns;
-    size_t nconns;
-    struct event *sweep_ev; /* once a second while connections are open */
-    uint64_t now;           /* seconds, monotonic, updated by the sweep */
-    http_parser_settings settings;
-    struct pending *free_pending;
-    struct evbuffer *render; /* /health and /metrics */
-    struct buf err;          /* error bodies */
-    SSL_CTX *tls;            /* NULL: plain HTTP */
-    struct event *hup_ev;    /* SIGHUP: reload the certificate */
-} srv;
-
-/* Scratch reused by every request of the (single) ingest thread. */
-static struct ingest scratch_in;
-static struct route_out scratch_out;
-static struct qrec *scratch_recs;
-static size_t scratch_cap;
+struct http_server http_srv;
 
 static int conn_flush(struct conn *c);
-static void conn_close(struct conn *c);
-static ssize_t tls_recv(struct conn *c, char *buf, size_t len);
-static ssize_t tls_send(struct conn *c, const char *p, size_t n);
-static int tls_handshake(struct conn *c);
-static void tls_close_notify(struct conn *c);
-static void tls_kick(struct conn *c);
-
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static void count_code(struct gateway *gw, int code)
-{
-    for (int i = 0; i < HTTP_CODES; i++)
-        if (http_code_list[i] == code) {
-            atomic_fetch_add(&gw->http_codes[i], 1);
-            return;
-        }
-}
-
-static void observe(struct gateway *gw, uint64_t start_us)
-{
-    uint64_t us = now_us() - start_us;
-    static const double bounds_ms[12] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000 };
-    atomic_fetch_add(&gw->ingest_latency_us_sum, us);
-    atomic_fetch_add(&gw->ingest_latency_count, 1);
-    for (int b = 0; b < 12; b++)
-        if ((double)us / 1000.0 <= bounds_ms[b]) {
-            atomic_fetch_add(&gw->ingest_latency_buckets[b], 1);
-            break;
-        }
-}
 
 /* ---- responses ---------------------------------------------------------- */
 
@@ -226,31 +93,12 @@ static int out_reserve(struct conn *c, size_t n)
     return 0;
 }
 
-static char *put(char *d, const char *s, size_t n)
-{
-    memcpy(d, s, n);
-    return d + n;
-}
-#define PUTS(d, lit) put(d, lit, sizeof lit - 1)
-
-static char *put_u64(char *d, uint64_t v)
-{
-    char tmp[20];
-    int n = 0;
-    do
-        tmp[n++] = (char)('0' + v % 10);
-    while ((v /= 10));
-    while (n)
-        *d++ = tmp[--n];
-    return d;
-}
-
 /* Queue the status line and headers of a response with a body of blen
  * bytes; return where the body goes (room for blen is reserved), or NULL
  * when out of memory (the connection is then to be closed). */
 static char *start_response(struct conn *c, int code, const char *ctype, size_t blen)
 {
-    struct gateway *gw = srv.gw;
+    struct gateway *gw = http_srv.gw;
     if (atomic_load(&gw->stopping) || !c->keep_alive)
         c->close_after = 1;
     const char *reason = reason_of(code);
@@ -281,7 +129,7 @@ static char *start_response(struct conn *c, int code, const char *ctype, size_t 
 }
 
 /* Queue a whole response and send it.  -1 if c was closed. */
-static int reply(struct conn *c, int code, const char *ctype, const char *body, size_t blen)
+int http_reply(struct conn *c, int code, const char *ctype, const char *body, size_t blen)
 {
     char *d = start_response(c, code, ctype, blen);
     if (!d) {
@@ -296,322 +144,32 @@ static int reply(struct conn *c, int code, const char *ctype, const char *body, 
     return conn_flush(c);
 }
 
-static int reply_error(struct conn *c, int code, const char *msg)
+int http_reply_error(struct conn *c, int code, const char *msg)
 {
-    struct buf *b = &srv.err;
+    struct buf *b = &http_srv.err;
     b->len = 0;
     if (buf_puts(b, "{\"error\":") || json_quote(b, msg, strlen(msg)) || buf_puts(b, "}\n"))
-        return reply(c, code, "application/json", "{\"error\":\"out of memory\"}\n", 26);
-    return reply(c, code, "application/json", b->p, b->len);
+        return http_reply(c, code, "application/json", "{\"error\":\"out of memory\"}\n", 26);
+    return http_reply(c, code, "application/json", b->p, b->len);
 }
 
 /* /health and /metrics render into an evbuffer; copy it out. */
 static int reply_render(struct conn *c, int code, const char *ctype)
 {
-    size_t n = evbuffer_get_length(srv.render);
+    size_t n = evbuffer_get_length(http_srv.render);
     char *d = start_response(c, code, ctype, n);
     if (!d) {
-        evbuffer_drain(srv.render, n);
+        evbuffer_drain(http_srv.render, n);
         conn_close(c);
         return -1;
     }
-    evbuffer_remove(srv.render, d, n);
+    evbuffer_remove(http_srv.render, d, n);
     c->out_len += n;
     c->resp_queued = 1;
     return conn_flush(c);
 }
 
-/* ---- the ingest path ----------------------------------------------------- */
-
-/* Constant-time comparison of the Authorization header. */
-static int authorized(struct gateway *gw, struct conn *c)
-{
-    if (!gw->auth_header)
-        return 1;
-    const char *got = c->auth;
-    const char *want = gw->auth_header;
-    size_t gl = c->auth_seen ? c->auth_len : 0, wl = strlen(want);
-    while (gl && gl <= AUTH_MAX && (got[gl - 1] == ' ' || got[gl - 1] == '\t'))
-        gl--;
-    unsigned char diff = (unsigned char)(gl != wl);
-    for (size_t i = 0; i < wl; i++)
-        diff |= (unsigned char)(want[i] ^ (i < gl && i < AUTH_MAX ? got[i] : 0));
-    return c->auth_seen && !diff;
-}
-
-/* A script that failed on an event: keep the event in the "_script"
- * dead-letter queue, with the error, so nothing acknowledged is lost. */
-static int dead_letter_event(struct gateway *gw, const struct event *ev, const char *why)
-{
-    struct iovec iov[4];
-    int n = event_envelope(ev, iov);
-    struct buf payload = { 0 };
-    for (int i = 0; i < n; i++)
-        if (buf_put(&payload, iov[i].iov_base, iov[i].iov_len)) {
-            buf_free(&payload);
-            return -1;
-        }
-    struct msg m = { .payload = payload.p, .payload_len = payload.len, .event_name = ev->name,
-                     .key = ev->key, .event_time = ev->time };
-    char err[512];
-    int rc = dlq_append(gw->cfg.queue_dir, "_script", &m, why, 1, err, sizeof err);
-    if (rc)
-        log_once(LOG_ERROR, "ingest", "%s", err);
-    buf_free(&payload);
-    return rc;
-}
-
-static int grow_recs(size_t n)
-{
-    if (n <= scratch_cap)
-        return 0;
-    size_t cap = scratch_cap ? scratch_cap : 64;
-    while (cap < n)
-        cap *= 2;
-    struct qrec *r = realloc(scratch_recs, cap * sizeof *r);
-    if (!r)
-        return -1;
-    scratch_recs = r;
-    scratch_cap = cap;
-    return 0;
-}
-
-/* Append what was routed, one queue_append per queue directory. */
-static int append_routed(struct gateway *gw, struct pending *p, char *err, size_t errlen)
-{
-    struct route_out *o = &scratch_out;
-    if (grow_recs(o->n))
-        return snprintf(err, errlen, "out of memory"), -1;
-    for (size_t qi = 0; qi < gw->nq; qi++) {
-        struct queue *q = gw->queues[qi];
-        size_t n = 0;
-        for (size_t i = 0; i < o->n; i++) {
-            struct routed *m = &o->v[i];
-            struct target *t = &gw->targets[m->target];
-            if (t->q != q)
-                continue;
-            struct qrec *r = &scratch_recs[n++];
-            r->to = t->reader;
-            memcpy(r->payload, m->iov, sizeof r->payload);
-            r->npayload = m->niov;
-            r->event_name = m->ev->name;
-            r->key = m->key ? m->key : m->ev->key;
-            r->event_time = m->ev->time;
-            r->opts = m->opts;
-            r->op = (enum msg_op)m->op;
-        }
-        if (!n)
-            continue;
-        if (p->nq == MAX_QUEUES_PER_REQ)
-            return snprintf(err, errlen, "too many queue directories"), -1;
-        int rc = queue_append(q, scratch_recs, n, &p->ticket[p->nq], err, errlen);
-        if (rc)
-            return rc;
-        p->q[p->nq++] = q;
-    }
-    for (size_t i = 0; i < o->n; i++)
-        atomic_fetch_add(&gw->targets[o->v[i].target].routed, 1);
-    return 0;
-}
-
-static struct pending *pending_new(void)
-{
-    struct pending *p = srv.free_pending;
-    if (p)
-        srv.free_pending = p->next;
-    else if (!(p = malloc(sizeof *p)))
-        return NULL;
-    p->next = NULL;
-    p->c = NULL;
-    p->nq = 0;
-    p->events = 0;
-    return p;
-}
-
-static void pending_put(struct pending *p)
-{
-    p->next = srv.free_pending;
-    srv.free_pending = p;
-}
-
-static int pending_done(struct pending *p, int *failed)
-{
-    *failed = 0;
-    for (int i = 0; i < p->nq; i++) {
-        if (queue_failed(p->q[i], p->ticket[i]))
-            *failed = 1;
-        else if (queue_durable(p->q[i]) < p->ticket[i])
-            return 0;
-    }
-    return 1;
-}
-
-/* pending_done against durable positions read once per flush (each read
- * takes the queue's lock; a flush looks at every waiting request).  A
- * ticket above the durable position cannot be failed either: a failed
- * commit moves both. */
-#define SNAP_MAX 16
-static int pending_done_snap(struct gateway *gw, const uint64_t *dur, struct pending *p, int *failed)
-{
-    *failed = 0;
-    for (int i = 0; i < p->nq; i++) {
-        size_t k = 0;
-        while (k < gw->nq && gw->queues[k] != p->q[i])
-            k++;
-        uint64_t d = k < SNAP_MAX ? dur[k] : queue_durable(p->q[i]);
-        if (d < p->ticket[i])
-            return 0;
-    }
-    for (int i = 0; i < p->nq; i++)
-        if (queue_failed(p->q[i], p->ticket[i]))
-            *failed = 1;
-    return 1;
-}
-
-/* Answer a request (its connection may be gone).  -1 if c was closed. */
-static int complete(struct gateway *gw, struct pending *p, int failed)
-{
-    struct conn *c = p->c;
-    int rc = 0;
-    if (c)
-        c->pend = NULL;
-    if (failed) {
-        if (c)
-            rc = reply_error(c, 500, "the queue could not be made durable (disk error): retry");
-        else
-            count_code(gw, 500);
-    } else if (c) {
-        char body[64], *d = body;
-        d = PUTS(d, "{\"status\":\"ok\",\"events\":");
-        d = put_u64(d, p->events);
-        d = PUTS(d, "}\n");
-        rc = reply(c, 200, "application/json", body, (size_t)(d - body));
-    } else {
-        count_code(gw, 200); /* durable, but nobody left to tell */
-    }
-    observe(gw, p->start_us);
-    return rc;
-}
-
-static void conn_drive(struct conn *c);
-
-/* Answer every request whose appends are durable now.  The done ones are
- * taken off the list first: answering one may run the next pipelined
- * request of its connection, which adds to the list. */
-static void flush_pending(struct gateway *gw)
-{
-    struct pending *done = NULL, **dt = &done;
-    struct pending **pp = &gw->pending_head, *last = NULL;
-    uint64_t dur[SNAP_MAX];
-    for (size_t k = 0; k < gw->nq && k < SNAP_MAX; k++)
-        dur[k] = queue_durable(gw->queues[k]);
-    while (*pp) {
-        struct pending *p = *pp;
-        int failed;
-        if (!pending_done_snap(gw, dur, p, &failed)) {
-            last = p;
-            pp = &p->next;
-            continue;
-        }
-        *pp = p->next;
-        gw->npending--;
-        p->next = NULL;
-        p->failed = failed;
-        *dt = p;
-        dt = &p->next;
-    }
-    gw->pending_tail = last;
-    while (done) {
-        struct pending *p = done;
-        done = p->next;
-        struct conn *c = p->c;
-        if (complete(gw, p, p->failed) == 0 && c)
-            conn_drive(c);
-        pending_put(p);
-    }
-}
-
-static void on_durable_event(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct gateway *gw = arg;
-    flush_pending(gw);
-    if (atomic_load(&gw->stopping) && !gw->pending_head)
-        event_base_loopexit(gw->base, NULL);
-}
-
-void http_on_durable(void *arg)
-{
-    struct gateway *gw = arg;
-    event_active(gw->durable_ev, EV_READ, 0);
-}
-
-/* -1 if c was closed. */
-static int handle_ingest(struct gateway *gw, struct conn *c)
-{
-    char err[1024];
-    uint64_t start = now_us();
-    if (!authorized(gw, c))
-        return reply_error(c, 401, "missing or wrong Authorization header");
-    const char *body = c->body_len ? c->body : "";
-    if (ingest_parse(&scratch_in, body, c->body_len, err, sizeof err))
-        return reply_error(c, 400, err);
-    route_out_reset(&scratch_out);
-    for (size_t i = 0; i < scratch_in.nev; i++) {
-        const struct event *ev = &scratch_in.ev[i];
-        uint64_t t0 = now_us();
-        atomic_fetch_add(&gw->script_runs, 1);
-        int rc = router_route(gw->router, &scratch_in, ev, &scratch_out, err, sizeof err);
-        atomic_fetch_add(&gw->script_ns, (now_us() - t0) * 1000);
-        if (rc) {
-            atomic_fetch_add(&gw->script_errors, 1);
-            log_once(LOG_ERROR, "script", "%s (event %s %s moved to the dead-letter queue _script)", err,
-                     ev->name, ev->key);
-            if (dead_letter_event(gw, ev, err)) {
-                route_out_reset(&scratch_out);
-                return reply_error(c, 500, "script failed and the dead-letter queue is unwritable");
-            }
-        }
-    }
-    atomic_fetch_add(&gw->events_received, scratch_in.nev);
-    struct pending *p = pending_new();
-    if (!p) {
-        route_out_reset(&scratch_out);
-        return reply_error(c, 500, "out of memory");
-    }
-    p->events = scratch_in.nev;
-    p->start_us = start;
-    int rc = append_routed(gw, p, err, sizeof err);
-    route_out_reset(&scratch_out);
-    if (rc) {
-        /* what was appended to other queues stays: the client retries, and
-         * delivery is at least once anyway */
-        pending_put(p);
-        if (rc != QUEUE_FULL)
-            log_once(LOG_ERROR, "queue", "%s", err);
-        return reply_error(c, 503, err);
-    }
-    p->c = c;
-    if (!p->nq) { /* nothing to make durable */
-        rc = complete(gw, p, 0);
-        pending_put(p);
-        return rc;
-    }
-    c->pend = p;
-    if (gw->pending_tail)
-        gw->pending_tail->next = p;
-    else
-        gw->pending_head = p;
-    gw->pending_tail = p;
-    gw->npending++;
-    /* The commit may already have happened (queue_sync elsewhere); the
-     * durable event answers it then, never this call (no re-entry). */
-    int failed;
-    if (pending_done(p, &failed))
-        event_active(gw->durable_ev, EV_READ, 0);
-    return 0;
-}
+/* ---- requests (POSTs go to ingest.c) ---------------------------------------- */
 
 static int path_is(const struct conn *c, const char *path, int query_ok)
 {
@@ -624,22 +182,22 @@ static int path_is(const struct conn *c, const char *path, int query_ok)
 /* A complete request.  -1 if c was closed. */
 static int handle_request(struct conn *c)
 {
-    struct gateway *gw = srv.gw;
+    struct gateway *gw = http_srv.gw;
     unsigned method = c->p.method;
     if (method == HTTP_GET && path_is(c, "/health", 1)) {
         int code;
-        health_render(gw, srv.render, &code);
+        health_render(gw, http_srv.render, &code);
         return reply_render(c, code, "application/json");
     }
     if (method == HTTP_GET && path_is(c, "/metrics", 0)) {
-        metrics_render(gw, srv.render);
+        metrics_render(gw, http_srv.render);
         return reply_render(c, 200, "text/plain; version=0.0.4");
     }
     if (method != HTTP_POST)
-        return reply_error(c, 405, "POST events to any path; GET /health or /metrics");
+        return http_reply_error(c, 405, "POST events to any path; GET /health or /metrics");
     if (!atomic_load(&gw->ready) || atomic_load(&gw->stopping)) {
         c->close_after = 1;
-        return reply_error(c, 503, atomic_load(&gw->stopping) ? "shutting down" : "starting");
+        return http_reply_error(c, 503, atomic_load(&gw->stopping) ? "shutting down" : "starting");
     }
     return handle_ingest(gw, c);
 }
@@ -664,7 +222,7 @@ static int on_message_begin(http_parser *p)
     c->auth_seen = c->hdr_in_value = c->is_head = 0;
     c->cur = H_OTHER;
     c->body_len = 0;
-    c->deadline = srv.now + HEAD_TIMEOUT_S;
+    c->deadline = http_srv.now + HEAD_TIMEOUT_S;
     return 0;
 }
 
@@ -725,7 +283,7 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
 static int on_headers_complete(http_parser *p)
 {
     struct conn *c = p->data;
-    struct gateway *gw = srv.gw;
+    struct gateway *gw = http_srv.gw;
     c->hdr_in_value = 0;
     int chunked = (p->flags & F_CHUNKED) != 0;
     uint64_t cl = p->content_length;
@@ -751,14 +309,14 @@ static int on_headers_complete(http_parser *p)
             c->out_len += sizeof cont - 1; /* sent when the parser returns */
         }
     }
-    c->deadline = srv.now + BODY_TIMEOUT_S;
+    c->deadline = http_srv.now + BODY_TIMEOUT_S;
     return 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t n)
 {
     struct conn *c = p->data;
-    if (c->body_len + n > srv.gw->cfg.body_limit) {
+    if (c->body_len + n > http_srv.gw->cfg.body_limit) {
         c->err_code = 413; /* a chunked body grew too large */
         return -1;
     }
@@ -793,7 +351,7 @@ static int on_message_complete(http_parser *p)
 
 /* ---- connections ------------------------------------------------------------ */
 
-static void conn_close(struct conn *c)
+void conn_close(struct conn *c)
 {
     if (c->pend) /* its commit is still to come: orphan the entry */
         c->pend->c = NULL;
@@ -807,10 +365,10 @@ static void conn_close(struct conn *c)
     if (c->prev)
         c->prev->next = c->next;
     else
-        srv.conns = c->next;
+        http_srv.conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    srv.nconns--;
+    http_srv.nconns--;
     free(c->body);
     free(c->out);
     free(c);
@@ -840,7 +398,7 @@ static int conn_send(struct conn *c)
                 c->wpending = 1;
             }
             if (c->phase == P_BUSY)
-                c->deadline = srv.now + WRITE_TIMEOUT_S;
+                c->deadline = http_srv.now + WRITE_TIMEOUT_S;
             return 0;
         }
         conn_close(c);
@@ -875,7 +433,7 @@ static int response_done(struct conn *c)
             event_add(c->rev, NULL);
             c->rpaused = 0;
         }
-        c->deadline = srv.now + LINGER_TIMEOUT_S;
+        c->deadline = http_srv.now + LINGER_TIMEOUT_S;
         return 0;
     }
     c->phase = P_IDLE;
@@ -889,7 +447,7 @@ static int response_done(struct conn *c)
         c->out = NULL;
         c->out_cap = 0;
     }
-    c->deadline = srv.now + IDLE_TIMEOUT_S;
+    c->deadline = http_srv.now + IDLE_TIMEOUT_S;
     if (c->rpaused && !c->peer_eof) {
         event_add(c->rev, NULL);
         c->rpaused = 0;
@@ -923,23 +481,23 @@ static int conn_reject(struct conn *c)
     c->deadline = 0;
     if (code == 413) {
         char msg[128];
-        snprintf(msg, sizeof msg, "body larger than body_limit (%zu bytes)", srv.gw->cfg.body_limit);
-        return reply_error(c, 413, msg);
+        snprintf(msg, sizeof msg, "body larger than body_limit (%zu bytes)", http_srv.gw->cfg.body_limit);
+        return http_reply_error(c, 413, msg);
     }
     if (code == 431)
-        return reply_error(c, 431, "request head larger than 64 KiB");
+        return http_reply_error(c, 431, "request head larger than 64 KiB");
     if (code == 500)
-        return reply_error(c, 500, "out of memory");
+        return http_reply_error(c, 500, "out of memory");
     char msg[160];
     snprintf(msg, sizeof msg, "malformed HTTP request: %s", http_errno_description(e));
-    return reply_error(c, 400, msg);
+    return http_reply_error(c, 400, msg);
 }
 
 /* Parse buffered input and run the requests in it, one at a time. */
-static void conn_drive(struct conn *c)
+void conn_drive(struct conn *c)
 {
     while (c->phase != P_BUSY && c->phase != P_LINGER && c->in_off < c->in_len) {
-        size_t n = http_parser_execute(&c->p, &srv.settings, c->in + c->in_off, c->in_len - c->in_off);
+        size_t n = http_parser_execute(&c->p, &http_srv.settings, c->in + c->in_off, c->in_len - c->in_off);
         c->in_off += n;
         enum http_errno e = HTTP_PARSER_ERRNO(&c->p);
         if (e == HPE_PAUSED) {
@@ -1055,239 +613,6 @@ static void tls_on_write(evutil_socket_t fd, short what, void *arg)
     on_write(fd, what, arg);
 }
 
-/* ---- TLS -------------------------------------------------------------------- */
-
-/* SSL_read into buf until OpenSSL wants more from the socket or buf is
- * full: recv()'s contract (bytes, 0 at the client's end, -1 with errno). */
-static ssize_t tls_recv(struct conn *c, char *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        int n = SSL_read(c->ssl, buf + got, len - got > INT_MAX ? INT_MAX : (int)(len - got));
-        if (n > 0) {
-            got += (size_t)n;
-            continue;
-        }
-        int e = SSL_get_error(c->ssl, n);
-        if (e == SSL_ERROR_WANT_READ)
-            break;
-        if (e == SSL_ERROR_WANT_WRITE) { /* e.g. the answer to a key update */
-            c->tls_rww = 1;
-            if (!c->wpending) {
-                event_add(c->wev, NULL);
-                c->wpending = 1;
-            }
-            break;
-        }
-        if (got) { /* deliver these bytes first, then come back for the end */
-            event_active(c->rev, EV_READ, 0);
-            break;
-        }
-        if (e == SSL_ERROR_ZERO_RETURN) /* close_notify, or EOF (SSL_OP_IGNORE_UNEXPECTED_EOF) */
-            return 0;
-        c->tls_ok = 0;
-        ERR_clear_error();
-        errno = ECONNRESET;
-        return -1;
-    }
-    if (got)
-        return (ssize_t)got;
-    errno = EAGAIN;
-    return -1;
-}
-
-/* send()'s contract.  Partial writes are on, and the buffer may move
- * between retries (c->out can grow while a 100 Continue waits). */
-static ssize_t tls_send(struct conn *c, const char *p, size_t n)
-{
-    int r = SSL_write(c->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
-    if (r > 0)
-        return r;
-    if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_WRITE) {
-        errno = EAGAIN;
-        return -1;
-    }
-    c->tls_ok = 0; /* renegotiation is off: WANT_READ here is an error too */
-    ERR_clear_error();
-    errno = EPIPE;
-    return -1;
-}
-
-/* Send one close_notify (best effort, never waits). */
-static void tls_close_notify(struct conn *c)
-{
-    if (c->tls_ok) {
-        c->tls_ok = 0;
-        SSL_shutdown(c->ssl);
-        ERR_clear_error();
-    }
-}
-
-/* Room was made in the input buffer: if OpenSSL holds bytes already read
- * from the socket, the socket will not say so; read them now. */
-static void tls_kick(struct conn *c)
-{
-    if (!c->rpaused && !c->hs && c->in_len < IN_CAP && SSL_has_pending(c->ssl))
-        event_active(c->rev, EV_READ, 0);
-}
-
-/* A plain HTTP request on the TLS port: answer it in plain HTTP, so the
- * client sees why instead of a reset, then close as after any error. */
-static void tls_refuse_plain(struct conn *c)
-{
-#define PLAIN_LEN 83
-#define PLAIN_BODY "{\"error\":\"this port speaks HTTPS only: plain HTTP request refused (use https://)\"}\n"
-#define STR_(x) #x
-#define STR(x) STR_(x)
-    static const char resp[] = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
-                               "Connection: close\r\nContent-Length: " STR(PLAIN_LEN) "\r\n\r\n" PLAIN_BODY;
-    _Static_assert(sizeof PLAIN_BODY - 1 == PLAIN_LEN, "Content-Length of the plain HTTP refusal");
-    c->hs = 0;
-    c->tls_ok = 0;
-    if (c->wpending) {
-        event_del(c->wev);
-        c->wpending = 0;
-    }
-    count_code(srv.gw, 400);
-    ssize_t n = send(c->fd, resp, sizeof resp - 1, MSG_NOSIGNAL); /* small: fits the socket buffer */
-    (void)n;
-    c->phase = P_LINGER; /* drain what the client still sends, then close */
-    shutdown(c->fd, SHUT_WR);
-    c->deadline = srv.now + LINGER_TIMEOUT_S;
-}
-
-/* Drive the handshake.  1 done, 0 waiting for the socket, -1 c was closed
- * (or refused and lingering: the caller must not read). */
-static int tls_handshake(struct conn *c)
-{
-    ERR_clear_error();
-    int r = SSL_do_handshake(c->ssl);
-    if (r == 1) {
-        c->hs = 0;
-        c->tls_ok = 1;
-        if (c->wpending) {
-            event_del(c->wev);
-            c->wpending = 0;
-        }
-        c->deadline = srv.now + IDLE_TIMEOUT_S;
-        return 1;
-    }
-    int e = SSL_get_error(c->ssl, r);
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-        if (e == SSL_ERROR_WANT_WRITE && !c->wpending) {
-            event_add(c->wev, NULL);
-            c->wpending = 1;
-        } else if (e == SSL_ERROR_WANT_READ && c->wpending) {
-            event_del(c->wev);
-            c->wpending = 0;
-        }
-        return 0;
-    }
-    unsigned long le = ERR_peek_error();
-    if (ERR_GET_LIB(le) == ERR_LIB_SSL && ERR_GET_REASON(le) == SSL_R_HTTP_REQUEST) {
-        ERR_clear_error();
-        log_once(LOG_WARN, "http", "plain HTTP request on the TLS listener refused with 400 (the client "
-                 "must use https://)");
-        tls_refuse_plain(c);
-        return -1;
-    }
-    if (le) { /* a silent close or reset (port probes) is not worth a line */
-        char why[256];
-        ERR_error_string_n(le, why, sizeof why);
-        log_once(LOG_WARN, "http", "TLS handshake with a client failed: %s", why);
-    }
-    ERR_clear_error();
-    conn_close(c);
-    return -1;
-}
-
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf, (void)size, (void)rwflag, (void)u;
-    return 0; /* an encrypted key fails to load instead of prompting */
-}
-
-static void tls_error(char *err, size_t errlen, const char *fmt, const char *path)
-{
-    char why[256] = "";
-    unsigned long le = ERR_peek_error(); /* the first: the most specific */
-    if (le)
-        ERR_error_string_n(le, why, sizeof why);
-    char what[1024];
-    snprintf(what, sizeof what, fmt, path);
-    snprintf(err, errlen, "%s%s%s", what, *why ? ": " : "", why);
-    ERR_clear_error();
-}
-
-/* The server's TLS context from the configured files, or NULL with err. */
-static SSL_CTX *tls_context(const struct gw_config *cfg, char *err, size_t errlen)
-{
-    ERR_clear_error();
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    if (!ctx) {
-        tls_error(err, errlen, "cannot create a TLS context%s", "");
-        return NULL;
-    }
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
-                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_read_ahead(ctx, 1);
-    SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"luagate", 7);
-    SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
-    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1) {
-        tls_error(err, errlen, "tls_cert: cannot load a PEM certificate from %s", cfg->tls_cert);
-        goto fail;
-    }
-    if (SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 &&
-        ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
-        tls_error(err, errlen, "tls_key: cannot load a PEM private key (unencrypted) from %s", cfg->tls_key);
-        goto fail;
-    }
-    if (ERR_peek_last_error() || SSL_CTX_check_private_key(ctx) != 1) {
-        char what[512];
-        snprintf(what, sizeof what, "tls_key: %%s is not the private key of the certificate in %s",
-                 cfg->tls_cert);
-        tls_error(err, errlen, what, cfg->tls_key);
-        goto fail;
-    }
-    if (cfg->tls_client_ca) {
-        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->tls_client_ca);
-        if (!names || SSL_CTX_load_verify_locations(ctx, cfg->tls_client_ca, NULL) != 1) {
-            if (names)
-                sk_X509_NAME_pop_free(names, X509_NAME_free);
-            tls_error(err, errlen, "tls_client_ca: cannot load PEM CA certificates from %s",
-                      cfg->tls_client_ca);
-            goto fail;
-        }
-        SSL_CTX_set_client_CA_list(ctx, names);
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-    }
-    return ctx;
-fail:
-    SSL_CTX_free(ctx);
-    return NULL;
-}
-
-/* SIGHUP (beside main's script reload): read the certificate and key
- * again, e.g. after a renewal.  Open connections keep the context they
- * started with (OpenSSL counts references). */
-static void on_hup(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    (void)arg;
-    char err[1024];
-    SSL_CTX *ctx = tls_context(&srv.gw->cfg, err, sizeof err);
-    if (!ctx) {
-        log_error("http", "TLS reload failed, keeping the previous certificate: %s", err);
-        return;
-    }
-    SSL_CTX_free(srv.tls);
-    srv.tls = ctx;
-    log_info("http", "TLS certificate reloaded from %s", srv.gw->cfg.tls_cert);
-}
-
 static uint64_t coarse_now(void)
 {
     struct timespec ts;
@@ -1304,15 +629,15 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    srv.now = coarse_now();
-    for (struct conn *c = srv.conns, *next; c; c = next) {
+    http_srv.now = coarse_now();
+    for (struct conn *c = http_srv.conns, *next; c; c = next) {
         next = c->next;
-        if (c->deadline && srv.now >= c->deadline)
+        if (c->deadline && http_srv.now >= c->deadline)
             conn_close(c);
     }
-    if (srv.nconns) {
+    if (http_srv.nconns) {
         struct timeval tv = { 1, 0 };
-        evtimer_add(srv.sweep_ev, &tv);
+        evtimer_add(http_srv.sweep_ev, &tv);
     }
 }
 
@@ -1323,7 +648,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     (void)sa;
     (void)salen;
     (void)arg;
-    if (srv.nconns >= HTTP_MAX_CONNS) {
+    if (http_srv.nconns >= HTTP_MAX_CONNS) {
         log_once(LOG_WARN, "http", "%d connections open: refusing more", HTTP_MAX_CONNS);
         close(fd);
         return;
@@ -1335,13 +660,13 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     }
     memset(c, 0, offsetof(struct conn, in));
     c->fd = fd;
-    c->rev = event_new(srv.gw->base, fd, EV_READ | EV_PERSIST, srv.tls ? tls_on_read : on_read, c);
-    c->wev = event_new(srv.gw->base, fd, EV_WRITE | EV_PERSIST, srv.tls ? tls_on_write : on_write, c);
-    if (srv.tls && (c->ssl = SSL_new(srv.tls))) {
+    c->rev = event_new(http_srv.gw->base, fd, EV_READ | EV_PERSIST, http_srv.tls ? tls_on_read : on_read, c);
+    c->wev = event_new(http_srv.gw->base, fd, EV_WRITE | EV_PERSIST, http_srv.tls ? tls_on_write : on_write, c);
+    if (http_srv.tls && (c->ssl = SSL_new(http_srv.tls))) {
         c->hs = 1;
         SSL_set_accept_state(c->ssl);
     }
-    if (!c->rev || !c->wev || (srv.tls && (!c->ssl || !SSL_set_fd(c->ssl, fd))) ||
+    if (!c->rev || !c->wev || (http_srv.tls && (!c->ssl || !SSL_set_fd(c->ssl, fd))) ||
         event_add(c->rev, NULL)) {
         if (c->rev)
             event_free(c->rev);
@@ -1359,17 +684,17 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     http_parser_init(&c->p, HTTP_REQUEST);
     c->p.data = c;
     c->phase = P_IDLE;
-    if (!srv.nconns && !evtimer_pending(srv.sweep_ev, NULL)) {
-        srv.now = coarse_now();
+    if (!http_srv.nconns && !evtimer_pending(http_srv.sweep_ev, NULL)) {
+        http_srv.now = coarse_now();
         struct timeval tv = { 1, 0 };
-        evtimer_add(srv.sweep_ev, &tv);
+        evtimer_add(http_srv.sweep_ev, &tv);
     }
-    c->deadline = srv.now + (c->hs ? HEAD_TIMEOUT_S : IDLE_TIMEOUT_S);
-    c->next = srv.conns;
-    if (srv.conns)
-        srv.conns->prev = c;
-    srv.conns = c;
-    srv.nconns++;
+    c->deadline = http_srv.now + (c->hs ? HEAD_TIMEOUT_S : IDLE_TIMEOUT_S);
+    c->next = http_srv.conns;
+    if (http_srv.conns)
+        http_srv.conns->prev = c;
+    http_srv.conns = c;
+    http_srv.nconns++;
 }
 
 static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
@@ -1377,8 +702,8 @@ static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    if (srv.lev)
-        evconnlistener_enable(srv.lev);
+    if (http_srv.lev)
+        evconnlistener_enable(http_srv.lev);
 }
 
 static void on_accept_error(struct evconnlistener *lev, void *arg)
@@ -1390,7 +715,7 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
         /* out of descriptors: stop accepting for a second instead of spinning */
         evconnlistener_disable(lev);
         struct timeval tv = { 1, 0 };
-        evtimer_add(srv.retry_ev, &tv);
+        evtimer_add(http_srv.retry_ev, &tv);
     }
 }
 
@@ -1411,29 +736,29 @@ int http_start(struct gateway *gw, char *err, size_t errlen)
         snprintf(host, sizeof host, "0.0.0.0");
     snprintf(port, sizeof port, "%d", atoi(colon + 1));
 
-    memset(&srv, 0, sizeof srv);
-    srv.gw = gw;
-    http_parser_settings_init(&srv.settings);
-    srv.settings.on_message_begin = on_message_begin;
-    srv.settings.on_url = on_url;
-    srv.settings.on_header_field = on_header_field;
-    srv.settings.on_header_value = on_header_value;
-    srv.settings.on_headers_complete = on_headers_complete;
-    srv.settings.on_body = on_body;
-    srv.settings.on_message_complete = on_message_complete;
+    memset(&http_srv, 0, sizeof http_srv);
+    http_srv.gw = gw;
+    http_parser_settings_init(&http_srv.settings);
+    http_srv.settings.on_message_begin = on_message_begin;
+    http_srv.settings.on_url = on_url;
+    http_srv.settings.on_header_field = on_header_field;
+    http_srv.settings.on_header_value = on_header_value;
+    http_srv.settings.on_headers_complete = on_headers_complete;
+    http_srv.settings.on_body = on_body;
+    http_srv.settings.on_message_complete = on_message_complete;
     gw->durable_ev = event_new(gw->base, -1, 0, on_durable_event, gw);
-    srv.retry_ev = evtimer_new(gw->base, on_accept_retry, NULL);
-    srv.sweep_ev = evtimer_new(gw->base, on_sweep, NULL);
-    srv.render = evbuffer_new();
-    if (!gw->durable_ev || !srv.retry_ev || !srv.sweep_ev || !srv.render) {
+    http_srv.retry_ev = evtimer_new(gw->base, on_accept_retry, NULL);
+    http_srv.sweep_ev = evtimer_new(gw->base, on_sweep, NULL);
+    http_srv.render = evbuffer_new();
+    if (!gw->durable_ev || !http_srv.retry_ev || !http_srv.sweep_ev || !http_srv.render) {
         snprintf(err, errlen, "cannot create the HTTP server");
         return -1;
     }
     if (gw->cfg.tls_cert) {
-        if (!(srv.tls = tls_context(&gw->cfg, err, errlen)))
+        if (!(http_srv.tls = tls_context(&gw->cfg, err, errlen)))
             return -1;
-        srv.hup_ev = evsignal_new(gw->base, SIGHUP, on_hup, NULL);
-        if (!srv.hup_ev || event_add(srv.hup_ev, NULL)) {
+        http_srv.hup_ev = evsignal_new(gw->base, SIGHUP, tls_on_hup, NULL);
+        if (!http_srv.hup_ev || event_add(http_srv.hup_ev, NULL)) {
             snprintf(err, errlen, "cannot install the SIGHUP handler of the TLS listener");
             return -1;
         }
@@ -1448,18 +773,18 @@ int http_start(struct gateway *gw, char *err, size_t errlen)
         snprintf(err, errlen, "cannot listen on %s (in use, or not a local address?)", gw->cfg.listen);
         return -1;
     }
-    for (struct evutil_addrinfo *a = ai; a && !srv.lev; a = a->ai_next)
-        srv.lev = evconnlistener_new_bind(gw->base, on_accept, NULL,
+    for (struct evutil_addrinfo *a = ai; a && !http_srv.lev; a = a->ai_next)
+        http_srv.lev = evconnlistener_new_bind(gw->base, on_accept, NULL,
                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
                                               LEV_OPT_CLOSE_ON_EXEC,
                                           1024, a->ai_addr, (int)a->ai_addrlen);
     evutil_freeaddrinfo(ai);
-    if (!srv.lev) {
+    if (!http_srv.lev) {
         snprintf(err, errlen, "cannot listen on %s (in use, or not a local address?)", gw->cfg.listen);
         return -1;
     }
-    evconnlistener_set_error_cb(srv.lev, on_accept_error);
-    if (srv.tls)
+    evconnlistener_set_error_cb(http_srv.lev, on_accept_error);
+    if (http_srv.tls)
         log_info("http", "the ingest listener speaks HTTPS only (TLS 1.2+, certificate %s%s)",
                  gw->cfg.tls_cert, gw->cfg.tls_client_ca ? ", client certificates required" : "");
     return 0;
@@ -1468,9 +793,9 @@ int http_start(struct gateway *gw, char *err, size_t errlen)
 void http_stop_accepting(struct gateway *gw)
 {
     (void)gw;
-    if (srv.lev) {
-        evconnlistener_free(srv.lev);
-        srv.lev = NULL;
+    if (http_srv.lev) {
+        evconnlistener_free(http_srv.lev);
+        http_srv.lev = NULL;
     }
 }
 
@@ -1482,41 +807,38 @@ void http_free(struct gateway *gw)
         if (p->c) {
             p->c->pend = NULL;
             p->c->close_after = 1;
-            reply_error(p->c, 503, "shutting down");
+            http_reply_error(p->c, 503, "shutting down");
         }
         free(p);
     }
     gw->pending_tail = NULL;
     gw->npending = 0;
     http_stop_accepting(gw);
-    while (srv.conns)
-        conn_close(srv.conns);
-    while (srv.free_pending) {
-        struct pending *p = srv.free_pending;
-        srv.free_pending = p->next;
+    while (http_srv.conns)
+        conn_close(http_srv.conns);
+    while (http_srv.free_pending) {
+        struct pending *p = http_srv.free_pending;
+        http_srv.free_pending = p->next;
         free(p);
     }
-    if (srv.retry_ev)
-        event_free(srv.retry_ev);
-    if (srv.sweep_ev)
-        event_free(srv.sweep_ev);
-    srv.sweep_ev = NULL;
-    if (srv.hup_ev)
-        event_free(srv.hup_ev);
-    srv.hup_ev = NULL;
-    SSL_CTX_free(srv.tls); /* after the connections: their SSLs hold references */
-    srv.tls = NULL;
-    if (srv.render)
-        evbuffer_free(srv.render);
-    buf_free(&srv.err);
-    srv.retry_ev = NULL;
-    srv.render = NULL;
+    if (http_srv.retry_ev)
+        event_free(http_srv.retry_ev);
+    if (http_srv.sweep_ev)
+        event_free(http_srv.sweep_ev);
+    http_srv.sweep_ev = NULL;
+    if (http_srv.hup_ev)
+        event_free(http_srv.hup_ev);
+    http_srv.hup_ev = NULL;
+    SSL_CTX_free(http_srv.tls); /* after the connections: their SSLs hold references */
+    http_srv.tls = NULL;
+    if (http_srv.render)
+        evbuffer_free(http_srv.render);
+    buf_free(&http_srv.err);
+    http_srv.retry_ev = NULL;
+    http_srv.render = NULL;
     if (gw->durable_ev)
         event_free(gw->durable_ev);
     gw->durable_ev = NULL;
-    ingest_free(&scratch_in);
-    route_out_free(&scratch_out);
-    free(scratch_recs);
-    scratch_recs = NULL;
-    scratch_cap = 0;
+    ingest_scratch_free();
 }
+

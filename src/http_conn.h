@@ -1,0 +1,150 @@
+/* http_conn.h -- private to the ingest server (http.c, http_tls.c, ingest.c):
+ * a connection, a request waiting for the group commit, the server state,
+ * and the calls between the three files.  Not an interface for the rest of
+ * luagate: that is gateway.h (http_start, http_on_durable, ...). */
+#ifndef LUAGATE_HTTP_CONN_H
+#define LUAGATE_HTTP_CONN_H
+
+#include <event2/util.h>
+#include <http_parser.h>
+#include <openssl/ssl.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+#include "gateway.h"
+
+#define MAX_QUEUES_PER_REQ 8
+#define HTTP_MAX_CONNS 4096
+#define HEAD_MAX (64 * 1024)   /* request line + headers */
+#define IN_CAP (16 * 1024)     /* input buffer of a connection */
+#define URL_MAX 256            /* enough to recognise /health and /metrics */
+#define AUTH_MAX 1024
+#define HEAD_TIMEOUT_S 10
+#define BODY_TIMEOUT_S 30
+#define IDLE_TIMEOUT_S 60
+#define WRITE_TIMEOUT_S 30
+#define LINGER_TIMEOUT_S 2
+#define KEEP_BODY_CAP (64 * 1024) /* larger body buffers are freed after use */
+#define KEEP_OUT_CAP (64 * 1024)
+
+enum phase {
+    P_IDLE,   /* between requests */
+    P_HEAD,   /* reading a request line and headers */
+    P_BODY,   /* reading a body */
+    P_BUSY,   /* request complete: routing, waiting for durability, or writing */
+    P_LINGER, /* answered an error and shut down writing: drain, then close */
+};
+
+enum hdr { H_OTHER, H_AUTH, H_EXPECT };
+
+struct conn {
+    struct conn *prev, *next;
+    int fd;
+    SSL *ssl;               /* NULL: plain HTTP */
+    enum phase phase;
+    struct event *rev, *wev;
+    uint64_t deadline;      /* http_srv.now when it is cut; 0: none */
+    http_parser p;
+    struct pending *pend;
+    /* request state */
+    unsigned keep_alive : 1, http10 : 1, close_after : 1, linger : 1, peer_eof : 1, rpaused : 1,
+        wpending : 1, resp_queued : 1, auth_seen : 1, hdr_in_value : 1, is_head : 1,
+        hs : 1,       /* TLS handshake not done yet */
+        tls_ok : 1,   /* TLS up and sane: close with a close_notify */
+        tls_rww : 1;  /* SSL_read wants the socket writable */
+    enum hdr cur;
+    int err_code;           /* set by a callback that refused the request */
+    size_t head_bytes;
+    size_t field_len, url_len, auth_len, expect_len;
+    char field[16];
+    char expect[16];
+    char url[URL_MAX];
+    char auth[AUTH_MAX];
+    /* buffers */
+    char *body;
+    size_t body_len, body_cap;
+    char *out;
+    size_t out_off, out_len, out_cap;
+    size_t in_off, in_len;
+    char in[IN_CAP];
+};
+
+struct pending {
+    struct pending *next;
+    struct conn *c; /* NULL once the client went away */
+    struct queue *q[MAX_QUEUES_PER_REQ];
+    uint64_t ticket[MAX_QUEUES_PER_REQ];
+    int nq, failed;
+    size_t events;
+    uint64_t start_us;
+};
+
+/* The server (one ingest thread, one gateway per process). */
+struct http_server {
+    struct gateway *gw;
+    struct evconnlistener *lev;
+    struct event *retry_ev;
+    struct conn *conns;
+    size_t nconns;
+    struct event *sweep_ev; /* once a second while connections are open */
+    uint64_t now;           /* seconds, monotonic, updated by the sweep */
+    http_parser_settings settings;
+    struct pending *free_pending;
+    struct evbuffer *render; /* /health and /metrics */
+    struct buf err;          /* error bodies */
+    SSL_CTX *tls;            /* NULL: plain HTTP */
+    struct event *hup_ev;    /* SIGHUP: reload the certificate */
+};
+extern struct http_server http_srv;
+
+/* http.c */
+void conn_close(struct conn *c);
+void conn_drive(struct conn *c);
+int http_reply(struct conn *c, int code, const char *ctype, const char *body, size_t blen);
+int http_reply_error(struct conn *c, int code, const char *msg);
+
+/* http_tls.c */
+ssize_t tls_recv(struct conn *c, char *buf, size_t len);
+ssize_t tls_send(struct conn *c, const char *p, size_t n);
+int tls_handshake(struct conn *c);
+void tls_close_notify(struct conn *c);
+void tls_kick(struct conn *c);
+SSL_CTX *tls_context(const struct gw_config *cfg, char *err, size_t errlen);
+void tls_on_hup(evutil_socket_t fd, short what, void *arg);
+
+/* ingest.c */
+int handle_ingest(struct gateway *gw, struct conn *c);
+void on_durable_event(evutil_socket_t fd, short what, void *arg);
+void ingest_scratch_free(void);
+
+/* Small helpers of all three (formatting a response, counting its code). */
+static inline void count_code(struct gateway *gw, int code)
+{
+    for (int i = 0; i < HTTP_CODES; i++)
+        if (http_code_list[i] == code) {
+            atomic_fetch_add(&gw->http_codes[i], 1);
+            return;
+        }
+}
+
+static inline char *put(char *d, const char *s, size_t n)
+{
+    memcpy(d, s, n);
+    return d + n;
+}
+#define PUTS(d, lit) put(d, lit, sizeof lit - 1)
+
+static inline char *put_u64(char *d, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10));
+    while (n)
+        *d++ = tmp[--n];
+    return d;
+}
+
+#endif

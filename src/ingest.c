@@ -1,0 +1,341 @@
+/* ingest.c -- the ingest path of the HTTP server: a POST.
+ *
+ * Check the Authorization header, parse the body into events, route each
+ * through the Lua state, append every resulting message to its target's
+ * queue, and answer 200 only once the group commit made those appends
+ * durable (a pending entry per request, answered from the durable event).
+ * The pending entry of a closed connection is orphaned (its c is NULL),
+ * never freed with the connection. */
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "dlq.h"
+#include "http_conn.h"
+#include "log.h"
+
+/* Scratch reused by every request of the (single) ingest thread. */
+static struct ingest scratch_in;
+static struct route_out scratch_out;
+static struct qrec *scratch_recs;
+static size_t scratch_cap;
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void observe(struct gateway *gw, uint64_t start_us)
+{
+    uint64_t us = now_us() - start_us;
+    static const double bounds_ms[12] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000 };
+    atomic_fetch_add(&gw->ingest_latency_us_sum, us);
+    atomic_fetch_add(&gw->ingest_latency_count, 1);
+    for (int b = 0; b < 12; b++)
+        if ((double)us / 1000.0 <= bounds_ms[b]) {
+            atomic_fetch_add(&gw->ingest_latency_buckets[b], 1);
+            break;
+        }
+}
+
+/* Constant-time comparison of the Authorization header. */
+static int authorized(struct gateway *gw, struct conn *c)
+{
+    if (!gw->auth_header)
+        return 1;
+    const char *got = c->auth;
+    const char *want = gw->auth_header;
+    size_t gl = c->auth_seen ? c->auth_len : 0, wl = strlen(want);
+    while (gl && gl <= AUTH_MAX && (got[gl - 1] == ' ' || got[gl - 1] == '\t'))
+        gl--;
+    unsigned char diff = (unsigned char)(gl != wl);
+    for (size_t i = 0; i < wl; i++)
+        diff |= (unsigned char)(want[i] ^ (i < gl && i < AUTH_MAX ? got[i] : 0));
+    return c->auth_seen && !diff;
+}
+
+/* A script that failed on an event: keep the event in the "_script"
+ * dead-letter queue, with the error, so nothing acknowledged is lost. */
+static int dead_letter_event(struct gateway *gw, const struct event *ev, const char *why)
+{
+    struct iovec iov[4];
+    int n = event_envelope(ev, iov);
+    struct buf payload = { 0 };
+    for (int i = 0; i < n; i++)
+        if (buf_put(&payload, iov[i].iov_base, iov[i].iov_len)) {
+            buf_free(&payload);
+            return -1;
+        }
+    struct msg m = { .payload = payload.p, .payload_len = payload.len, .event_name = ev->name,
+                     .key = ev->key, .event_time = ev->time };
+    char err[512];
+    int rc = dlq_append(gw->cfg.queue_dir, "_script", &m, why, 1, err, sizeof err);
+    if (rc)
+        log_once(LOG_ERROR, "ingest", "%s", err);
+    buf_free(&payload);
+    return rc;
+}
+
+static int grow_recs(size_t n)
+{
+    if (n <= scratch_cap)
+        return 0;
+    size_t cap = scratch_cap ? scratch_cap : 64;
+    while (cap < n)
+        cap *= 2;
+    struct qrec *r = realloc(scratch_recs, cap * sizeof *r);
+    if (!r)
+        return -1;
+    scratch_recs = r;
+    scratch_cap = cap;
+    return 0;
+}
+
+/* Append what was routed, one queue_append per queue directory. */
+static int append_routed(struct gateway *gw, struct pending *p, char *err, size_t errlen)
+{
+    struct route_out *o = &scratch_out;
+    if (grow_recs(o->n))
+        return snprintf(err, errlen, "out of memory"), -1;
+    for (size_t qi = 0; qi < gw->nq; qi++) {
+        struct queue *q = gw->queues[qi];
+        size_t n = 0;
+        for (size_t i = 0; i < o->n; i++) {
+            struct routed *m = &o->v[i];
+            struct target *t = &gw->targets[m->target];
+            if (t->q != q)
+                continue;
+            struct qrec *r = &scratch_recs[n++];
+            r->to = t->reader;
+            memcpy(r->payload, m->iov, sizeof r->payload);
+            r->npayload = m->niov;
+            r->event_name = m->ev->name;
+            r->key = m->key ? m->key : m->ev->key;
+            r->event_time = m->ev->time;
+            r->opts = m->opts;
+            r->op = (enum msg_op)m->op;
+        }
+        if (!n)
+            continue;
+        if (p->nq == MAX_QUEUES_PER_REQ)
+            return snprintf(err, errlen, "too many queue directories"), -1;
+        int rc = queue_append(q, scratch_recs, n, &p->ticket[p->nq], err, errlen);
+        if (rc)
+            return rc;
+        p->q[p->nq++] = q;
+    }
+    for (size_t i = 0; i < o->n; i++)
+        atomic_fetch_add(&gw->targets[o->v[i].target].routed, 1);
+    return 0;
+}
+
+static struct pending *pending_new(void)
+{
+    struct pending *p = http_srv.free_pending;
+    if (p)
+        http_srv.free_pending = p->next;
+    else if (!(p = malloc(sizeof *p)))
+        return NULL;
+    p->next = NULL;
+    p->c = NULL;
+    p->nq = 0;
+    p->events = 0;
+    return p;
+}
+
+static void pending_put(struct pending *p)
+{
+    p->next = http_srv.free_pending;
+    http_srv.free_pending = p;
+}
+
+static int pending_done(struct pending *p, int *failed)
+{
+    *failed = 0;
+    for (int i = 0; i < p->nq; i++) {
+        if (queue_failed(p->q[i], p->ticket[i]))
+            *failed = 1;
+        else if (queue_durable(p->q[i]) < p->ticket[i])
+            return 0;
+    }
+    return 1;
+}
+
+/* pending_done against durable positions read once per flush (each read
+ * takes the queue's lock; a flush looks at every waiting request).  A
+ * ticket above the durable position cannot be failed either: a failed
+ * commit moves both. */
+#define SNAP_MAX 16
+static int pending_done_snap(struct gateway *gw, const uint64_t *dur, struct pending *p, int *failed)
+{
+    *failed = 0;
+    for (int i = 0; i < p->nq; i++) {
+        size_t k = 0;
+        while (k < gw->nq && gw->queues[k] != p->q[i])
+            k++;
+        uint64_t d = k < SNAP_MAX ? dur[k] : queue_durable(p->q[i]);
+        if (d < p->ticket[i])
+            return 0;
+    }
+    for (int i = 0; i < p->nq; i++)
+        if (queue_failed(p->q[i], p->ticket[i]))
+            *failed = 1;
+    return 1;
+}
+
+/* Answer a request (its connection may be gone).  -1 if c was closed. */
+static int complete(struct gateway *gw, struct pending *p, int failed)
+{
+    struct conn *c = p->c;
+    int rc = 0;
+    if (c)
+        c->pend = NULL;
+    if (failed) {
+        if (c)
+            rc = http_reply_error(c, 500, "the queue could not be made durable (disk error): retry");
+        else
+            count_code(gw, 500);
+    } else if (c) {
+        char body[64], *d = body;
+        d = PUTS(d, "{\"status\":\"ok\",\"events\":");
+        d = put_u64(d, p->events);
+        d = PUTS(d, "}\n");
+        rc = http_reply(c, 200, "application/json", body, (size_t)(d - body));
+    } else {
+        count_code(gw, 200); /* durable, but nobody left to tell */
+    }
+    observe(gw, p->start_us);
+    return rc;
+}
+
+/* Answer every request whose appends are durable now.  The done ones are
+ * taken off the list first: answering one may run the next pipelined
+ * request of its connection, which adds to the list. */
+static void flush_pending(struct gateway *gw)
+{
+    struct pending *done = NULL, **dt = &done;
+    struct pending **pp = &gw->pending_head, *last = NULL;
+    uint64_t dur[SNAP_MAX];
+    for (size_t k = 0; k < gw->nq && k < SNAP_MAX; k++)
+        dur[k] = queue_durable(gw->queues[k]);
+    while (*pp) {
+        struct pending *p = *pp;
+        int failed;
+        if (!pending_done_snap(gw, dur, p, &failed)) {
+            last = p;
+            pp = &p->next;
+            continue;
+        }
+        *pp = p->next;
+        gw->npending--;
+        p->next = NULL;
+        p->failed = failed;
+        *dt = p;
+        dt = &p->next;
+    }
+    gw->pending_tail = last;
+    while (done) {
+        struct pending *p = done;
+        done = p->next;
+        struct conn *c = p->c;
+        if (complete(gw, p, p->failed) == 0 && c)
+            conn_drive(c);
+        pending_put(p);
+    }
+}
+
+void on_durable_event(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct gateway *gw = arg;
+    flush_pending(gw);
+    if (atomic_load(&gw->stopping) && !gw->pending_head)
+        event_base_loopexit(gw->base, NULL);
+}
+
+void http_on_durable(void *arg)
+{
+    struct gateway *gw = arg;
+    event_active(gw->durable_ev, EV_READ, 0);
+}
+
+/* -1 if c was closed. */
+int handle_ingest(struct gateway *gw, struct conn *c)
+{
+    char err[1024];
+    uint64_t start = now_us();
+    if (!authorized(gw, c))
+        return http_reply_error(c, 401, "missing or wrong Authorization header");
+    const char *body = c->body_len ? c->body : "";
+    if (ingest_parse(&scratch_in, body, c->body_len, err, sizeof err))
+        return http_reply_error(c, 400, err);
+    route_out_reset(&scratch_out);
+    for (size_t i = 0; i < scratch_in.nev; i++) {
+        const struct event *ev = &scratch_in.ev[i];
+        uint64_t t0 = now_us();
+        atomic_fetch_add(&gw->script_runs, 1);
+        int rc = router_route(gw->router, &scratch_in, ev, &scratch_out, err, sizeof err);
+        atomic_fetch_add(&gw->script_ns, (now_us() - t0) * 1000);
+        if (rc) {
+            atomic_fetch_add(&gw->script_errors, 1);
+            log_once(LOG_ERROR, "script", "%s (event %s %s moved to the dead-letter queue _script)", err,
+                     ev->name, ev->key);
+            if (dead_letter_event(gw, ev, err)) {
+                route_out_reset(&scratch_out);
+                return http_reply_error(c, 500, "script failed and the dead-letter queue is unwritable");
+            }
+        }
+    }
+    atomic_fetch_add(&gw->events_received, scratch_in.nev);
+    struct pending *p = pending_new();
+    if (!p) {
+        route_out_reset(&scratch_out);
+        return http_reply_error(c, 500, "out of memory");
+    }
+    p->events = scratch_in.nev;
+    p->start_us = start;
+    int rc = append_routed(gw, p, err, sizeof err);
+    route_out_reset(&scratch_out);
+    if (rc) {
+        /* what was appended to other queues stays: the client retries, and
+         * delivery is at least once anyway */
+        pending_put(p);
+        if (rc != QUEUE_FULL)
+            log_once(LOG_ERROR, "queue", "%s", err);
+        return http_reply_error(c, 503, err);
+    }
+    p->c = c;
+    if (!p->nq) { /* nothing to make durable */
+        rc = complete(gw, p, 0);
+        pending_put(p);
+        return rc;
+    }
+    c->pend = p;
+    if (gw->pending_tail)
+        gw->pending_tail->next = p;
+    else
+        gw->pending_head = p;
+    gw->pending_tail = p;
+    gw->npending++;
+    /* The commit may already have happened (queue_sync elsewhere); the
+     * durable event answers it then, never this call (no re-entry). */
+    int failed;
+    if (pending_done(p, &failed))
+        event_active(gw->durable_ev, EV_READ, 0);
+    return 0;
+}
+
+
+/* http_free: the scratch of the ingest thread. */
+void ingest_scratch_free(void)
+{
+    ingest_free(&scratch_in);
+    route_out_free(&scratch_out);
+    free(scratch_recs);
+    scratch_recs = NULL;
+    scratch_cap = 0;
+}
