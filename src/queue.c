@@ -19,11 +19,13 @@
 #include <unistd.h>
 #include "crc32c.h"
 #include "queue.h"
+#include "spare.h"
 
 #define REC_MAGIC 0x3151474cu   /* "LGQ1" */
 #define HDR_SIZE 12
 #define FIXED_SIZE 24           /* op, lengths, enqueue time */
 #define SEG_MAX (64u << 20)     /* rotate after 64 MiB */
+#define ZERO_AHEAD_AFTER (1u << 20) /* zero segments ahead once this much came */
 #define REC_MAX (64u << 20)     /* no record is larger */
 #define READ_CHUNK (1u << 20)
 #define CURSOR_MAGIC 0x3143474cu
@@ -68,6 +70,10 @@ struct queue {
     uint64_t written, durable;  /* byte tickets */
     uint64_t failed_lo, failed_hi; /* tickets in (lo, hi] were lost by a failed commit */
     int old_fd;              /* rotated segment not yet synced */
+    int wzeroed;             /* the current segment came pre-zeroed: its file
+                                runs past wpos, and is cut at rotation */
+    struct spare *spare;     /* the next segment, zeroed ahead (spare.c) */
+    int spare_wanted;
     int dir_dirty;
     struct qreader **readers;
     size_t nreaders;
@@ -310,8 +316,19 @@ static size_t resync(const char *buf, size_t len, size_t from)
     return len;
 }
 
+/* Non-zero if buf[off..len) is all zeros: the unused rest of a segment
+ * that was zeroed ahead (spare.c), not damage. */
+static int zero_tail(const char *buf, size_t off, size_t len)
+{
+    for (; off < len; off++)
+        if (buf[off])
+            return 0;
+    return 1;
+}
+
 /* Scan a segment: count intact records, skip corrupt stretches.  Returns
- * the end of the last intact record (where a torn tail starts). */
+ * the end of the last intact record (where a torn tail or the zeros of a
+ * pre-zeroed segment start). */
 static size_t scan_segment(struct queue *q, const char *buf, size_t len)
 {
     size_t off = 0, valid_end = 0;
@@ -322,6 +339,8 @@ static size_t scan_segment(struct queue *q, const char *buf, size_t len)
             valid_end = off;
             continue;
         }
+        if (zero_tail(buf, off, len))
+            break;
         size_t next = resync(buf, len, off + 1);
         if (next < len)
             q->st.cut_records++;
@@ -335,7 +354,7 @@ static int open_segment(struct queue *q, uint64_t seg, int create)
 {
     char path[4096];
     seg_path(q, seg, path, sizeof path);
-    int flags = O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
+    int flags = O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
     return open(path, flags, 0600);
 }
 
@@ -388,10 +407,16 @@ static int recover(struct queue *q, char *err, size_t errlen)
             return -1;
         }
         size_t end = scan_segment(q, buf, len);
+        int zeroed = end < len && zero_tail(buf, end, len);
         free(buf);
         q->st.bytes += len;
-        if (i == n - 1 && end < len) {
-            /* a torn tail: cut it so new appends follow intact records */
+        if (i == n - 1 && zeroed) {
+            q->wzeroed = 1; /* keep the zeros: new appends overwrite them */
+            q->st.bytes -= len - end;
+        } else if (end < len && (i == n - 1 || zeroed)) {
+            /* a torn tail: cut it so new appends follow intact records;
+             * zeros in an older segment: a crash before its rotation cut
+             * them (readers take a full segment's size as its end) */
             if (truncate(path, (off_t)end)) {
                 snprintf(err, errlen, "cannot cut the torn tail of %s: %s", path, strerror(errno));
                 free(segs);
@@ -400,7 +425,7 @@ static int recover(struct queue *q, char *err, size_t errlen)
             q->st.bytes -= len - end;
         }
         last = segs[i];
-        last_end = i == n - 1 ? end : len;
+        last_end = end;
     }
     q->first_seg = n ? segs[0] : 1;
     q->st.segments = n ? n : 1;
@@ -630,6 +655,8 @@ int queue_start(struct queue *q)
         size_t off = 0;
         while (off < len) {
             long sz = rec_check(buf + off, len - off);
+            if (sz <= 0 && zero_tail(buf, off, len))
+                break;
             if (sz <= 0) {
                 off = resync(buf, len, off + 1);
                 continue;
@@ -649,11 +676,22 @@ int queue_start(struct queue *q)
 
 /* ---- appending and committing ------------------------------------------ */
 
+/* Start the next segment: the pre-zeroed spare if one is ready, else a
+ * new empty file.  The zeros left in a pre-zeroed segment are cut first:
+ * readers take a full segment's size as its end. */
 static int rotate(struct queue *q)
 {
+    char path[4096];
     if (seg_add(q, q->wpos.seg + 1))
         return -1;
-    int fd = open_segment(q, q->wpos.seg + 1, 1);
+    if (q->wzeroed && ftruncate(q->wfd, (off_t)q->wpos.off)) {
+        q->nsegs--;
+        return -1;
+    }
+    seg_path(q, q->wpos.seg + 1, path, sizeof path);
+    int fd = spare_take(q->spare, path), zeroed = fd >= 0;
+    if (fd < 0)
+        fd = open_segment(q, q->wpos.seg + 1, 1);
     if (fd < 0) {
         q->nsegs--;
         return -1;
@@ -665,6 +703,7 @@ static int rotate(struct queue *q)
     }
     q->old_fd = q->wfd;
     q->wfd = fd;
+    q->wzeroed = zeroed;
     q->wpos = (struct qpos){ q->wpos.seg + 1, 0 };
     q->dir_dirty = 1;
     return 0;
@@ -686,7 +725,14 @@ int queue_append(struct queue *q, const struct qrec *recs, size_t n, uint64_t *t
             return QUEUE_FULL;
         }
     }
-    if (q->wpos.off >= SEG_MAX && rotate(q)) {
+    /* a segment that was not zeroed ahead (the first one, or after a
+     * shortage of disk) is left as soon as a zeroed one is ready */
+    if (q->spare && !q->spare_wanted && q->wpos.off >= ZERO_AHEAD_AFTER) {
+        spare_want(q->spare);
+        q->spare_wanted = 1;
+    }
+    int early = !q->wzeroed && q->wpos.off && spare_ready(q->spare);
+    if ((q->wpos.off >= SEG_MAX || early) && rotate(q)) {
         snprintf(err, errlen, "cannot start a new journal segment in %s: %s", q->dir, strerror(errno));
         pthread_mutex_unlock(&q->lock);
         return -1;
@@ -703,7 +749,7 @@ int queue_append(struct queue *q, const struct qrec *recs, size_t n, uint64_t *t
     }
     size_t done = 0;
     while (done < len) {
-        ssize_t w = write(q->wfd, q->abuf + done, len - done);
+        ssize_t w = pwrite(q->wfd, q->abuf + done, len - done, (off_t)(q->wpos.off + done));
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
@@ -711,6 +757,8 @@ int queue_append(struct queue *q, const struct qrec *recs, size_t n, uint64_t *t
             /* cut what was partly written so the journal stays whole */
             if (done && ftruncate(q->wfd, (off_t)q->wpos.off))
                 e = errno;
+            else if (done)
+                q->wzeroed = 0; /* the cut took the zeros with it */
             snprintf(err, errlen, "cannot write to the queue in %s: %s", q->dir, strerror(e));
             pthread_mutex_unlock(&q->lock);
             errno = e;
@@ -824,6 +872,12 @@ int queue_start_committer(struct queue *q, unsigned window_us, void (*on_durable
     if (pthread_create(&q->committer, NULL, committer_main, q))
         return -1;
     q->committer_on = 1;
+    char jdir[4096];
+    snprintf(jdir, sizeof jdir, "%s/journal", q->dir);
+    struct spare *sp = spare_start(jdir, SEG_MAX); /* NULL: plain segments, only slower */
+    pthread_mutex_lock(&q->lock);
+    q->spare = sp;
+    pthread_mutex_unlock(&q->lock);
     return 0;
 }
 
@@ -837,8 +891,10 @@ void queue_wake(struct queue *q)
 /* ---- reading ------------------------------------------------------------- */
 
 /* Make [off, off+need) of segment seg readable in the window; 0 ok,
- * -1 if those bytes are not in the file. */
-static int window_load(struct qreader *r, uint64_t seg, uint64_t off, size_t need)
+ * -1 if those bytes are not in the file.  The window never reaches past
+ * dpos: a pre-zeroed segment holds zeros there that later appends
+ * replace, and the window must not keep a copy of them. */
+static int window_load(struct qreader *r, struct qpos dpos, uint64_t seg, uint64_t off, size_t need)
 {
     if (r->sfd >= 0 && r->sseg == seg && off >= r->wstart && off + need <= r->wstart + r->wlen)
         return 0;
@@ -856,6 +912,8 @@ static int window_load(struct qreader *r, uint64_t seg, uint64_t off, size_t nee
     size_t want = need > READ_CHUNK ? need : READ_CHUNK;
     if (grow(&r->buf, &r->cap, want))
         return -1;
+    if (seg == dpos.seg)
+        want = off >= dpos.off ? 0 : want < dpos.off - off ? want : (size_t)(dpos.off - off);
     ssize_t got = pread(r->sfd, r->buf, want, (off_t)off);
     if (got < 0)
         return -1;
@@ -898,12 +956,12 @@ static size_t peek_from(struct qreader *r, struct qpos dpos, struct msg *out, si
             break;
         if (p.seg < dpos.seg) { /* the end of a full segment is its size */
             struct stat sb;
-            if (window_load(r, p.seg, p.off, 0) || fstat(r->sfd, &sb) || p.off >= (uint64_t)sb.st_size) {
+            if (window_load(r, dpos, p.seg, p.off, 0) || fstat(r->sfd, &sb) || p.off >= (uint64_t)sb.st_size) {
                 p = (struct qpos){ seg_next(r->q, p.seg), 0 };
                 continue;
             }
         }
-        if (window_load(r, p.seg, p.off, HDR_SIZE)) {
+        if (window_load(r, dpos, p.seg, p.off, HDR_SIZE)) {
             p = (struct qpos){ seg_next(r->q, p.seg), 0 };
             continue;
         }
@@ -912,7 +970,7 @@ static size_t peek_from(struct qreader *r, struct qpos dpos, struct msg *out, si
         long sz = get32(h) == REC_MAGIC && len <= REC_MAX ? (long)(HDR_SIZE + len) : 0;
         if (sz && n && (p.off + (uint64_t)sz > r->wstart + r->wlen))
             break; /* would move the window under the messages handed out */
-        if (sz && window_load(r, p.seg, p.off, (size_t)sz))
+        if (sz && window_load(r, dpos, p.seg, p.off, (size_t)sz))
             sz = 0;
         if (sz) {
             h = r->buf + (p.off - r->wstart);
@@ -925,7 +983,7 @@ static size_t peek_from(struct qreader *r, struct qpos dpos, struct msg *out, si
         if (sz <= 0) { /* corrupt: step to the next intact record */
             if (n)
                 break; /* the next peek starts here with a fresh window */
-            if (window_load(r, p.seg, p.off, HDR_SIZE)) {
+            if (window_load(r, dpos, p.seg, p.off, HDR_SIZE)) {
                 p = (struct qpos){ seg_next(r->q, p.seg), 0 };
                 continue;
             }
@@ -1058,6 +1116,7 @@ void queue_close(struct queue *q)
         pthread_cond_broadcast(&q->data_cond);
         pthread_mutex_unlock(&q->lock);
         pthread_join(q->committer, NULL);
+        spare_stop(q->spare);
     } else if (q->wfd >= 0 && q->written != q->durable) {
         commit(q);
     }

@@ -423,6 +423,9 @@ TEST(committer_thread_makes_appends_visible)
     CHECK_INT(n, 1);
     if (n == 1)
         CHECK(m[0].payload_len == 2 && !memcmp(m[0].payload, "c1", 2));
+    /* the callback runs just after the commit published what it synced */
+    for (int i = 0; i < 100 && __atomic_load_n(&durable_calls, __ATOMIC_SEQ_CST) < 1; i++)
+        usleep(10000);
     CHECK(__atomic_load_n(&durable_calls, __ATOMIC_SEQ_CST) >= 1);
     queue_ack(r[0], 1);
 out:
@@ -1011,6 +1014,237 @@ out:
     rmdir_all(dir);
 }
 
+/* Append n zero bytes to path: what a pre-zeroed segment holds after its
+ * last record (spare.c). */
+static int add_zeros(const char *path, size_t n)
+{
+    long long at = file_size(path);
+    char *z = calloc(1, n);
+    int fd = open(path, O_WRONLY);
+    int ok = z && fd >= 0 && at >= 0 && pwrite(fd, z, n, (off_t)at) == (ssize_t)n;
+    if (fd >= 0)
+        close(fd);
+    free(z);
+    return ok ? 0 : -1;
+}
+
+TEST(recovery_keeps_the_zeros_of_a_pre_zeroed_segment)
+{
+    char *dir = tmpdir();
+    long long ends[5];
+    CHECK(five_records(dir, ends) != NULL);
+    char seg[4096];
+    seg_file(dir, 1, seg, sizeof seg);
+    CHECK_INT(add_zeros(seg, 1u << 20), 0);
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    struct queue_stats st;
+    queue_stats(q, &st);
+    CHECK_INT(st.cut_bytes, 0); /* zeros are room, not damage */
+    CHECK_INT(st.cut_records, 0);
+    CHECK_INT(seg1_size(dir), ends[4] + (1 << 20));
+    CHECK_INT(queue_len(r[0]), 5);
+    put(q, r[0], "after"); /* overwrites zeros, the file keeps its size */
+    queue_sync(q);
+    CHECK_INT(seg1_size(dir), ends[4] + (1 << 20));
+    size_t n;
+    char *all = drain_all(r[0], &n);
+    CHECK_INT(n, 6);
+    CHECK(!strncmp(all, R1_5, strlen(R1_5)) && !strcmp(all + strlen(R1_5), ",after"));
+    queue_close(q);
+    q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q != NULL);
+    if (q) {
+        queue_stats(q, &st);
+        CHECK_INT(st.cut_bytes, 0);
+        CHECK_INT(queue_len(r[0]), 0);
+    }
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(recovery_cuts_a_torn_record_before_the_zeros)
+{
+    char *dir = tmpdir();
+    long long ends[5];
+    CHECK(five_records(dir, ends) != NULL);
+    char seg[4096];
+    seg_file(dir, 1, seg, sizeof seg);
+    long long cut_at = ends[3] + (ends[4] - ends[3]) / 2; /* half of r5, then zeros */
+    CHECK_INT(truncate(seg, cut_at), 0);
+    CHECK_INT(add_zeros(seg, 4096), 0);
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    struct queue_stats st;
+    queue_stats(q, &st);
+    CHECK(st.cut_bytes > 0);
+    CHECK_INT(seg1_size(dir), ends[3]); /* half a record must not stay under new ones */
+    CHECK_INT(queue_len(r[0]), 4);
+    put(q, r[0], "after");
+    queue_sync(q);
+    size_t n;
+    char *all = drain_all(r[0], &n);
+    CHECK_INT(n, 5);
+    CHECK(strstr(all, "r5-") == NULL && strstr(all, ",after") != NULL);
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+TEST(recovery_cuts_the_zeros_of_an_older_segment)
+{
+    /* a crash during a rotation, before the cut of the zeros was durable:
+     * readers take an older segment's size as its end */
+    char *dir = tmpdir();
+    long long ends[5];
+    CHECK(five_records(dir, ends) != NULL);
+    char seg1[4096], seg2[4096];
+    seg_file(dir, 1, seg1, sizeof seg1);
+    seg_file(dir, 2, seg2, sizeof seg2);
+    CHECK_INT(add_zeros(seg1, 65536), 0);
+    int fd = open(seg2, O_WRONLY | O_CREAT, 0600);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+    CHECK_INT(add_zeros(seg2, 65536), 0);
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    struct queue_stats st;
+    queue_stats(q, &st);
+    CHECK_INT(st.cut_bytes, 0);
+    CHECK_INT(seg1_size(dir), ends[4]);
+    CHECK_INT(file_size(seg2), 65536);
+    put(q, r[0], "in-2");
+    queue_sync(q);
+    size_t n;
+    char *all = drain_all(r[0], &n);
+    CHECK_INT(n, 6);
+    CHECK(!strncmp(all, R1_5, strlen(R1_5)) && !strcmp(all + strlen(R1_5), ",in-2"));
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+/* A reader that read up to the durable end of a pre-zeroed segment must
+ * not keep the zeros after it: later appends replace them. */
+TEST(reader_sees_appends_that_replace_zeros)
+{
+    char *dir = tmpdir();
+    long long ends[5];
+    CHECK(five_records(dir, ends) != NULL);
+    char seg[4096];
+    seg_file(dir, 1, seg, sizeof seg);
+    CHECK_INT(add_zeros(seg, 1u << 20), 0);
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    size_t n;
+    drain_all(r[0], &n);
+    CHECK_INT(n, 5);
+    for (int i = 0; i < 3; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "later-%d", i);
+        put(q, r[0], tag);
+        queue_sync(q);
+        CHECK_STR(drain_all(r[0], &n), tag);
+    }
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+/* With the committer running, a zeroed spare is prepared and the journal
+ * moves into it at the next append; at rotation the zeros are cut. */
+TEST(appends_go_to_a_pre_zeroed_segment)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    CHECK_INT(queue_start_committer(q, 0, NULL, NULL), 0);
+    char spare[4096], seg2[4096], seg3[4096];
+    snprintf(spare, sizeof spare, "%s/journal/spare.tmp", dir);
+    seg_file(dir, 2, seg2, sizeof seg2);
+    seg_file(dir, 3, seg3, sizeof seg3);
+    put(q, r[0], "plain"); /* segment 1: created at open, not zeroed */
+    usleep(300000);
+    CHECK_INT(file_size(spare), -1); /* nothing zeroed before the first MiB came */
+    size_t mib = 1u << 20;
+    char *one = calloc(1, mib);
+    struct qrec first = { .to = r[0], .payload = { { one, mib } }, .npayload = 1 };
+    uint64_t t1;
+    CHECK(one && queue_append(q, &first, 1, &t1, err, sizeof err) == 0);
+    free(one);
+    long long seg_bytes = 64ll << 20;
+    for (int i = 0; i < 300 && file_size(seg2) < 0; i++) {
+        usleep(20000); /* the spare takes ~0.1-1 s to write and sync */
+        put(q, r[0], "x");
+    }
+    CHECK_INT(file_size(seg2), seg_bytes);
+    for (int i = 0; i < 300 && file_size(spare) != seg_bytes; i++)
+        usleep(20000); /* and the next spare is prepared */
+    CHECK_INT(file_size(spare), seg_bytes);
+    /* fill segment 2 past its end: the rotation cuts its zeros */
+    size_t big = 40u << 20;
+    char *p = malloc(big);
+    CHECK(p != NULL);
+    if (!p)
+        goto out;
+    memset(p, 'z', big);
+    struct qrec rec = { .to = r[0], .payload = { { p, big } }, .npayload = 1 };
+    uint64_t ticket;
+    CHECK_INT(queue_append(q, &rec, 1, &ticket, err, sizeof err), 0);
+    CHECK_INT(queue_append(q, &rec, 1, &ticket, err, sizeof err), 0);
+    free(p);
+    put(q, r[0], "in-3");
+    CHECK(file_size(seg2) > (long long)big && file_size(seg2) < (long long)(2 * big) + 4096);
+    CHECK_INT(file_size(seg3), seg_bytes);
+    struct msg m[4];
+    int n = 0, seen = 0, last_ok = 0;
+    for (int round = 0; round < 100000 && !last_ok; round++) {
+        n = queue_peek(r[0], m, 4, 100); /* 80 MiB take a while to sync */
+        if (n <= 0 && round > 200)
+            break;
+        if (n <= 0)
+            continue;
+        seen += n;
+        last_ok = m[n - 1].payload_len == 4 && !memcmp(m[n - 1].payload, "in-3", 4);
+        queue_ack(r[0], (size_t)n);
+    }
+    CHECK(last_ok);
+    CHECK(seen >= 5);
+    struct queue_stats st;
+    queue_stats(q, &st);
+    CHECK_INT(st.cut_bytes, 0);
+    queue_close(q);
+    q = NULL;
+    CHECK_INT(file_size(spare), -1); /* not left behind */
+    q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q != NULL);
+    if (q) {
+        queue_stats(q, &st);
+        CHECK_INT(st.cut_bytes, 0);
+        CHECK_INT(queue_len(r[0]), 0);
+    }
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
 int main(void)
 {
     RUN(round_trip_all_fields);
@@ -1035,5 +1269,10 @@ int main(void)
     RUN(corrupt_cursor_restarts_from_the_oldest_segment);
     RUN(truncated_cursor_restarts_from_the_oldest_segment);
     RUN(segment_rotation_and_deletion);
+    RUN(recovery_keeps_the_zeros_of_a_pre_zeroed_segment);
+    RUN(recovery_cuts_a_torn_record_before_the_zeros);
+    RUN(recovery_cuts_the_zeros_of_an_older_segment);
+    RUN(reader_sees_appends_that_replace_zeros);
+    RUN(appends_go_to_a_pre_zeroed_segment);
     return unit_done();
 }
