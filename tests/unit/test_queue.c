@@ -1154,7 +1154,7 @@ TEST(reader_sees_appends_that_replace_zeros)
     drain_all(r[0], &n);
     CHECK_INT(n, 5);
     for (int i = 0; i < 3; i++) {
-        char tag[16];
+        char tag[32];
         snprintf(tag, sizeof tag, "later-%d", i);
         put(q, r[0], tag);
         queue_sync(q);
