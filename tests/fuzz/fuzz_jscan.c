@@ -20,7 +20,7 @@
  *  4. accepted by both: the token tree has cJSON's structure (types, member
  *     and element counts, keys and string values after unescaping, numbers
  *     by value);
- *  5. the old path (jsmn strict + check_value, copied below) gives the same
+ *  5. the old path (jsmn strict + check_value, tests/unit/jscan_ref.h) gives the same
  *     verdict and, when it accepts, exactly the same tokens.
  *
  * KNOWN DIFFERENCES with cJSON 1.7.15 (where we follow RFC 8259):
@@ -58,158 +58,10 @@
         }                                                                             \
     } while (0)
 
-/* ---- the old path (src/json.c before jscan), as the reference ------------- */
-
-static int ref_tok_begin(const jsmntok_t *t) { return t->type == JSMN_STRING ? t->start - 1 : t->start; }
-static int ref_tok_end(const jsmntok_t *t) { return t->type == JSMN_STRING ? t->end + 1 : t->end; }
-static int ref_is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-static int ref_gap_ok(const char *s, int from, int to, char sep)
-{
-    int seen = 0;
-    for (int i = from; i < to; i++) {
-        if (ref_is_ws(s[i]))
-            continue;
-        if (sep && s[i] == sep && !seen) {
-            seen = 1;
-            continue;
-        }
-        return 0;
-    }
-    return sep ? seen : 1;
-}
-
-static int ref_number_ok(const char *s, int n)
-{
-    int i = 0;
-    if (i < n && s[i] == '-')
-        i++;
-    if (i >= n)
-        return 0;
-    if (s[i] == '0')
-        i++;
-    else if (s[i] >= '1' && s[i] <= '9')
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-    else
-        return 0;
-    if (i < n && s[i] == '.') {
-        int d = ++i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == d)
-            return 0;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        int d = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == d)
-            return 0;
-    }
-    return i == n;
-}
-
-static int ref_primitive_ok(const char *s, const jsmntok_t *t)
-{
-    int n = t->end - t->start;
-    const char *p = s + t->start;
-    if ((n == 4 && !memcmp(p, "true", 4)) || (n == 5 && !memcmp(p, "false", 5)) ||
-        (n == 4 && !memcmp(p, "null", 4)))
-        return 1;
-    return ref_number_ok(p, n);
-}
-
-static int ref_string_ok(const char *s, const jsmntok_t *t)
-{
-    for (int i = t->start; i < t->end; i++)
-        if ((unsigned char)s[i] < 0x20)
-            return 0;
-    return 1;
-}
-
-static int ref_check_value(const char *s, const jsmntok_t *t, int ntok, int i, int depth, int *next)
-{
-    const jsmntok_t *v = &t[i];
-    if (depth > 64)
-        return -1;
-    if (v->type == JSMN_PRIMITIVE) {
-        *next = i + 1;
-        return ref_primitive_ok(s, v) ? 0 : -1;
-    }
-    if (v->type == JSMN_STRING) {
-        *next = i + 1;
-        return ref_string_ok(s, v) ? 0 : -1;
-    }
-    int is_obj = v->type == JSMN_OBJECT;
-    int pos = v->start + 1, j = i + 1;
-    for (int k = 0; k < v->size; k++) {
-        if (j >= ntok)
-            return -1;
-        if (is_obj) {
-            if (t[j].type != JSMN_STRING || t[j].size != 1 || !ref_string_ok(s, &t[j]) ||
-                !ref_gap_ok(s, pos, ref_tok_begin(&t[j]), k ? ',' : 0))
-                return -1;
-            pos = ref_tok_end(&t[j]);
-            j++;
-            if (j >= ntok || !ref_gap_ok(s, pos, ref_tok_begin(&t[j]), ':'))
-                return -1;
-        } else if (!ref_gap_ok(s, pos, ref_tok_begin(&t[j]), k ? ',' : 0)) {
-            return -1;
-        }
-        pos = ref_tok_end(&t[j]);
-        if (ref_check_value(s, t, ntok, j, depth + 1, &j))
-            return -1;
-    }
-    if (!ref_gap_ok(s, pos, v->end - 1, 0))
-        return -1;
-    *next = j;
-    return 0;
-}
+#include "../unit/jscan_ref.h"
 
 static jsmntok_t *rtoks;
 static size_t rcap;
-
-static int ref_tokenize(const char *text, size_t len)
-{
-    size_t lead = 0;
-    while (lead < len && ref_is_ws(text[lead]))
-        lead++;
-    if (memchr(text, 0, len))
-        return -1;
-    if (!rcap) {
-        rcap = 256;
-        rtoks = malloc(rcap * sizeof *rtoks);
-    }
-    if (lead < len && text[lead] != '{' && text[lead] != '[' && text[lead] != '"') {
-        size_t end = len;
-        while (end > lead && ref_is_ws(text[end - 1]))
-            end--;
-        rtoks[0] = (jsmntok_t){ JSMN_PRIMITIVE, (int)lead, (int)end, 0 };
-        return ref_primitive_ok(text, &rtoks[0]) ? 1 : -1;
-    }
-    for (;;) {
-        jsmn_parser p;
-        jsmn_init(&p);
-        int n = jsmn_parse(&p, text, len, rtoks, (unsigned)rcap);
-        if (n == JSMN_ERROR_NOMEM) {
-            rcap *= 2;
-            rtoks = realloc(rtoks, rcap * sizeof *rtoks);
-            continue;
-        }
-        if (n <= 0)
-            return -1;
-        int next;
-        if (ref_check_value(text, rtoks, n, 0, 0, &next) || next != n ||
-            !ref_gap_ok(text, 0, ref_tok_begin(&rtoks[0]), 0) ||
-            !ref_gap_ok(text, ref_tok_end(&rtoks[0]), (int)len, 0))
-            return -1;
-        return n;
-    }
-}
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -386,7 +238,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int cj = cjson_accepts(buf, size, &doc);
 
     /* 5: the old path */
-    int rn = ref_tokenize(buf, size);
+    int rn = ref_tokenize(buf, size, &rtoks, &rcap);
     CHECK((n > 0) == (rn > 0));
     if (n > 0) {
         CHECK(rn == n);
