@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "crc32c.h"
 #include "queue_int.h"
+#include "spare.h"
 
 /* The first segment on disk after seg, or UINT64_MAX: segment numbers can
  * have gaps (a stray file), so readers step through the list, never +1. */
@@ -327,21 +328,19 @@ uint64_t queue_peek_time(struct qreader *r, size_t i)
     return i < r->npeek ? r->times[i] : 0;
 }
 
-static void drop_passed_segments(struct queue *q)
+#define DROP_MAX 8
+
+/* Take the segments every cursor has passed off the list (at most max),
+ * under the lock; queue_ack deletes their files after releasing it. */
+static size_t take_passed_segments(struct queue *q, uint64_t *out, size_t max)
 {
     uint64_t min = q->wpos.seg;
     for (size_t i = 0; i < q->nreaders; i++)
         if (q->readers[i]->pos.seg < min)
             min = q->readers[i]->pos.seg;
     size_t gone = 0;
-    while (gone < q->nsegs && q->segs[gone] < min) {
-        char path[4096];
-        qseg_path(q, q->segs[gone], path, sizeof path);
-        struct stat sb;
-        if (!stat(path, &sb))
-            q->st.bytes -= (uint64_t)sb.st_size < q->st.bytes ? (uint64_t)sb.st_size : q->st.bytes;
-        if (unlink(path) && errno != ENOENT)
-            break;
+    while (gone < q->nsegs && gone < max && q->segs[gone] < min) {
+        out[gone] = q->segs[gone];
         gone++;
     }
     if (gone) {
@@ -349,6 +348,27 @@ static void drop_passed_segments(struct queue *q)
         q->nsegs -= gone;
         q->first_seg = q->nsegs ? q->segs[0] : q->wpos.seg;
     }
+    return gone;
+}
+
+/* A passed segment becomes the next spare when spare.c takes it (zeroed
+ * again in place), else it is deleted.  Never under the queue lock, which
+ * every append takes: deleting 64 MiB takes milliseconds.  A file that
+ * cannot be deleted now is found again at the next start, behind every
+ * cursor, and deleted then. */
+static void delete_segments(struct queue *q, const uint64_t *segs, size_t n)
+{
+    uint64_t freed = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        qseg_path(q, segs[i], path, sizeof path);
+        struct stat sb;
+        if (!stat(path, &sb) && (!spare_recycle(q->spare, path) || !unlink(path)))
+            freed += (uint64_t)sb.st_size;
+    }
+    pthread_mutex_lock(&q->lock);
+    q->st.bytes -= freed < q->st.bytes ? freed : q->st.bytes;
+    pthread_mutex_unlock(&q->lock);
 }
 
 int queue_ack(struct qreader *r, size_t n)
@@ -361,8 +381,11 @@ int queue_ack(struct qreader *r, size_t n)
     pthread_mutex_lock(&q->lock);
     r->pos = r->ends[n - 1];
     r->pending -= n <= r->pending ? n : r->pending;
-    drop_passed_segments(q);
+    uint64_t gone[DROP_MAX];
+    size_t ngone = take_passed_segments(q, gone, DROP_MAX);
     pthread_mutex_unlock(&q->lock);
+    if (ngone)
+        delete_segments(q, gone, ngone);
     /* the unacked rest of the peek is read again by the next peek */
     r->npeek = 0;
     return cursor_write(r);

@@ -23,6 +23,13 @@
 #include "queue_int.h"
 #include "spare.h"
 
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -320,6 +327,15 @@ int queue_start(struct queue *q)
 
 /* ---- appending and committing ------------------------------------------ */
 
+/* Bytes/s written to the current segment since its first append (an idle
+ * gateway's start-up does not count): how fast the next one must be
+ * zeroed (spare.c). */
+static double write_rate(const struct queue *q)
+{
+    uint64_t us = q->wseg_us ? mono_us() - q->wseg_us : 0;
+    return us ? (double)q->wpos.off * 1e6 / (double)us : 0;
+}
+
 /* Start the next segment: the pre-zeroed spare if one is ready, else a
  * new empty file.  The zeros left in a pre-zeroed segment are cut first:
  * readers take a full segment's size as its end. */
@@ -333,7 +349,7 @@ static int rotate(struct queue *q)
         return -1;
     }
     qseg_path(q, q->wpos.seg + 1, path, sizeof path);
-    int fd = spare_take(q->spare, path), zeroed = fd >= 0;
+    int fd = spare_take(q->spare, path, write_rate(q)), zeroed = fd >= 0;
     if (fd < 0)
         fd = open_segment(q, q->wpos.seg + 1, 1);
     if (fd < 0) {
@@ -348,6 +364,7 @@ static int rotate(struct queue *q)
     q->old_fd = q->wfd;
     q->wfd = fd;
     q->wzeroed = zeroed;
+    q->wseg_us = 0;
     q->wpos = (struct qpos){ q->wpos.seg + 1, 0 };
     q->dir_dirty = 1;
     return 0;
@@ -371,8 +388,10 @@ int queue_append(struct queue *q, const struct qrec *recs, size_t n, uint64_t *t
     }
     /* a segment that was not zeroed ahead (the first one, or after a
      * shortage of disk) is left as soon as a zeroed one is ready */
+    if (!q->wseg_us)
+        q->wseg_us = mono_us();
     if (q->spare && !q->spare_wanted && q->wpos.off >= ZERO_AHEAD_AFTER) {
-        spare_want(q->spare);
+        spare_want(q->spare, write_rate(q));
         q->spare_wanted = 1;
     }
     int early = !q->wzeroed && q->wpos.off && spare_ready(q->spare);
@@ -472,13 +491,6 @@ static int commit(struct queue *q)
 int queue_sync(struct queue *q)
 {
     return commit(q);
-}
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* Group commit: at most one commit per window.  An append after a quiet

@@ -62,6 +62,7 @@ struct queue {
                                 runs past wpos, and is cut at rotation */
     struct spare *spare;     /* the next segment, zeroed ahead (spare.c) */
     int spare_wanted;
+    uint64_t wseg_us;        /* first append into the current segment (monotonic), or 0 */
     int dir_dirty;
     struct qreader **readers;
     size_t nreaders;

@@ -18,14 +18,19 @@ struct spare;
  * at least 4 * bytes free, so it never fills a small disk.  NULL on
  * failure (the journal then appends to plain files, only slower). */
 struct spare *spare_start(const char *dir, size_t bytes);
-/* Traffic came: keep one file of `bytes` zeros ready from now on. */
-void spare_want(struct spare *s);
+/* Traffic came (rate: bytes/s the journal is written at): keep one file
+ * of `bytes` zeros ready from now on, written at twice that rate. */
+void spare_want(struct spare *s, double rate);
 /* Non-zero when a spare is ready (no lock: a hint for rotating early). */
 int spare_ready(struct spare *s);
 /* Rename the ready spare to path and return it open for writing (the
  * thread then prepares the next one); -1 if none is ready (or the rename
  * failed). */
-int spare_take(struct spare *s, const char *path);
+int spare_take(struct spare *s, const char *path, double rate);
+/* Offer a segment every reader has passed (instead of deleting it): 0 if
+ * it was taken (renamed away) to be zeroed again as the next spare, -1 if
+ * the caller should delete it (one is already waiting). */
+int spare_recycle(struct spare *s, const char *path);
 /* Stop the thread and remove a spare nobody took. */
 void spare_stop(struct spare *s);
 

@@ -1230,9 +1230,15 @@ TEST(appends_go_to_a_pre_zeroed_segment)
     struct queue_stats st;
     queue_stats(q, &st);
     CHECK_INT(st.cut_bytes, 0);
+    /* passed segments: one kept to be zeroed again (not deleted), the rest deleted */
+    char recycled[4096];
+    snprintf(recycled, sizeof recycled, "%s/journal/recycle.tmp", dir);
+    CHECK_INT(file_size(seg2), -1);
+    CHECK(file_size(recycled) > 0);
     queue_close(q);
     q = NULL;
     CHECK_INT(file_size(spare), -1); /* not left behind */
+    CHECK_INT(file_size(recycled), -1);
     q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
     CHECK(q != NULL);
     if (q) {
