@@ -28,6 +28,8 @@ static const struct global_key globals[] = {
     { "shutdown_timeout", "LUAGATE_SHUTDOWN_TIMEOUT", "10s", "longest SIGTERM wait for requests in flight" },
     { "script_memory", "LUAGATE_SCRIPT_MEMORY", "67108864", "bytes a Lua state may allocate" },
     { "script_instructions", "LUAGATE_SCRIPT_INSTRUCTIONS", "1000000", "Lua instructions per event" },
+    { "ingest_workers", "LUAGATE_INGEST_WORKERS", "1",
+      "ingest threads, each with its own listening socket (SO_REUSEPORT) and Lua state (1-16)" },
     { "tls_cert", "LUAGATE_TLS_CERT", "", "PEM certificate (chain) file: the ingest listener speaks HTTPS only" },
     { "tls_key", "LUAGATE_TLS_KEY", "", "PEM private key file of tls_cert" },
     { "tls_client_ca", "LUAGATE_TLS_CLIENT_CA", "", "PEM CA file: require client certificates it signed (mTLS)" },
@@ -296,6 +298,15 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         c->shutdown_ms = n;
         return 0;
     }
+    if (!strcmp(key, "ingest_workers")) {
+        if (parse_llong(val, &n) || n < 1 || n > INGEST_WORKERS_MAX) {
+            snprintf(err, errlen, "key 'ingest_workers' must be an integer from 1 to %d, not '%s'",
+                     INGEST_WORKERS_MAX, val);
+            return -1;
+        }
+        c->ingest_workers = (unsigned)n;
+        return 0;
+    }
     if (!strcmp(key, "log_format")) {
         if (strcmp(val, "text") && strcmp(val, "json")) {
             snprintf(err, errlen, "key 'log_format' must be text or json, not '%s'", val);
@@ -305,8 +316,8 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         return 0;
     }
     snprintf(err, errlen, "unknown key '%s' (known: listen auth_token queue_dir script body_limit "
-             "commit_window log_format shutdown_timeout script_memory script_instructions tls_cert tls_key "
-             "tls_client_ca targets)", key);
+             "commit_window log_format shutdown_timeout script_memory script_instructions ingest_workers "
+             "tls_cert tls_key tls_client_ca targets)", key);
     return -1;
 }
 

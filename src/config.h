@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include "targetconf.h"
 
+#define INGEST_WORKERS_MAX 16
+
 struct gw_config {
     char *file;               /* the config file read, or NULL */
     char *listen;             /* host:port */
@@ -18,6 +20,7 @@ struct gw_config {
     int log_json;
     size_t script_memory;     /* bytes per Lua state */
     unsigned long script_instructions;
+    unsigned ingest_workers;  /* event loops serving the listener, each with its own Lua state */
     char *tls_cert;           /* PEM certificate chain: the ingest speaks HTTPS; NULL: plain HTTP */
     char *tls_key;            /* PEM private key of tls_cert */
     char *tls_client_ca;      /* PEM CA certificates: clients must present a certificate they signed */

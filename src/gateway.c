@@ -52,6 +52,29 @@ static struct router_limits limits_of(struct gw_config *cfg)
     return lim;
 }
 
+static void routers_free(struct router **r, size_t n)
+{
+    for (size_t i = 0; r && i < n; i++)
+        router_free(r[i]);
+    free(r);
+}
+
+/* One state per ingest worker, each compiled from the script on this
+ * thread: a worker only ever runs its own.  NULL with err if any fails. */
+static struct router **routers_new(struct gateway *gw, char *err, size_t errlen)
+{
+    struct router_limits lim = limits_of(&gw->cfg);
+    struct router **r = calloc(gw->nworkers, sizeof *r);
+    if (!r)
+        return snprintf(err, errlen, "out of memory"), NULL;
+    for (size_t i = 0; i < gw->nworkers; i++)
+        if (!(r[i] = router_new(gw->cfg.script, gw->rt, gw->nt, &lim, err, errlen))) {
+            routers_free(r, i);
+            return NULL;
+        }
+    return r;
+}
+
 int gateway_open(struct gateway *gw, char *err, size_t errlen)
 {
     struct gw_config *cfg = &gw->cfg;
@@ -87,10 +110,10 @@ int gateway_open(struct gateway *gw, char *err, size_t errlen)
             return snprintf(err, errlen, "cannot scan the queue in %s", queue_dir(gw->queues[i])), -1;
     if (!(gw->rt = gateway_route_targets(cfg)))
         return snprintf(err, errlen, "out of memory"), -1;
-    struct router_limits lim = limits_of(cfg);
     if (cfg->script)
         script_set_source(cfg->script);
-    if (!(gw->router = router_new(cfg->script, gw->rt, gw->nt, &lim, err, errlen)))
+    gw->nworkers = cfg->ingest_workers ? cfg->ingest_workers : 1;
+    if (!(gw->routers = routers_new(gw, err, errlen)))
         return -1;
     if (*cfg->auth_token)
         gw->auth_header = config_auth_header(cfg->auth_token);
@@ -136,7 +159,7 @@ void gateway_close(struct gateway *gw)
         queue_close(gw->queues[i]);
     free(gw->queues);
     free(gw->targets);
-    router_free(gw->router);
+    routers_free(gw->routers, gw->nworkers);
     free(gw->rt);
     free(gw->auth_header);
     if (gw->base)
@@ -148,18 +171,18 @@ void gateway_close(struct gateway *gw)
 int gateway_reload(struct gateway *gw)
 {
     char err[1024];
-    struct router_limits lim = limits_of(&gw->cfg);
-    struct router *r = router_new(gw->cfg.script, gw->rt, gw->nt, &lim, err, sizeof err);
+    struct router **r = routers_new(gw, err, sizeof err);
     if (!r) {
         atomic_fetch_add(&gw->reloads_failed, 1);
         log_error("script", "reload failed, the previous script keeps running: %s", err);
         return -1;
     }
-    /* requests run on this thread, so the swap falls between two events */
-    router_free(gw->router);
-    gw->router = r;
+    log_info("script", "reloaded %s", router_script(r[0]));
+    /* each worker swaps its state between two of its own events */
+    for (size_t i = 0; i < gw->nworkers; i++)
+        http_give_router(gw, i, r[i]);
+    free(r);
     atomic_fetch_add(&gw->reloads_ok, 1);
-    log_info("script", "reloaded %s", router_script(r));
     return 0;
 }
 

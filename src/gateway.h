@@ -10,7 +10,7 @@
 #include "script.h"
 #include "target.h"
 
-struct pending; /* an HTTP request waiting for its group commit */
+struct worker; /* an ingest worker (http_conn.h) */
 struct evbuffer;
 struct event_base;
 struct event;
@@ -24,13 +24,13 @@ struct gateway {
     struct target *targets;   /* in cfg.targets order */
     size_t nt;
     struct route_target *rt;  /* what the router sees */
-    struct router *router;
+    struct router **routers;  /* one Lua state per ingest worker, used by that worker only */
     char *auth_header;        /* expected Authorization, or NULL */
     /* ingest */
-    struct event_base *base;
-    struct event *durable_ev;
-    struct pending *pending_head, *pending_tail;
-    size_t npending;
+    struct event_base *base;  /* the main loop: signals, and ingest worker 0 */
+    struct worker *workers;   /* cfg.ingest_workers of them */
+    size_t nworkers;
+    atomic_int nconns;        /* open ingest connections, all workers */
     atomic_int ready, stopping;
     /* counters */
     atomic_uint_fast64_t http_codes[HTTP_CODES];
@@ -48,17 +48,30 @@ int gateway_open(struct gateway *gw, char *err, size_t errlen);
 int gateway_start(struct gateway *gw, char *err, size_t errlen);
 /* Stop delivery, close drivers and queues, free everything. */
 void gateway_close(struct gateway *gw);
-/* Recompile the script into a fresh state and swap it in (SIGHUP). */
+/* Recompile the script into a fresh state per ingest worker and hand
+ * them over; all or none: a broken script keeps the old one everywhere. */
 int gateway_reload(struct gateway *gw);
 void gateway_print_arns(struct gateway *gw, FILE *f);
 /* The route targets of a configuration (for check and the router). */
 struct route_target *gateway_route_targets(struct gw_config *cfg);
 
 /* http.c */
+/* Create the ingest workers and bind their listeners (no threads yet). */
 int http_start(struct gateway *gw, char *err, size_t errlen);
-void http_stop_accepting(struct gateway *gw);
+/* Run workers 1..N-1 on threads of their own (worker 0 runs in gw->base). */
+int http_spawn(struct gateway *gw, char *err, size_t errlen);
+/* SIGTERM: every worker stops accepting, answers its requests once they
+ * are durable (at most shutdown_timeout), then leaves its loop. */
+void http_drain(struct gateway *gw);
+void http_stop_now(struct gateway *gw); /* a second signal: leave every loop */
+void http_join(struct gateway *gw);     /* wait for the worker threads */
 void http_free(struct gateway *gw);
 void http_on_durable(void *arg); /* the queue committer's callback */
+/* Hand worker i a fresh Lua state to swap in between two of its events. */
+void http_give_router(struct gateway *gw, size_t i, struct router *r);
+size_t http_npending(struct gateway *gw);  /* requests waiting, all workers */
+uint64_t http_worker_requests(struct gateway *gw, size_t i);
+int http_port(struct gateway *gw);       /* the port bound (listen may say 0) */
 
 /* metrics.c */
 void metrics_render(struct gateway *gw, struct evbuffer *out);

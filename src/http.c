@@ -28,9 +28,17 @@
  * ~18 KiB (its 16 KiB input buffer inline), plus its body buffer while
  * that is at most 64 KiB.
  *
- * TLS (tls_cert + tls_key) is in http_tls.c, the ingest path (a POST:
- * auth, routing, queue appends, waiting for the group commit) in ingest.c;
- * http_conn.h holds what the three share. */
+ * Workers (ingest_workers): each serves its own listening socket on the
+ * same address (SO_REUSEPORT), its own connections and Lua state; worker 0
+ * on the main loop, the others on threads of their own.  Nothing is shared
+ * on the hot path: the group commit wakes every worker's durable event,
+ * and the main thread (signals) hands over reloaded states and TLS
+ * contexts through a mailbox each worker empties on its own thread.
+ *
+ * Workers and listening sockets are in http_worker.c, TLS (tls_cert +
+ * tls_key) in http_tls.c, the ingest path (a POST: auth, routing, queue
+ * appends, waiting for the group commit) in ingest.c; http_conn.h holds
+ * what they share. */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -56,9 +64,8 @@
 
 const int http_code_list[HTTP_CODES] = { 200, 400, 401, 404, 405, 413, 431, 500, 503 };
 
-struct http_server http_srv;
-
 static int conn_flush(struct conn *c);
+static const http_parser_settings parser_settings;
 
 /* ---- responses ---------------------------------------------------------- */
 
@@ -98,7 +105,7 @@ static int out_reserve(struct conn *c, size_t n)
  * when out of memory (the connection is then to be closed). */
 static char *start_response(struct conn *c, int code, const char *ctype, size_t blen)
 {
-    struct gateway *gw = http_srv.gw;
+    struct gateway *gw = c->w->gw;
     if (atomic_load(&gw->stopping) || !c->keep_alive)
         c->close_after = 1;
     const char *reason = reason_of(code);
@@ -146,7 +153,7 @@ int http_reply(struct conn *c, int code, const char *ctype, const char *body, si
 
 int http_reply_error(struct conn *c, int code, const char *msg)
 {
-    struct buf *b = &http_srv.err;
+    struct buf *b = &c->w->err;
     b->len = 0;
     if (buf_puts(b, "{\"error\":") || json_quote(b, msg, strlen(msg)) || buf_puts(b, "}\n"))
         return http_reply(c, code, "application/json", "{\"error\":\"out of memory\"}\n", 26);
@@ -156,14 +163,15 @@ int http_reply_error(struct conn *c, int code, const char *msg)
 /* /health and /metrics render into an evbuffer; copy it out. */
 static int reply_render(struct conn *c, int code, const char *ctype)
 {
-    size_t n = evbuffer_get_length(http_srv.render);
+    struct evbuffer *render = c->w->render;
+    size_t n = evbuffer_get_length(render);
     char *d = start_response(c, code, ctype, n);
     if (!d) {
-        evbuffer_drain(http_srv.render, n);
+        evbuffer_drain(render, n);
         conn_close(c);
         return -1;
     }
-    evbuffer_remove(http_srv.render, d, n);
+    evbuffer_remove(render, d, n);
     c->out_len += n;
     c->resp_queued = 1;
     return conn_flush(c);
@@ -182,15 +190,19 @@ static int path_is(const struct conn *c, const char *path, int query_ok)
 /* A complete request.  -1 if c was closed. */
 static int handle_request(struct conn *c)
 {
-    struct gateway *gw = http_srv.gw;
+    struct worker *w = c->w;
+    struct gateway *gw = w->gw;
     unsigned method = c->p.method;
+    /* one writer: no locked instruction, /metrics reads it from any thread */
+    atomic_store_explicit(&w->requests, atomic_load_explicit(&w->requests, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     if (method == HTTP_GET && path_is(c, "/health", 1)) {
         int code;
-        health_render(gw, http_srv.render, &code);
+        health_render(gw, w->render, &code);
         return reply_render(c, code, "application/json");
     }
     if (method == HTTP_GET && path_is(c, "/metrics", 0)) {
-        metrics_render(gw, http_srv.render);
+        metrics_render(gw, w->render);
         return reply_render(c, 200, "text/plain; version=0.0.4");
     }
     if (method != HTTP_POST)
@@ -222,7 +234,7 @@ static int on_message_begin(http_parser *p)
     c->auth_seen = c->hdr_in_value = c->is_head = 0;
     c->cur = H_OTHER;
     c->body_len = 0;
-    c->deadline = http_srv.now + HEAD_TIMEOUT_S;
+    c->deadline = c->w->now + HEAD_TIMEOUT_S;
     return 0;
 }
 
@@ -283,7 +295,7 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
 static int on_headers_complete(http_parser *p)
 {
     struct conn *c = p->data;
-    struct gateway *gw = http_srv.gw;
+    struct gateway *gw = c->w->gw;
     c->hdr_in_value = 0;
     int chunked = (p->flags & F_CHUNKED) != 0;
     uint64_t cl = p->content_length;
@@ -309,14 +321,14 @@ static int on_headers_complete(http_parser *p)
             c->out_len += sizeof cont - 1; /* sent when the parser returns */
         }
     }
-    c->deadline = http_srv.now + BODY_TIMEOUT_S;
+    c->deadline = c->w->now + BODY_TIMEOUT_S;
     return 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t n)
 {
     struct conn *c = p->data;
-    if (c->body_len + n > http_srv.gw->cfg.body_limit) {
+    if (c->body_len + n > c->w->gw->cfg.body_limit) {
         c->err_code = 413; /* a chunked body grew too large */
         return -1;
     }
@@ -349,6 +361,16 @@ static int on_message_complete(http_parser *p)
     return 0;
 }
 
+static const http_parser_settings parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
 /* ---- connections ------------------------------------------------------------ */
 
 void conn_close(struct conn *c)
@@ -362,13 +384,15 @@ void conn_close(struct conn *c)
         SSL_free(c->ssl);
     }
     close(c->fd);
+    struct worker *w = c->w;
     if (c->prev)
         c->prev->next = c->next;
     else
-        http_srv.conns = c->next;
+        w->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    http_srv.nconns--;
+    w->nconns--;
+    atomic_fetch_sub(&w->gw->nconns, 1);
     free(c->body);
     free(c->out);
     free(c);
@@ -398,7 +422,7 @@ static int conn_send(struct conn *c)
                 c->wpending = 1;
             }
             if (c->phase == P_BUSY)
-                c->deadline = http_srv.now + WRITE_TIMEOUT_S;
+                c->deadline = c->w->now + WRITE_TIMEOUT_S;
             return 0;
         }
         conn_close(c);
@@ -433,7 +457,7 @@ static int response_done(struct conn *c)
             event_add(c->rev, NULL);
             c->rpaused = 0;
         }
-        c->deadline = http_srv.now + LINGER_TIMEOUT_S;
+        c->deadline = c->w->now + LINGER_TIMEOUT_S;
         return 0;
     }
     c->phase = P_IDLE;
@@ -447,7 +471,7 @@ static int response_done(struct conn *c)
         c->out = NULL;
         c->out_cap = 0;
     }
-    c->deadline = http_srv.now + IDLE_TIMEOUT_S;
+    c->deadline = c->w->now + IDLE_TIMEOUT_S;
     if (c->rpaused && !c->peer_eof) {
         event_add(c->rev, NULL);
         c->rpaused = 0;
@@ -481,7 +505,7 @@ static int conn_reject(struct conn *c)
     c->deadline = 0;
     if (code == 413) {
         char msg[128];
-        snprintf(msg, sizeof msg, "body larger than body_limit (%zu bytes)", http_srv.gw->cfg.body_limit);
+        snprintf(msg, sizeof msg, "body larger than body_limit (%zu bytes)", c->w->gw->cfg.body_limit);
         return http_reply_error(c, 413, msg);
     }
     if (code == 431)
@@ -497,7 +521,7 @@ static int conn_reject(struct conn *c)
 void conn_drive(struct conn *c)
 {
     while (c->phase != P_BUSY && c->phase != P_LINGER && c->in_off < c->in_len) {
-        size_t n = http_parser_execute(&c->p, &http_srv.settings, c->in + c->in_off, c->in_len - c->in_off);
+        size_t n = http_parser_execute(&c->p, &parser_settings, c->in + c->in_off, c->in_len - c->in_off);
         c->in_off += n;
         enum http_errno e = HTTP_PARSER_ERRNO(&c->p);
         if (e == HPE_PAUSED) {
@@ -624,49 +648,59 @@ static uint64_t coarse_now(void)
  * path); this sweep, once a second while connections are open, cuts slow
  * heads and bodies, idle connections, clients not reading their answer and
  * lingering closes.  Precision is a second, enough for limits of 10-60 s. */
-static void on_sweep(evutil_socket_t fd, short what, void *arg)
+void http_on_sweep(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    (void)arg;
-    http_srv.now = coarse_now();
-    for (struct conn *c = http_srv.conns, *next; c; c = next) {
+    struct worker *w = arg;
+    w->now = coarse_now();
+    for (struct conn *c = w->conns, *next; c; c = next) {
         next = c->next;
-        if (c->deadline && http_srv.now >= c->deadline)
+        if (c->deadline && w->now >= c->deadline)
             conn_close(c);
     }
-    if (http_srv.nconns) {
+    if (w->nconns) {
         struct timeval tv = { 1, 0 };
-        evtimer_add(http_srv.sweep_ev, &tv);
+        evtimer_add(w->sweep_ev, &tv);
     }
 }
 
-static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
+static void accept_refuse(struct gateway *gw, evutil_socket_t fd)
+{
+    atomic_fetch_sub(&gw->nconns, 1);
+    close(fd);
+}
+
+void http_on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
                       void *arg)
 {
     (void)lev;
     (void)sa;
     (void)salen;
-    (void)arg;
-    if (http_srv.nconns >= HTTP_MAX_CONNS) {
+    struct worker *w = arg;
+    struct gateway *gw = w->gw;
+    /* the cap is the process's: take a place first, so that two workers
+     * cannot both take the last one */
+    if (atomic_fetch_add(&gw->nconns, 1) >= HTTP_MAX_CONNS) {
         log_once(LOG_WARN, "http", "%d connections open: refusing more", HTTP_MAX_CONNS);
-        close(fd);
+        accept_refuse(gw, fd);
         return;
     }
     struct conn *c = malloc(sizeof *c);
     if (!c) {
-        close(fd);
+        accept_refuse(gw, fd);
         return;
     }
     memset(c, 0, offsetof(struct conn, in));
     c->fd = fd;
-    c->rev = event_new(http_srv.gw->base, fd, EV_READ | EV_PERSIST, http_srv.tls ? tls_on_read : on_read, c);
-    c->wev = event_new(http_srv.gw->base, fd, EV_WRITE | EV_PERSIST, http_srv.tls ? tls_on_write : on_write, c);
-    if (http_srv.tls && (c->ssl = SSL_new(http_srv.tls))) {
+    c->w = w;
+    c->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, w->tls ? tls_on_read : on_read, c);
+    c->wev = event_new(w->base, fd, EV_WRITE | EV_PERSIST, w->tls ? tls_on_write : on_write, c);
+    if (w->tls && (c->ssl = SSL_new(w->tls))) {
         c->hs = 1;
         SSL_set_accept_state(c->ssl);
     }
-    if (!c->rev || !c->wev || (http_srv.tls && (!c->ssl || !SSL_set_fd(c->ssl, fd))) ||
+    if (!c->rev || !c->wev || (w->tls && (!c->ssl || !SSL_set_fd(c->ssl, fd))) ||
         event_add(c->rev, NULL)) {
         if (c->rev)
             event_free(c->rev);
@@ -676,7 +710,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
             SSL_free(c->ssl);
         ERR_clear_error();
         free(c);
-        close(fd);
+        accept_refuse(gw, fd);
         return;
     }
     int one = 1;
@@ -684,161 +718,37 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
     http_parser_init(&c->p, HTTP_REQUEST);
     c->p.data = c;
     c->phase = P_IDLE;
-    if (!http_srv.nconns && !evtimer_pending(http_srv.sweep_ev, NULL)) {
-        http_srv.now = coarse_now();
+    if (!w->nconns && !evtimer_pending(w->sweep_ev, NULL)) {
+        w->now = coarse_now();
         struct timeval tv = { 1, 0 };
-        evtimer_add(http_srv.sweep_ev, &tv);
+        evtimer_add(w->sweep_ev, &tv);
     }
-    c->deadline = http_srv.now + (c->hs ? HEAD_TIMEOUT_S : IDLE_TIMEOUT_S);
-    c->next = http_srv.conns;
-    if (http_srv.conns)
-        http_srv.conns->prev = c;
-    http_srv.conns = c;
-    http_srv.nconns++;
+    c->deadline = w->now + (c->hs ? HEAD_TIMEOUT_S : IDLE_TIMEOUT_S);
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
 }
 
-static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+void http_on_accept_retry(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    (void)arg;
-    if (http_srv.lev)
-        evconnlistener_enable(http_srv.lev);
+    struct worker *w = arg;
+    if (w->lev)
+        evconnlistener_enable(w->lev);
 }
 
-static void on_accept_error(struct evconnlistener *lev, void *arg)
+void http_on_accept_error(struct evconnlistener *lev, void *arg)
 {
-    (void)arg;
+    struct worker *w = arg;
     int e = EVUTIL_SOCKET_ERROR();
     log_once(LOG_WARN, "http", "accept: %s", evutil_socket_error_to_string(e));
     if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
         /* out of descriptors: stop accepting for a second instead of spinning */
         evconnlistener_disable(lev);
         struct timeval tv = { 1, 0 };
-        evtimer_add(http_srv.retry_ev, &tv);
+        evtimer_add(w->retry_ev, &tv);
     }
 }
-
-int http_start(struct gateway *gw, char *err, size_t errlen)
-{
-    char host[256], port[16];
-    const char *colon = strrchr(gw->cfg.listen, ':');
-    if (!colon) {
-        snprintf(err, errlen, "listen: expected host:port, got '%s'", gw->cfg.listen);
-        return -1;
-    }
-    snprintf(host, sizeof host, "%.*s", (int)(colon - gw->cfg.listen), gw->cfg.listen);
-    if (host[0] == '[') { /* [::1]:9100 */
-        memmove(host, host + 1, strlen(host));
-        host[strlen(host) - 1] = 0;
-    }
-    if (!*host)
-        snprintf(host, sizeof host, "0.0.0.0");
-    snprintf(port, sizeof port, "%d", atoi(colon + 1));
-
-    memset(&http_srv, 0, sizeof http_srv);
-    http_srv.gw = gw;
-    http_parser_settings_init(&http_srv.settings);
-    http_srv.settings.on_message_begin = on_message_begin;
-    http_srv.settings.on_url = on_url;
-    http_srv.settings.on_header_field = on_header_field;
-    http_srv.settings.on_header_value = on_header_value;
-    http_srv.settings.on_headers_complete = on_headers_complete;
-    http_srv.settings.on_body = on_body;
-    http_srv.settings.on_message_complete = on_message_complete;
-    gw->durable_ev = event_new(gw->base, -1, 0, on_durable_event, gw);
-    http_srv.retry_ev = evtimer_new(gw->base, on_accept_retry, NULL);
-    http_srv.sweep_ev = evtimer_new(gw->base, on_sweep, NULL);
-    http_srv.render = evbuffer_new();
-    if (!gw->durable_ev || !http_srv.retry_ev || !http_srv.sweep_ev || !http_srv.render) {
-        snprintf(err, errlen, "cannot create the HTTP server");
-        return -1;
-    }
-    if (gw->cfg.tls_cert) {
-        if (!(http_srv.tls = tls_context(&gw->cfg, err, errlen)))
-            return -1;
-        http_srv.hup_ev = evsignal_new(gw->base, SIGHUP, tls_on_hup, NULL);
-        if (!http_srv.hup_ev || event_add(http_srv.hup_ev, NULL)) {
-            snprintf(err, errlen, "cannot install the SIGHUP handler of the TLS listener");
-            return -1;
-        }
-    }
-
-    struct evutil_addrinfo hints = { 0 }, *ai = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
-    hints.ai_flags = EVUTIL_AI_PASSIVE;
-    if (evutil_getaddrinfo(host, port, &hints, &ai) || !ai) {
-        snprintf(err, errlen, "cannot listen on %s (in use, or not a local address?)", gw->cfg.listen);
-        return -1;
-    }
-    for (struct evutil_addrinfo *a = ai; a && !http_srv.lev; a = a->ai_next)
-        http_srv.lev = evconnlistener_new_bind(gw->base, on_accept, NULL,
-                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-                                              LEV_OPT_CLOSE_ON_EXEC,
-                                          1024, a->ai_addr, (int)a->ai_addrlen);
-    evutil_freeaddrinfo(ai);
-    if (!http_srv.lev) {
-        snprintf(err, errlen, "cannot listen on %s (in use, or not a local address?)", gw->cfg.listen);
-        return -1;
-    }
-    evconnlistener_set_error_cb(http_srv.lev, on_accept_error);
-    if (http_srv.tls)
-        log_info("http", "the ingest listener speaks HTTPS only (TLS 1.2+, certificate %s%s)",
-                 gw->cfg.tls_cert, gw->cfg.tls_client_ca ? ", client certificates required" : "");
-    return 0;
-}
-
-void http_stop_accepting(struct gateway *gw)
-{
-    (void)gw;
-    if (http_srv.lev) {
-        evconnlistener_free(http_srv.lev);
-        http_srv.lev = NULL;
-    }
-}
-
-void http_free(struct gateway *gw)
-{
-    while (gw->pending_head) { /* only on a forced stop */
-        struct pending *p = gw->pending_head;
-        gw->pending_head = p->next;
-        if (p->c) {
-            p->c->pend = NULL;
-            p->c->close_after = 1;
-            http_reply_error(p->c, 503, "shutting down");
-        }
-        free(p);
-    }
-    gw->pending_tail = NULL;
-    gw->npending = 0;
-    http_stop_accepting(gw);
-    while (http_srv.conns)
-        conn_close(http_srv.conns);
-    while (http_srv.free_pending) {
-        struct pending *p = http_srv.free_pending;
-        http_srv.free_pending = p->next;
-        free(p);
-    }
-    if (http_srv.retry_ev)
-        event_free(http_srv.retry_ev);
-    if (http_srv.sweep_ev)
-        event_free(http_srv.sweep_ev);
-    http_srv.sweep_ev = NULL;
-    if (http_srv.hup_ev)
-        event_free(http_srv.hup_ev);
-    http_srv.hup_ev = NULL;
-    SSL_CTX_free(http_srv.tls); /* after the connections: their SSLs hold references */
-    http_srv.tls = NULL;
-    if (http_srv.render)
-        evbuffer_free(http_srv.render);
-    buf_free(&http_srv.err);
-    http_srv.retry_ev = NULL;
-    http_srv.render = NULL;
-    if (gw->durable_ev)
-        event_free(gw->durable_ev);
-    gw->durable_ev = NULL;
-    ingest_scratch_free();
-}
-

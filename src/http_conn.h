@@ -5,9 +5,11 @@
 #ifndef LUAGATE_HTTP_CONN_H
 #define LUAGATE_HTTP_CONN_H
 
+#include <event2/listener.h>
 #include <event2/util.h>
 #include <http_parser.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -44,7 +46,8 @@ struct conn {
     SSL *ssl;               /* NULL: plain HTTP */
     enum phase phase;
     struct event *rev, *wev;
-    uint64_t deadline;      /* http_srv.now when it is cut; 0: none */
+    struct worker *w;       /* the worker serving it */
+    uint64_t deadline;      /* w->now when it is cut; 0: none */
     http_parser p;
     struct pending *pend;
     /* request state */
@@ -80,25 +83,54 @@ struct pending {
     uint64_t start_us;
 };
 
-/* The server (one ingest thread, one gateway per process). */
-struct http_server {
+/* One ingest worker: an event loop with its own listening socket, its
+ * connections, scratch, requests waiting for the group commit and Lua
+ * state (gw->routers[id]).  Worker 0 runs on the main thread's loop
+ * (gw->base, which also takes the signals); workers 1..N-1 each on a
+ * thread of their own (ingest_workers).  Only the worker's thread touches
+ * it while it runs, except the fields said to be shared. */
+struct worker {
     struct gateway *gw;
+    unsigned id;
+    struct event_base *base;   /* worker 0: gw->base */
+    pthread_t thread;
+    int has_thread;
     struct evconnlistener *lev;
     struct event *retry_ev;
     struct conn *conns;
     size_t nconns;
-    struct event *sweep_ev; /* once a second while connections are open */
-    uint64_t now;           /* seconds, monotonic, updated by the sweep */
-    http_parser_settings settings;
+    struct event *sweep_ev;    /* once a second while connections are open */
+    uint64_t now;              /* seconds, monotonic, updated by the sweep */
     struct pending *free_pending;
-    struct evbuffer *render; /* /health and /metrics */
-    struct buf err;          /* error bodies */
-    SSL_CTX *tls;            /* NULL: plain HTTP */
-    struct event *hup_ev;    /* SIGHUP: reload the certificate */
+    struct pending *pending_head, *pending_tail;
+    int draining;              /* SIGTERM: not accepting, exit once pending is empty */
+    struct evbuffer *render;   /* /health and /metrics */
+    struct buf err;            /* error bodies */
+    SSL_CTX *tls;              /* its own reference; NULL: plain HTTP */
+    struct event *hup_ev;      /* worker 0 only: SIGHUP reloads the certificate */
+    /* scratch of the ingest path (ingest.c) */
+    struct ingest in;
+    struct route_out out;
+    struct qrec *recs;
+    size_t recs_cap;
+    /* shared: the queue committers wake durable_ev, the main thread the
+     * others; mail_* is under mail_lock, npending and requests are read by
+     * any thread (written by the worker only, relaxed: no locked op) */
+    struct event *durable_ev, *mail_ev, *stop_ev, *deadline_ev;
+    pthread_mutex_t mail_lock;
+    struct router *mail_router; /* a reloaded script's state, to swap in */
+    SSL_CTX *mail_tls;          /* a reloaded certificate, to swap in */
+    atomic_size_t npending;
+    atomic_uint_fast64_t requests;
 };
-extern struct http_server http_srv;
 
 /* http.c */
+void http_on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                    void *arg);
+void http_on_accept_error(struct evconnlistener *lev, void *arg);
+void http_on_accept_retry(evutil_socket_t fd, short what, void *arg);
+void http_on_sweep(evutil_socket_t fd, short what, void *arg);
+void worker_give(struct worker *w, struct router *r, SSL_CTX *tls);
 void conn_close(struct conn *c);
 void conn_drive(struct conn *c);
 int http_reply(struct conn *c, int code, const char *ctype, const char *body, size_t blen);
@@ -116,7 +148,7 @@ void tls_on_hup(evutil_socket_t fd, short what, void *arg);
 /* ingest.c */
 int handle_ingest(struct gateway *gw, struct conn *c);
 void on_durable_event(evutil_socket_t fd, short what, void *arg);
-void ingest_scratch_free(void);
+void ingest_scratch_free(struct worker *w);
 
 /* Small helpers of all three (formatting a response, counting its code). */
 static inline void count_code(struct gateway *gw, int code)

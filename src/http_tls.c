@@ -114,12 +114,12 @@ static void tls_refuse_plain(struct conn *c)
         event_del(c->wev);
         c->wpending = 0;
     }
-    count_code(http_srv.gw, 400);
+    count_code(c->w->gw, 400);
     ssize_t n = send(c->fd, resp, sizeof resp - 1, MSG_NOSIGNAL); /* small: fits the socket buffer */
     (void)n;
     c->phase = P_LINGER; /* drain what the client still sends, then close */
     shutdown(c->fd, SHUT_WR);
-    c->deadline = http_srv.now + LINGER_TIMEOUT_S;
+    c->deadline = c->w->now + LINGER_TIMEOUT_S;
 }
 
 /* Drive the handshake.  1 done, 0 waiting for the socket, -1 c was closed
@@ -135,7 +135,7 @@ int tls_handshake(struct conn *c)
             event_del(c->wev);
             c->wpending = 0;
         }
-        c->deadline = http_srv.now + IDLE_TIMEOUT_S;
+        c->deadline = c->w->now + IDLE_TIMEOUT_S;
         return 1;
     }
     int e = SSL_get_error(c->ssl, r);
@@ -235,22 +235,24 @@ fail:
     return NULL;
 }
 
-/* SIGHUP (beside main's script reload): read the certificate and key
- * again, e.g. after a renewal.  Open connections keep the context they
- * started with (OpenSSL counts references). */
+/* SIGHUP (beside main's script reload), on the main loop: read the
+ * certificate and key again, e.g. after a renewal, and hand the context to
+ * every worker (each swaps it in on its own thread; OpenSSL counts the
+ * references, and open connections keep the context they started with). */
 void tls_on_hup(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    (void)arg;
+    struct gateway *gw = arg;
     char err[1024];
-    SSL_CTX *ctx = tls_context(&http_srv.gw->cfg, err, sizeof err);
+    SSL_CTX *ctx = tls_context(&gw->cfg, err, sizeof err);
     if (!ctx) {
         log_error("http", "TLS reload failed, keeping the previous certificate: %s", err);
         return;
     }
-    SSL_CTX_free(http_srv.tls);
-    http_srv.tls = ctx;
-    log_info("http", "TLS certificate reloaded from %s", http_srv.gw->cfg.tls_cert);
+    for (size_t i = 0; i < gw->nworkers; i++)
+        if (SSL_CTX_up_ref(ctx))
+            worker_give(&gw->workers[i], NULL, ctx);
+    SSL_CTX_free(ctx); /* the workers hold theirs */
+    log_info("http", "TLS certificate reloaded from %s", gw->cfg.tls_cert);
 }
-

@@ -15,12 +15,6 @@
 #include "http_conn.h"
 #include "log.h"
 
-/* Scratch reused by every request of the (single) ingest thread. */
-static struct ingest scratch_in;
-static struct route_out scratch_out;
-static struct qrec *scratch_recs;
-static size_t scratch_cap;
-
 static uint64_t now_us(void)
 {
     struct timespec ts;
@@ -79,26 +73,27 @@ static int dead_letter_event(struct gateway *gw, const struct event *ev, const c
     return rc;
 }
 
-static int grow_recs(size_t n)
+static int grow_recs(struct worker *w, size_t n)
 {
-    if (n <= scratch_cap)
+    if (n <= w->recs_cap)
         return 0;
-    size_t cap = scratch_cap ? scratch_cap : 64;
+    size_t cap = w->recs_cap ? w->recs_cap : 64;
     while (cap < n)
         cap *= 2;
-    struct qrec *r = realloc(scratch_recs, cap * sizeof *r);
+    struct qrec *r = realloc(w->recs, cap * sizeof *r);
     if (!r)
         return -1;
-    scratch_recs = r;
-    scratch_cap = cap;
+    w->recs = r;
+    w->recs_cap = cap;
     return 0;
 }
 
 /* Append what was routed, one queue_append per queue directory. */
-static int append_routed(struct gateway *gw, struct pending *p, char *err, size_t errlen)
+static int append_routed(struct gateway *gw, struct worker *w, struct pending *p, char *err,
+                         size_t errlen)
 {
-    struct route_out *o = &scratch_out;
-    if (grow_recs(o->n))
+    struct route_out *o = &w->out;
+    if (grow_recs(w, o->n))
         return snprintf(err, errlen, "out of memory"), -1;
     for (size_t qi = 0; qi < gw->nq; qi++) {
         struct queue *q = gw->queues[qi];
@@ -108,7 +103,7 @@ static int append_routed(struct gateway *gw, struct pending *p, char *err, size_
             struct target *t = &gw->targets[m->target];
             if (t->q != q)
                 continue;
-            struct qrec *r = &scratch_recs[n++];
+            struct qrec *r = &w->recs[n++];
             r->to = t->reader;
             memcpy(r->payload, m->iov, sizeof r->payload);
             r->npayload = m->niov;
@@ -122,7 +117,7 @@ static int append_routed(struct gateway *gw, struct pending *p, char *err, size_
             continue;
         if (p->nq == MAX_QUEUES_PER_REQ)
             return snprintf(err, errlen, "too many queue directories"), -1;
-        int rc = queue_append(q, scratch_recs, n, &p->ticket[p->nq], err, errlen);
+        int rc = queue_append(q, w->recs, n, &p->ticket[p->nq], err, errlen);
         if (rc)
             return rc;
         p->q[p->nq++] = q;
@@ -132,11 +127,11 @@ static int append_routed(struct gateway *gw, struct pending *p, char *err, size_
     return 0;
 }
 
-static struct pending *pending_new(void)
+static struct pending *pending_new(struct worker *w)
 {
-    struct pending *p = http_srv.free_pending;
+    struct pending *p = w->free_pending;
     if (p)
-        http_srv.free_pending = p->next;
+        w->free_pending = p->next;
     else if (!(p = malloc(sizeof *p)))
         return NULL;
     p->next = NULL;
@@ -146,10 +141,17 @@ static struct pending *pending_new(void)
     return p;
 }
 
-static void pending_put(struct pending *p)
+static void pending_put(struct worker *w, struct pending *p)
 {
-    p->next = http_srv.free_pending;
-    http_srv.free_pending = p;
+    p->next = w->free_pending;
+    w->free_pending = p;
+}
+
+/* npending: written here only, read by the main thread for its log lines */
+static void npending_add(struct worker *w, long d)
+{
+    size_t n = atomic_load_explicit(&w->npending, memory_order_relaxed);
+    atomic_store_explicit(&w->npending, n + (size_t)d, memory_order_relaxed);
 }
 
 static int pending_done(struct pending *p, int *failed)
@@ -214,10 +216,10 @@ static int complete(struct gateway *gw, struct pending *p, int failed)
 /* Answer every request whose appends are durable now.  The done ones are
  * taken off the list first: answering one may run the next pipelined
  * request of its connection, which adds to the list. */
-static void flush_pending(struct gateway *gw)
+static void flush_pending(struct gateway *gw, struct worker *w)
 {
     struct pending *done = NULL, **dt = &done;
-    struct pending **pp = &gw->pending_head, *last = NULL;
+    struct pending **pp = &w->pending_head, *last = NULL;
     uint64_t dur[SNAP_MAX];
     for (size_t k = 0; k < gw->nq && k < SNAP_MAX; k++)
         dur[k] = queue_durable(gw->queues[k]);
@@ -230,20 +232,20 @@ static void flush_pending(struct gateway *gw)
             continue;
         }
         *pp = p->next;
-        gw->npending--;
+        npending_add(w, -1);
         p->next = NULL;
         p->failed = failed;
         *dt = p;
         dt = &p->next;
     }
-    gw->pending_tail = last;
+    w->pending_tail = last;
     while (done) {
         struct pending *p = done;
         done = p->next;
         struct conn *c = p->c;
         if (complete(gw, p, p->failed) == 0 && c)
             conn_drive(c);
-        pending_put(p);
+        pending_put(w, p);
     }
 }
 
@@ -251,59 +253,65 @@ void on_durable_event(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct gateway *gw = arg;
-    flush_pending(gw);
-    if (atomic_load(&gw->stopping) && !gw->pending_head)
-        event_base_loopexit(gw->base, NULL);
+    struct worker *w = arg;
+    flush_pending(w->gw, w);
+    if (w->draining && !w->pending_head)
+        event_base_loopexit(w->base, NULL);
 }
 
+/* A group commit happened: any worker may have requests it made durable. */
 void http_on_durable(void *arg)
 {
     struct gateway *gw = arg;
-    event_active(gw->durable_ev, EV_READ, 0);
+    for (size_t i = 0; i < gw->nworkers; i++)
+        event_active(gw->workers[i].durable_ev, EV_READ, 0);
 }
 
 /* -1 if c was closed. */
 int handle_ingest(struct gateway *gw, struct conn *c)
 {
+    struct worker *w = c->w;
+    struct ingest *in = &w->in;
+    struct route_out *out = &w->out;
+    struct router *router = gw->routers[w->id];
     char err[1024];
     uint64_t start = now_us();
     if (!authorized(gw, c))
         return http_reply_error(c, 401, "missing or wrong Authorization header");
     const char *body = c->body_len ? c->body : "";
-    if (ingest_parse(&scratch_in, body, c->body_len, err, sizeof err))
+    if (ingest_parse(in, body, c->body_len, err, sizeof err))
         return http_reply_error(c, 400, err);
-    route_out_reset(&scratch_out);
-    for (size_t i = 0; i < scratch_in.nev; i++) {
-        const struct event *ev = &scratch_in.ev[i];
+    route_out_reset(out);
+    for (size_t i = 0; i < in->nev; i++) {
+        const struct event *ev = &in->ev[i];
         uint64_t t0 = now_us();
         atomic_fetch_add(&gw->script_runs, 1);
-        int rc = router_route(gw->router, &scratch_in, ev, &scratch_out, err, sizeof err);
+        int rc = router_route(router, in, ev, out, err, sizeof err);
         atomic_fetch_add(&gw->script_ns, (now_us() - t0) * 1000);
         if (rc) {
             atomic_fetch_add(&gw->script_errors, 1);
             log_once(LOG_ERROR, "script", "%s (event %s %s moved to the dead-letter queue _script)", err,
                      ev->name, ev->key);
             if (dead_letter_event(gw, ev, err)) {
-                route_out_reset(&scratch_out);
+                route_out_reset(out);
                 return http_reply_error(c, 500, "script failed and the dead-letter queue is unwritable");
             }
         }
     }
-    atomic_fetch_add(&gw->events_received, scratch_in.nev);
-    struct pending *p = pending_new();
+    atomic_fetch_add(&gw->events_received, in->nev);
+    struct pending *p = pending_new(w);
     if (!p) {
-        route_out_reset(&scratch_out);
+        route_out_reset(out);
         return http_reply_error(c, 500, "out of memory");
     }
-    p->events = scratch_in.nev;
+    p->events = in->nev;
     p->start_us = start;
-    int rc = append_routed(gw, p, err, sizeof err);
-    route_out_reset(&scratch_out);
+    int rc = append_routed(gw, w, p, err, sizeof err);
+    route_out_reset(out);
     if (rc) {
         /* what was appended to other queues stays: the client retries, and
          * delivery is at least once anyway */
-        pending_put(p);
+        pending_put(w, p);
         if (rc != QUEUE_FULL)
             log_once(LOG_ERROR, "queue", "%s", err);
         return http_reply_error(c, 503, err);
@@ -311,31 +319,31 @@ int handle_ingest(struct gateway *gw, struct conn *c)
     p->c = c;
     if (!p->nq) { /* nothing to make durable */
         rc = complete(gw, p, 0);
-        pending_put(p);
+        pending_put(w, p);
         return rc;
     }
     c->pend = p;
-    if (gw->pending_tail)
-        gw->pending_tail->next = p;
+    if (w->pending_tail)
+        w->pending_tail->next = p;
     else
-        gw->pending_head = p;
-    gw->pending_tail = p;
-    gw->npending++;
+        w->pending_head = p;
+    w->pending_tail = p;
+    npending_add(w, 1);
     /* The commit may already have happened (queue_sync elsewhere); the
      * durable event answers it then, never this call (no re-entry). */
     int failed;
     if (pending_done(p, &failed))
-        event_active(gw->durable_ev, EV_READ, 0);
+        event_active(w->durable_ev, EV_READ, 0);
     return 0;
 }
 
 
-/* http_free: the scratch of the ingest thread. */
-void ingest_scratch_free(void)
+/* http_free: the scratch of a worker. */
+void ingest_scratch_free(struct worker *w)
 {
-    ingest_free(&scratch_in);
-    route_out_free(&scratch_out);
-    free(scratch_recs);
-    scratch_recs = NULL;
-    scratch_cap = 0;
+    ingest_free(&w->in);
+    route_out_free(&w->out);
+    free(w->recs);
+    w->recs = NULL;
+    w->recs_cap = 0;
 }

@@ -17,7 +17,6 @@
 #include "log.h"
 
 static struct gateway gw;
-static struct event *deadline_ev;
 
 static void usage(FILE *f)
 {
@@ -34,14 +33,6 @@ static void usage(FILE *f)
           f);
 }
 
-static void on_deadline(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    log_warn("luagate", "shutdown deadline reached with %zu request(s) unanswered", gw.npending);
-    event_base_loopexit(((struct gateway *)arg)->base, NULL);
-}
-
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
@@ -51,20 +42,25 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         return;
     }
     if (atomic_exchange(&g->stopping, 1)) {
-        event_base_loopexit(g->base, NULL); /* a second signal: stop now */
+        http_stop_now(g); /* a second signal: stop now */
         return;
     }
     log_info("luagate", "%s: finishing %zu in-flight request(s), then stopping",
-             sig == SIGTERM ? "SIGTERM" : "SIGINT", g->npending);
-    http_stop_accepting(g);
-    if (!g->pending_head) {
-        event_base_loopexit(g->base, NULL);
-        return;
-    }
-    struct timeval tv = { g->cfg.shutdown_ms / 1000, (g->cfg.shutdown_ms % 1000) * 1000 };
-    deadline_ev = evtimer_new(g->base, on_deadline, g);
-    if (deadline_ev)
-        evtimer_add(deadline_ev, &tv);
+             sig == SIGTERM ? "SIGTERM" : "SIGINT", http_npending(g));
+    http_drain(g); /* the main loop ends with worker 0's drain */
+}
+
+/* The address as bound: listen = "host:0" asks for any free port. */
+static void log_listening(void)
+{
+    const char *colon = strrchr(gw.cfg.listen, ':');
+    int hostlen = colon ? (int)(colon - gw.cfg.listen) : 0;
+    char workers[48] = "";
+    if (gw.nworkers > 1)
+        snprintf(workers, sizeof workers, ", %zu ingest workers", gw.nworkers);
+    log_info("luagate", "listening on %s://%.*s:%d/ with %zu target(s)%s, script %s",
+             gw.cfg.tls_cert ? "https" : "http", hostlen, gw.cfg.listen, http_port(&gw), gw.nt, workers,
+             router_script(gw.routers[0]));
 }
 
 static int run(const char *config_path)
@@ -99,7 +95,8 @@ static int run(const char *config_path)
             return 1;
         }
     }
-    if (http_start(&gw, err, sizeof err) || gateway_start(&gw, err, sizeof err)) {
+    if (http_start(&gw, err, sizeof err) || gateway_start(&gw, err, sizeof err) ||
+        http_spawn(&gw, err, sizeof err)) {
         fprintf(stderr, "luagate: %s\n", err);
         for (int i = 0; i < 3; i++)
             event_free(sigs[i]);
@@ -107,14 +104,14 @@ static int run(const char *config_path)
         return 1;
     }
     atomic_store(&gw.ready, 1);
-    log_info("luagate", "listening on %s://%s/ with %zu target(s), script %s",
-             gw.cfg.tls_cert ? "https" : "http", gw.cfg.listen, gw.nt, router_script(gw.router));
+    log_listening();
     event_base_dispatch(gw.base);
+    /* the other workers drain on their own threads (shutdown_timeout at most) */
     atomic_store(&gw.stopping, 1);
+    http_drain(&gw);
+    http_join(&gw);
     for (int i = 0; i < 3; i++)
         event_free(sigs[i]);
-    if (deadline_ev)
-        event_free(deadline_ev);
     gateway_close(&gw);
     curl_global_cleanup();
     log_info("luagate", "stopped");

@@ -59,6 +59,10 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
     for (int i = 0; i < HTTP_CODES; i++)
         evbuffer_add_printf(o, "luagate_http_requests_total{code=\"%d\"} %llu\n", http_code_list[i],
                             (unsigned long long)atomic_load(&gw->http_codes[i]));
+    counter(o, "luagate_ingest_worker_requests_total", "HTTP requests each ingest worker handled");
+    for (size_t i = 0; i < gw->nworkers; i++)
+        evbuffer_add_printf(o, "luagate_ingest_worker_requests_total{worker=\"%zu\"} %llu\n", i,
+                            (unsigned long long)http_worker_requests(gw, i));
     counter(o, "luagate_events_received_total", "events accepted from request bodies");
     evbuffer_add_printf(o, "luagate_events_received_total %llu\n",
                         (unsigned long long)atomic_load(&gw->events_received));
