@@ -303,6 +303,66 @@ TEST(full_batch)
     tconf_free(c);
 }
 
+/* Full pipelines back to back: Redis reads 16 KB at a time and answers each
+ * part as it goes, so the replies of one batch come in many pieces; every
+ * batch must still be confirmed at once (the driver waits for the whole
+ * answer, SO_RCVLOWAT, without stalling on a part of it).  Then a field and a
+ * value holding CRLF, RESP's own markers and non-ASCII bytes arrive intact. */
+TEST(pipelines_in_pieces)
+{
+    q0("DEL %s", NS_KEY);
+    struct target_conf *c = conf(addr, NS_KEY, NULL, NULL, NULL);
+    void *d = drv_open(c);
+    CHECK(d != NULL);
+    if (!d) {
+        tconf_free(c);
+        return;
+    }
+    /* 48 messages of ~1 KB: a pipeline the socket takes at once, answered
+     * in 3-4 pieces */
+    size_t n = 48, confirmed = 0;
+    struct msg m[48];
+    time_t t0 = time(NULL);
+    for (int b = 0; b < 100; b++) {
+        for (size_t i = 0; i < n; i++)
+            shape(&m[i], (i + (size_t)b) % ns, 0);
+        if (redis_driver.send(d, m, n) == 0)
+            confirmed += count_status(m, n, MSG_OK);
+    }
+    CHECK_INT(confirmed, 100 * n);
+    /* 16 MB in one pipeline: the first replies are there before the driver
+     * has written it all, the rest come a few bytes at a time */
+    size_t big = 64 * 1024, nbig = redis_driver.max_batch;
+    char *value = malloc(big + 1);
+    struct msg *mb = calloc(nbig, sizeof *mb);
+    memset(value, 'v', big);
+    value[big] = 0;
+    for (size_t i = 0; i < nbig; i++) {
+        shape(&mb[i], i % ns, 0);
+        mb[i].op = OP_UPSERT;
+        mb[i].payload = value, mb[i].payload_len = big;
+    }
+    CHECK_INT(redis_driver.send(d, mb, nbig), 0);
+    CHECK_INT(count_status(mb, nbig, MSG_OK), nbig);
+    free(mb);
+    free(value);
+    CHECK(time(NULL) - t0 < 4);
+    struct msg x;
+    shape(&x, 0, 0);
+    x.op = OP_UPSERT;
+    x.opts = "{\"key\":\"odd\\r\\nfield $3\\r\\n*1 \\u00e9\"}";
+    x.payload = "-ERR not an error\r\n:1\r\n$-1\r\n\xc3\xa9";
+    x.payload_len = strlen(x.payload);
+    CHECK_INT(redis_driver.send(d, &x, 1), 0);
+    CHECK_INT(x.status, MSG_OK);
+    redisReply *r = q("HGET %s %s", NS_KEY, "odd\r\nfield $3\r\n*1 \xc3\xa9");
+    CHECK(reply_is(r, x.payload));
+    if (r)
+        freeReplyObject(r);
+    redis_driver.close(d);
+    tconf_free(c);
+}
+
 /* opts.key replaces the hash field; unusable opts reject that message only. */
 TEST(opts_and_reject)
 {
@@ -584,6 +644,7 @@ int main(void)
         RUN(namespace_samples);
         RUN(access_samples);
         RUN(full_batch);
+        RUN(pipelines_in_pieces);
         RUN(opts_and_reject);
         RUN(type_mismatch);
         RUN(wrongtype_live);
