@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include <hiredis/hiredis.h>
 #include "driver.h"
+#include "json.h"
 
 #define REDIS_TIMEOUT_S 5
 #define REDIS_IDLE_PING_MS 1000 /* a connection idle longer is PINGed before use */
@@ -29,7 +30,41 @@ struct redis {
     int access; /* format access, else namespace */
     redisContext *rc;
     long long last_used_ms;
+    struct buf cmds; /* a batch's commands, formatted */
 };
+
+/* d <- prefix, decimal v, CRLF; returns the end. */
+static char *put_header(char *d, char prefix, size_t v)
+{
+    char digits[24];
+    int n = 0;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10));
+    *d++ = prefix;
+    while (n)
+        *d++ = digits[--n];
+    *d++ = '\r';
+    *d++ = '\n';
+    return d;
+}
+
+/* Append one command to b as RESP (an array of bulk strings).  hiredis's
+ * redisAppendCommandArgv does the same at ~4.5k instructions per HSET of
+ * a 1.5 KB event (sds formatting, two copies, several mallocs: 78 % of the
+ * delivery thread, callgrind); this is one copy, and hiredis still sends
+ * the batch (redisAppendFormattedCommand) and parses every reply. */
+static int resp_command(struct buf *b, int argc, const char **argv, const size_t *lens)
+{
+    char head[32];
+    if (buf_put(b, head, (size_t)(put_header(head, '*', (size_t)argc) - head)))
+        return -1;
+    for (int i = 0; i < argc; i++)
+        if (buf_put(b, head, (size_t)(put_header(head, '$', lens[i]) - head)) ||
+            buf_put(b, argv[i], lens[i]) || buf_put(b, "\r\n", 2))
+            return -1;
+    return 0;
+}
 
 static long long now_ms(void)
 {
@@ -210,6 +245,7 @@ static void redis_close(void *ctx)
     disconnect(r);
     free(r->name);
     free(r->host);
+    buf_free(&r->cmds);
     free(r->key);
     free(r->user);
     free(r->password);
@@ -304,6 +340,7 @@ static int redis_send(void *ctx, struct msg *msgs, size_t n)
         return -1;
     }
     err[0] = 0;
+    r->cmds.len = 0;
     size_t queued = 0; /* messages 0..queued-1 went into the pipeline or were rejected */
     for (i = 0; i < n; i++, queued++) {
         struct msg *m = &msgs[i];
@@ -332,12 +369,16 @@ static int redis_send(void *ctx, struct msg *msgs, size_t n)
             lens[3] = m->payload_len;
             argc = del ? 3 : 4;
         }
-        int rc = redisAppendCommandArgv(r->rc, argc, argv, lens);
+        int rc = resp_command(&r->cmds, argc, argv, lens);
         cJSON_Delete(opts);
-        if (rc != REDIS_OK) {
+        if (rc) {
             fail(r, err, sizeof err, "cannot queue a command: out of memory");
             break;
         }
+    }
+    if (r->cmds.len && redisAppendFormattedCommand(r->rc, r->cmds.p, r->cmds.len) != REDIS_OK) {
+        fail(r, err, sizeof err, "cannot queue the batch: out of memory");
+        queued = 0;
     }
     for (i = 0; i < queued && failed_at == n; i++) {
         struct msg *m = &msgs[i];
