@@ -50,21 +50,6 @@ static char *put_header(char *d, char prefix, size_t v)
     return d;
 }
 
-static int reserve(struct buf *b, size_t need)
-{
-    if (b->cap - b->len >= need)
-        return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap - b->len < need)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-        return -1;
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
 static char *put_bulk(char *d, const char *s, size_t n)
 {
     d = put_header(d, '$', n);
@@ -80,7 +65,7 @@ static char *put_bulk(char *d, const char *s, size_t n)
 static int resp_head(struct buf *b, int total_args, const char *cmd, const char *key)
 {
     size_t cl = strlen(cmd), kl = strlen(key);
-    if (reserve(b, 3 * 24 + cl + kl + 4))
+    if (buf_reserve(b, 3 * 24 + cl + kl + 4))
         return -1;
     char *d = put_header(b->p, '*', (size_t)total_args);
     d = put_bulk(d, cmd, cl);
@@ -100,7 +85,7 @@ static int resp_command(struct buf *b, const struct buf *head, int argc, const c
     size_t need = head->len;
     for (int i = 0; i < argc; i++)
         need += 24 + lens[i] + 2;
-    if (reserve(b, need))
+    if (buf_reserve(b, need))
         return -1;
     char *d = b->p + b->len;
     memcpy(d, head->p, head->len);
