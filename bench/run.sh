@@ -81,6 +81,7 @@ TMP=$(mktemp -d /tmp/luagate-bench.XXXXXX)
 export BASE=$TMP/servers
 # shellcheck source=../scripts/lib.sh
 . scripts/lib.sh # REDIS_PORT; its helpers are shadowed by this script's own below
+. bench/lib.sh  # the helpers run.sh and scale.sh share
 SHM=""
 [ "$TMPFS" = 1 ] && [ -d /dev/shm ] && SHM=$(mktemp -d /dev/shm/luagate-bench.XXXXXX)
 PIDS=()
@@ -95,10 +96,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-TCK=$(getconf CLK_TCK)
-# utime+stime of PID in clock ticks (fields after "(comm)": state is 1, utime 12, stime 13)
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 # "tid ticks name" for every thread of PID
 thread_ticks() {
     local t
@@ -106,42 +103,8 @@ thread_ticks() {
         echo "${t##*/} $(sed 's/^.*) //' "$t/stat" | awk '{ print $12 + $13 }') $(tr -d ' ' <"$t/comm")"
     done
 }
-# value of key $2 in the key=value line $1
-kv() { local v; v=$(tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"); echo "${v:-0}"; }
-ms() { awk -v v="$1" 'BEGIN { printf "%.2f", v / 1000 }'; }
-div() { awk -v a="$1" -v b="$2" -v f="${3:-%.1f}" 'BEGIN { if (b > 0) printf f, a / b; else print "-" }'; }
-us_per() { awk -v d="$1" -v t="$TCK" -v n="$2" 'BEGIN { printf "%.1f", n ? d / t * 1e6 / n : 0 }'; }
 
-wait_port() { # port pid seconds
-    local i
-    for ((i = 0; i < $3 * 20; i++)); do
-        kill -0 "$2" 2>/dev/null || return 1
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-NPORT=0
-next_port() { # sets P to a free port in PORT..PORT+59, a different one each call
-    local i
-    for ((i = 0; i < 60; i++)); do
-        P=$((PORT + (NPORT + i) % 60))
-        if port_free "$P"; then NPORT=$(( (NPORT + i + 1) % 60 )); return 0; fi
-    done
-    die "no free port in $PORT..$((PORT + 59))"
-}
 
-stop_pid() { # pid: SIGTERM, then wait (SIGKILL after 10 s)
-    local i
-    kill -TERM "$1" 2>/dev/null || true
-    for ((i = 0; i < 200; i++)); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-    local keep=() p
-    for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-    PIDS=("${keep[@]+"${keep[@]}"}")
-}
 
 # ---- redis-server (scripts/redis.sh: 127.0.0.1:16379+PORT_OFFSET, no persistence)
 scripts/redis.sh start >/dev/null || die "could not start redis-server on 127.0.0.1:$REDIS_PORT (PORT_OFFSET=$PORT_OFFSET)"
@@ -163,8 +126,6 @@ luagate_conf() { # dir port window target(file|redis)
     } >"$1/conf.lua"
 }
 
-lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
-metrics() { curl -s --max-time 5 "http://127.0.0.1:$1/metrics"; }
 # mval METRICS NAME [target]: value of NAME (summed over its labels, or NAME{target="T"})
 mval() { awk -v n="$2" -v t="${3:-}" '
     { name = $1; sub(/\{.*/, "", name) }
@@ -172,14 +133,6 @@ mval() { awk -v n="$2" -v t="${3:-}" '
     END { printf "%.6f\n", f ? s : 0 }' <<<"$1"; }
 int() { printf '%.0f' "$1"; }
 
-# Background load: share of both CPUs busy during 1 s before the run.
-busy_pct() {
-    local a b
-    read -ra a </proc/stat; sleep 1; read -ra b </proc/stat
-    local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) tot=0 i
-    for ((i = 1; i < ${#a[@]}; i++)); do tot=$((tot + b[i] - a[i])); done
-    echo $(( tot > 0 ? 100 * (tot - idle) / tot : 0 ))
-}
 
 # ---- load generators: each sets LINE to "key=value ..." with acked_rps (200
 # answers per second in the measured window: the rate every ratio uses),
@@ -392,7 +345,6 @@ scripts/redis.sh stop >/dev/null 2>&1 || true
 REDIS_UP=0
 
 # ---- goal records (bench/goals.sh turns them into the table at the top) ------
-goal() { printf '<!-- goal\t%s\t%s\t%s\t%s -->\n' "$1" "$START" "$2" "$3"; }
 goal_records() {
     local gen c rps ratio p50 p99 non200 errors v
     for gen in loadgen wrk; do

@@ -80,6 +80,7 @@ TMP=$(mktemp -d /tmp/luagate-scale.XXXXXX)
 export BASE=$TMP/servers
 # shellcheck source=../scripts/lib.sh
 . scripts/lib.sh # REDIS_PORT; its helpers are shadowed by this script's own below
+. bench/lib.sh  # the helpers run.sh and scale.sh share
 PIDS=()
 REDIS_UP=0
 cleanup() {
@@ -96,62 +97,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-TCK=$(getconf CLK_TCK)
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 thread_ticks() { local t; for t in /proc/"$1"/task/*; do echo "${t##*/} $(sed 's/^.*) //' "$t/stat" | awk '{ print $12 + $13 }')"; done; }
-kv() { local v; v=$(tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"); echo "${v:-0}"; }
-ms() { awk -v v="$1" 'BEGIN { printf "%.2f", v / 1000 }'; }
 mb() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1024 }'; }
-div() { awk -v a="$1" -v b="$2" -v f="${3:-%.1f}" 'BEGIN { if (b > 0) printf f, a / b; else print "-" }'; }
-# µs of CPU per event from a tick difference
-us_per() { awk -v d="$1" -v t="$TCK" -v n="$2" 'BEGIN { printf "%.1f", n ? d / t * 1e6 / n : 0 }'; }
 
-wait_port() { # port pid seconds
-    local i
-    for ((i = 0; i < $3 * 20; i++)); do
-        kill -0 "$2" 2>/dev/null || return 1
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-forget_pid() {
-    local keep=() p
-    for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-    PIDS=("${keep[@]+"${keep[@]}"}")
-}
-stop_pid() { # pid: SIGTERM, wait (SIGKILL after 10 s)
-    local i
-    kill -TERM "$1" 2>/dev/null || { forget_pid "$1"; return 0; }
-    for ((i = 0; i < 200; i++)); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-    forget_pid "$1"
-}
 
-# Background load: share of both CPUs busy during 1 s, plus the load average.
-busy_pct() {
-    local a b
-    read -ra a </proc/stat; sleep 1; read -ra b </proc/stat
-    local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) tot=0 i
-    for ((i = 1; i < ${#a[@]}; i++)); do tot=$((tot + b[i] - a[i])); done
-    echo $(( tot > 0 ? 100 * (tot - idle) / tot : 0 ))
-}
 background() { echo "background: $(busy_pct)% of $(nproc) CPUs busy in the second before, load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
 # ---- luagate helpers ----------------------------------------------------------
-NPORT=0
-next_port() { # sets P to a free port in PORT..PORT+59, a different one each call
-    local i
-    for ((i = 0; i < 60; i++)); do
-        P=$((PORT + (NPORT + i) % 60))
-        if port_free "$P"; then NPORT=$(( (NPORT + i + 1) % 60 )); return 0; fi
-    done
-    die "no free port in $PORT..$((PORT + 59))"
-}
 
 conf_head() { # dir port
     printf 'listen = "127.0.0.1:%s"\nqueue_dir = "%s/queue"\ntargets = {\n' "$2" "$1"
@@ -193,7 +146,6 @@ stop_luagate() {
     LG=""
 }
 
-metrics() { curl -s --max-time 5 "http://127.0.0.1:$1/metrics"; }
 # metric PORT-output NAME [target]: value of NAME (or NAME{target="T"}) in a /metrics text
 mval() { awk -v n="$2" -v t="${3:-}" '
     { name = $1; sub(/\{.*/, "", name) }
@@ -220,7 +172,6 @@ thread_split() { # th0 th1 events
             END { printf "%.1f / %.1f / %.1f", l, c, r }'
 }
 
-lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 
 START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 SECONDS=0
@@ -490,7 +441,6 @@ if [ ${#SYNC_ROWS[@]} -gt 0 ]; then
 fi
 
 # ---- goal records (bench/goals.sh puts them in RESULTS.md's goal table) -------
-goal() { printf '<!-- goal\t%s\t%s\t%s\t%s -->\n' "$1" "$START" "$2" "$3"; }
 verdict() { awk -v v="$1" -v bar="$2" 'BEGIN { print v <= bar ? "met" : "not met" }'; }
 goal_records() {
     local n fig
