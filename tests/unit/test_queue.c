@@ -1028,14 +1028,20 @@ static int add_zeros(const char *path, size_t n)
     return ok ? 0 : -1;
 }
 
+/* five_records, then n zeros after them: a pre-zeroed segment 1 after a
+ * crash.  0 on success. */
+static int five_records_then_zeros(char *dir, long long ends[5], size_t n)
+{
+    char seg[4096];
+    seg_file(dir, 1, seg, sizeof seg);
+    return five_records(dir, ends) ? add_zeros(seg, n) : -1;
+}
+
 TEST(recovery_keeps_the_zeros_of_a_pre_zeroed_segment)
 {
     char *dir = tmpdir();
     long long ends[5];
-    CHECK(five_records(dir, ends) != NULL);
-    char seg[4096];
-    seg_file(dir, 1, seg, sizeof seg);
-    CHECK_INT(add_zeros(seg, 1u << 20), 0);
+    CHECK_INT(five_records_then_zeros(dir, ends, 1u << 20), 0);
     struct qreader *r[1];
     struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
     CHECK(q && r[0]);
@@ -1141,10 +1147,7 @@ TEST(reader_sees_appends_that_replace_zeros)
 {
     char *dir = tmpdir();
     long long ends[5];
-    CHECK(five_records(dir, ends) != NULL);
-    char seg[4096];
-    seg_file(dir, 1, seg, sizeof seg);
-    CHECK_INT(add_zeros(seg, 1u << 20), 0);
+    CHECK_INT(five_records_then_zeros(dir, ends, 1u << 20), 0);
     struct qreader *r[1];
     struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
     CHECK(q && r[0]);
