@@ -305,9 +305,9 @@ TEST(full_batch)
 
 /* Full pipelines back to back: Redis reads 16 KB at a time and answers each
  * part as it goes, so the replies of one batch come in many pieces; every
- * batch must still be confirmed at once (the driver waits for the whole
- * answer, SO_RCVLOWAT, without stalling on a part of it).  Then a field and a
- * value holding CRLF, RESP's own markers and non-ASCII bytes arrive intact. */
+ * batch must still be confirmed at once, without stalling on a part of the
+ * answer.  Then a field and a value holding CRLF, RESP's own markers and
+ * non-ASCII bytes arrive intact (the driver formats the RESP itself). */
 TEST(pipelines_in_pieces)
 {
     q0("DEL %s", NS_KEY);
