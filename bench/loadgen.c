@@ -128,7 +128,7 @@ static struct {
     double duration, warmup, rate;
     long long count;
     const char *file, *path, *token;
-} opt = { 0, 64, 1, 5.0, 1.0, 0.0, 0, "../shared/data/events/minio-webhook.jsonl", "/", NULL };
+} opt = { 0, 64, 1, 5.0, 1.0, 0.0, 0, "examples/events/minio-webhook.jsonl", "/", NULL };
 
 typedef struct {
     char *buf;

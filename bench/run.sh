@@ -32,7 +32,7 @@
 # count instructions when valgrind is installed), BENCH_PORT (19500; the
 # first free port from there), PORT_OFFSET (1700: redis-server on
 # 16379+PORT_OFFSET), LUAGATE (./luagate), BENCH_DATA
-# (../shared/data/events/minio-webhook.jsonl), BENCH_OUT (bench/RESULTS.md),
+# (examples/events/minio-webhook.jsonl), BENCH_OUT (bench/RESULTS.md),
 # BENCH_LOCK (a file: hold `flock` on it while this script runs).
 set -euo pipefail
 if [ -n "${BENCH_LOCK:-}" ] && [ "${BENCH_LOCK_HELD:-}" != "$BENCH_LOCK" ]; then
@@ -53,7 +53,7 @@ CALLGRIND=${BENCH_CALLGRIND:-1}
 TMPFS=${BENCH_TMPFS:-1}
 PORT=${BENCH_PORT:-19500}
 LUAGATE=${LUAGATE:-./luagate}
-DATA=${BENCH_DATA:-../shared/data/events/minio-webhook.jsonl}
+DATA=${BENCH_DATA:-examples/events/minio-webhook.jsonl}
 OUT=${BENCH_OUT:-bench/RESULTS.md}
 BIN=bench/build
 CC=${CC:-cc}

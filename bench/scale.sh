@@ -29,7 +29,7 @@
 # SCALE_FSYNC_SECS (3; 0 skips the disk baseline), SCALE_REDIS_CONNS (""),
 # SCALE_PORT (21200; luagate/floor use SCALE_PORT..+60), PORT_OFFSET (1700:
 # redis on 16379+PORT_OFFSET), LUAGATE (./luagate), SCALE_DATA
-# (../shared/data/events/minio-webhook.jsonl), SCALE_OUT (bench/SCALE.md),
+# (examples/events/minio-webhook.jsonl), SCALE_OUT (bench/SCALE.md),
 # SCALE_PNG (bench/latency.png), BENCH_LOCK (a file: hold `flock` on it while
 # this script runs).
 set -euo pipefail
@@ -52,7 +52,7 @@ REDIS_CONNS=${SCALE_REDIS_CONNS:-}
 FSYNC_SECS=${SCALE_FSYNC_SECS:-3}
 PORT=${SCALE_PORT:-21200}
 LUAGATE=${LUAGATE:-./luagate}
-DATA=${SCALE_DATA:-../shared/data/events/minio-webhook.jsonl}
+DATA=${SCALE_DATA:-examples/events/minio-webhook.jsonl}
 OUT=${SCALE_OUT:-bench/SCALE.md}
 PNG=${SCALE_PNG:-bench/latency.png}
 BIN=bench/build

@@ -274,7 +274,7 @@ host="$(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 ## Method
 
 - **luagate**: `bench/drivers.c` builds N messages (N=50000; 500000 for core NATS, 200000 for Kafka) shaped like
-  MinIO's default route from `../shared/data/events/minio-webhook.jsonl` (envelope for
+  MinIO's default route from `examples/events/minio-webhook.jsonl` (envelope for
   amqp/mqtt/nats/nsq/kafka/webhook/file, `{"Records":[r]}` for redis/postgres/mysql with the object
   key and upsert/delete from the event name, `{"Records":[r]}\n` for elasticsearch), object keys made
   unique per message, and calls the driver's `send()` directly in batches of its `max_batch` after

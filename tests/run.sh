@@ -8,7 +8,7 @@ export LUAGATE_BUILD=${LUAGATE_BUILD:-build/release}
 export LUAGATE_BIN=$PWD/$LUAGATE_BUILD/luagate
 export LUA_CPATH="$PWD/$LUAGATE_BUILD/?.so;;"
 export LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;"
-export LUAGATE_EVENTS=${LUAGATE_EVENTS:-$PWD/../shared/data/events/minio-webhook.jsonl}
+export LUAGATE_EVENTS=${LUAGATE_EVENTS:-$PWD/examples/events/minio-webhook.jsonl}
 . scripts/lib.sh
 if [ -n "${LUAGATE_SAN:-}" ]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0}

@@ -1,6 +1,6 @@
 local testing = require "luagate.testing"
 local dir = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
-local samples = testing.events_from_file(os.getenv("LUAGATE_EVENTS") or dir .. "/../../../shared/data/events/minio-webhook.jsonl")
+local samples = testing.events_from_file(os.getenv("LUAGATE_EVENTS") or dir .. "/../events/minio-webhook.jsonl")
 
 describe("amqp-headers", function()
   local gw = testing.load(dir .. "/routes.lua", { config = dir .. "/luagate.conf.lua" })

@@ -1,7 +1,7 @@
 local testing = require "luagate.testing"
 local json = require "luagate.json"
 local dir = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
-local samples = testing.events_from_file(os.getenv("LUAGATE_EVENTS") or dir .. "/../../../shared/data/events/minio-webhook.jsonl")
+local samples = testing.events_from_file(os.getenv("LUAGATE_EVENTS") or dir .. "/../events/minio-webhook.jsonl")
 
 describe("cloudevents", function()
   local gw = testing.load(dir .. "/routes.lua", { config = dir .. "/luagate.conf.lua" })
@@ -10,7 +10,7 @@ describe("cloudevents", function()
   it("wraps a sample record in a CloudEvents 1.0 structured envelope", function()
     local s = gw:feed(samples[2])
     local ce = json.decode(s[1].payload)
-    assert.same({ "1.0", "18EA008C62B4C700", "minio:s3:images", "s3:ObjectCreated:Put", "2026-11-21T08:00:04.412Z",
+    assert.same({ "1.0", samples[2].record.s3.object.sequencer, "minio:s3:images", "s3:ObjectCreated:Put", samples[2].time,
                   "photos/2026/11/a b.jpg", "application/json" },
       { ce.specversion, ce.id, ce.source, ce.type, ce.time, ce.subject, ce.datacontenttype })
     assert.same(samples[2].record, ce.data)
@@ -26,9 +26,10 @@ describe("cloudevents", function()
   end)
 
   it("falls back to the request id when the record has no sequencer", function()
-    local ev = testing.event_from_json(samples[1]:json():gsub(',"sequencer":"18EA008BF9DC9200"', ""))
+    local built = testing.event { bucket = "b", key = "k", request_id = "18EA00REQUEST1D" }
+    local ev = testing.event_from_json((built:json():gsub(',"sequencer":"[^"]*"', "")))
     local ce = json.decode(gw:feed(ev)[1].payload)
-    assert.equal("18EA008BF9DC9200", ce.id)
+    assert.equal("18EA00REQUEST1D", ce.id)
   end)
 
   it("gives every sample a unique id", function()

@@ -1,7 +1,7 @@
 local testing = require "luagate.testing"
 local json = require "luagate.json"
 local dir = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
-local samples = testing.events_from_file(os.getenv("LUAGATE_EVENTS") or dir .. "/../../../shared/data/events/minio-webhook.jsonl")
+local samples = testing.events_from_file(os.getenv("LUAGATE_EVENTS") or dir .. "/../events/minio-webhook.jsonl")
 
 local function text(s) return json.decode(s[1].payload).text end
 

@@ -21,7 +21,7 @@ MIRROR=${MIRROR:-http://deb.debian.org/debian}
 PODMAN_FLAGS=${PODMAN_FLAGS:-$(command -v runc >/dev/null && echo "--runtime runc") --cgroup-manager=cgroupfs}
 NOFILE=$(ulimit -n); NPROC=4096
 RUN_FLAGS=${RUN_FLAGS:---ulimit nofile=$NOFILE:$NOFILE --ulimit nproc=$NPROC:$NPROC}
-EVENTS=${LUAGATE_EVENTS:-$PWD/../shared/data/events/minio-webhook.jsonl}
+EVENTS=${LUAGATE_EVENTS:-$PWD/examples/events/minio-webhook.jsonl}
 PORT=$(port 19110); RXPORT=$(port 18590)
 passed=0; failed=0
 ok() { echo "ok - $*"; passed=$((passed + 1)); }

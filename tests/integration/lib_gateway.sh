@@ -2,7 +2,7 @@
 # start/stop luagate and the webhook receiver, post events, count results.
 # Source after scripts/lib.sh.  Prints TAP-ish "ok - x" / "not ok - x".
 LUAGATE_BIN=${LUAGATE_BIN:-$PWD/build/release/luagate}
-EVENTS=${LUAGATE_EVENTS:-$PWD/../shared/data/events/minio-webhook.jsonl}
+EVENTS=${LUAGATE_EVENTS:-$PWD/examples/events/minio-webhook.jsonl}
 mkdir -p "${BASE:-/tmp}"
 T=$(mktemp -d "${BASE:-/tmp}/gw.XXXXXX")
 GW="http://127.0.0.1:$GATEWAY_PORT"

@@ -26,11 +26,11 @@ function H.rmdir(p)
   if p and p:match("^/tmp/") and not p:find("%.%.") then os.execute("rm -rf " .. H.shq(p)) end
 end
 
---- The MinIO webhook sample events (../shared/data/events/minio-webhook.jsonl
+--- The MinIO webhook sample events (examples/events/minio-webhook.jsonl
 -- or $LUAGATE_EVENTS), decoded with luagate.json.  Each item:
 -- { name = EventName, key = object name (Key minus "bucket/"), bucket, Key, line }.
 function H.events_file()
-  return os.getenv("LUAGATE_EVENTS") or (H.root .. "/../shared/data/events/minio-webhook.jsonl")
+  return os.getenv("LUAGATE_EVENTS") or (H.root .. "/examples/events/minio-webhook.jsonl")
 end
 
 function H.sample_events()

@@ -1,6 +1,6 @@
 -- busted specs for luagate.rules (lua/luagate/rules.lua): MinIO's event
 -- names, mc shorthands, prefix/suffix patterns and wildcard.MatchSimple.
--- Reference: /work/shared/reference/minio-notify.md §2.1-§2.4.
+-- Reference: MinIO's pkg/event (rules, name groups) and pkg/wildcard, as README "Rules of the built-in router" describes them.
 local h = dofile((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/helpers.lua")
 local rules = require "luagate.rules"
 

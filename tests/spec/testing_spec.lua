@@ -4,7 +4,7 @@ local json = require "luagate.json"
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
 local root = here .. "/../.."
-local events_file = os.getenv("LUAGATE_EVENTS") or (root .. "/../shared/data/events/minio-webhook.jsonl")
+local events_file = os.getenv("LUAGATE_EVENTS") or (root .. "/examples/events/minio-webhook.jsonl")
 
 local function lines(file)
   local out = {}
@@ -12,6 +12,10 @@ local function lines(file)
   return out
 end
 local SAMPLES = lines(events_file)
+-- Envelopes as a MinIO server posted them (lines 2, 6, 15 and 22 of a capture),
+-- kept apart from the generated samples: testing.event must reproduce them.
+local REF = {}
+for i, l in ipairs(lines(here .. "/fixtures/minio-reference.jsonl")) do REF[({ 2, 6, 15, 22 })[i]] = l end
 
 -- a throwaway script file (the gateway's errors name the file and line)
 local function script_file(text)
@@ -23,7 +27,7 @@ local function script_file(text)
 end
 
 describe("testing.event", function()
-  it("reproduces MinIO's bytes for a PUT of 'photos/2026/11/a b.jpg' (sample line 2)", function()
+  it("reproduces MinIO's bytes for a PUT of 'photos/2026/11/a b.jpg' (MinIO capture, line 2)", function()
     local ev = testing.event {
       name = "s3:ObjectCreated:Put", bucket = "images", key = "photos/2026/11/a b.jpg", size = 26,
       etag = "25b153bdfadfb83c7c3576be3a0ba046", content_type = "image/jpeg",
@@ -32,12 +36,12 @@ describe("testing.event", function()
       sequencer = "18EA008C62B4C700", principal = "minioadmin", source_ip = "10.222.214.18",
       host_id = "54b881a2c2d767a43417f4347c4b72091f40a81b5ecd5b2dff268aa5e814003c",
     }
-    assert.equal(SAMPLES[2], ev:json())
+    assert.equal(REF[2], ev:json())
     assert.equal("photos%2F2026%2F11%2Fa+b.jpg", ev.record.s3.object.key)
     assert.equal("images/photos/2026/11/a b.jpg", ev.Key)
   end)
 
-  it("escapes keys as url.QueryEscape and strings as Go's json (sample line 6)", function()
+  it("escapes keys as url.QueryEscape and strings as Go's json (MinIO capture, line 6)", function()
     local ev = testing.event {
       name = "s3:ObjectCreated:Put", bucket = "raw.data", key = "weird/&<>\"'?=#%+.txt", size = 56060,
       etag = "6ee3e4517959cc7ba1c1dead6d70a251", content_type = "application/octet-stream",
@@ -46,29 +50,29 @@ describe("testing.event", function()
       sequencer = "18EA008E64428100", principal = "AKIAIOSFODNN7EXAMPLE", source_ip = "10.253.175.187",
       host_id = "565d031a8cb82daa89ab20dc8474951bd57d8287a93116e0d4f937f483c50a40",
     }
-    assert.equal(SAMPLES[6], ev:json())
+    assert.equal(REF[6], ev:json())
     assert.truthy(ev:json():find('"Key":"raw.data/weird/\\u0026\\u003c\\u003e\\"\'?=#%+.txt"', 1, true))
   end)
 
-  it("drops size, eTag, contentType and userMetadata from removal events (sample line 15)", function()
+  it("drops size, eTag, contentType and userMetadata from removal events (MinIO capture, line 15)", function()
     local ev = testing.event {
       name = "s3:ObjectRemoved:Delete", bucket = "media-eu", key = "docs/report final (v2).pdf",
       size = 999, etag = "ignored", content_type = "application/pdf",
       time = "2026-11-21T08:00:49.822Z", sequencer = "18EA0096F55A6400", principal = "AKIAIOSFODNN7EXAMPLE",
       source_ip = "10.204.201.27", host_id = "a7f303ec8dfcc38c9949395fb5a10d21d2215cd13f592775c22482f73c61129c",
     }
-    assert.equal(SAMPLES[15], ev:json())
+    assert.equal(REF[15], ev:json())
     assert.is_nil(ev.size)
   end)
 
-  it("writes internal events with null requestParameters (sample line 22)", function()
+  it("writes internal events with null requestParameters (MinIO capture, line 22)", function()
     local ev = testing.event {
       name = "s3:Replication:OperationCompletedReplication", bucket = "logs", key = "dir/", internal = true,
       size = 56060, etag = "bd11d130de561bf1a878cf098da12ed3", content_type = "application/octet-stream",
       version_id = "8483f8b8-7e26-45b0-abb2-fd56076b3e36", time = "2026-11-21T08:01:07.408Z",
       sequencer = "18EA009B0D8F7400", host_id = "92c7b390f3a0b57fe94a92a272ecd4b2ae3a740b3b7b2900f7b452c634fbac08",
     }
-    assert.equal(SAMPLES[22], ev:json())
+    assert.equal(REF[22], ev:json())
     assert.equal("", ev.principal)
     assert.is_nil(ev.source_ip)
   end)
@@ -100,7 +104,7 @@ describe("testing.event", function()
   end)
 
   it("offers the gateway event's fields", function()
-    local ev = testing.event_from_json(SAMPLES[2])
+    local ev = testing.event_from_json(REF[2])
     assert.equal("s3:ObjectCreated:Put", ev.name)
     assert.equal(ev.name, ev.EventName)
     assert.equal("images", ev.bucket)
@@ -118,8 +122,8 @@ describe("testing.event", function()
     assert.equal("images", ev.record.s3.bucket.name)
     assert.equal(ev.record.eventTime, ev.Records[1].eventTime)
     assert.equal('[', json.encode(ev.Records):sub(1, 1))
-    assert.equal(SAMPLES[2], ev:json())
-    assert.equal(SAMPLES[2]:match('"Records":%[(.*)%]}$'), ev:record_json())
+    assert.equal(REF[2], ev:json())
+    assert.equal(REF[2]:match('"Records":%[(.*)%]}$'), ev:record_json())
     assert.is_nil(ev.no_such_field)
   end)
 
@@ -151,7 +155,7 @@ describe("testing.load", function()
     { name = "redis:ns", format = "namespace" },
     { name = "redis:acc", format = "access" },
   }
-  local ev = testing.event_from_json(SAMPLES[2])
+  local ev = testing.event_from_json(REF[2])
   local rec = ev:record_json()
 
   it("renders the event itself in MinIO's shape for each target kind", function()
@@ -162,9 +166,9 @@ describe("testing.load", function()
     local sends = gw:feed(ev)
     assert.equal(#targets + 1, #sends)
     for _, k in ipairs { "webhook:1", "amqp:1", "kafka:1", "mqtt:1", "nats:1", "nsq:1", "file:1" } do
-      assert.equal(SAMPLES[2], gw.sent[k][1].payload, k)
+      assert.equal(REF[2], gw.sent[k][1].payload, k)
     end
-    assert.equal(SAMPLES[2], gw.sent["webhook:1"][2].payload)
+    assert.equal(REF[2], gw.sent["webhook:1"][2].payload)
     assert.equal('{"Records":[' .. rec .. ']}\n', gw.sent["elasticsearch:1"][1].payload)
     for _, k in ipairs { "postgres:1", "mysql:1", "redis:ns" } do
       assert.equal('{"Records":[' .. rec .. "]}", gw.sent[k][1].payload, k)
@@ -178,7 +182,7 @@ describe("testing.load", function()
       send("webhook:1", "as is\n", { path = "/hook", headers = { ["x-a"] = "1" } })
     end, { targets = targets })
     gw:feed(ev)
-    assert.equal('{"a":[],"b":null,"e":' .. SAMPLES[2] .. "}", gw.sent["webhook:1"][1].payload)
+    assert.equal('{"a":[],"b":null,"e":' .. REF[2] .. "}", gw.sent["webhook:1"][1].payload)
     assert.equal("as is\n", gw.sent["webhook:1"][2].payload)
     assert.same({ path = "/hook", headers = { ["x-a"] = "1" } }, gw.sent["webhook:1"][2].opts)
     assert.equal('{"headers":{"x-a":"1"},"path":"/hook"}', gw.sent["webhook:1"][2].opts_json)

@@ -58,7 +58,7 @@ static inline int unit_done(void)
     return unit_failed ? 1 : 0;
 }
 
-/* The sample events of ../shared/data/events/minio-webhook.jsonl, with the
+/* The sample events of examples/events/minio-webhook.jsonl, with the
  * pieces drivers need, cut from the original bytes (no re-encoding). */
 struct sample {
     char *envelope;   /* the whole line: MinIO's webhook/amqp/kafka... body */
@@ -80,7 +80,7 @@ static inline size_t unit_samples(struct sample *out, size_t max)
 {
     const char *path = getenv("LUAGATE_EVENTS");
     if (!path)
-        path = "../shared/data/events/minio-webhook.jsonl";
+        path = "examples/events/minio-webhook.jsonl";
     FILE *f = fopen(path, "r");
     if (!f) {
         printf("  # cannot open %s (set LUAGATE_EVENTS)\n", path);
