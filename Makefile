@@ -30,7 +30,7 @@ ITEST_BIN := $(patsubst tests/integration/%.c,$(OUT)/itests/%,$(ITEST_SRC))
 PEER_SRC  ?= $(wildcard tests/peers/*.c)
 PEER_BIN  := $(patsubst tests/peers/%.c,$(OUT)/peers/%,$(PEER_SRC))
 
-.PHONY: all deps run test unit asan bench drills fuzz docs events container clean
+.PHONY: all deps run test unit asan bench drills fuzz docs events install uninstall deb container clean
 all: $(BIN) $(SO) $(UNIT_BIN) $(ITEST_BIN) $(PEER_BIN)
 ifeq ($(OUT),build/release)
 	@ln -sf $(BIN) luagate; ln -sf $(SO) luagate.so
@@ -110,6 +110,47 @@ events: $(SO)
 # The configuration reference, generated from the drivers' key tables.
 docs: $(BIN)
 	$(BIN) docs > docs/configuration.md
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, luagate.so and
+# the Lua modules where Debian's lua5.4 looks under PREFIX (so plain busted
+# and lua5.4 find luagate.testing and luagate.queue), the man page, the
+# systemd unit, the example configuration and sample events.
+PREFIX         ?= /usr/local
+BINDIR         := $(PREFIX)/bin
+MULTIARCH      := $(shell $(CC) -print-multiarch 2>/dev/null)
+# lua5.4's package.cpath: /usr/lib/<multiarch>/lua/5.4 for /usr, else PREFIX/lib/lua/5.4
+LUA_CMODDIR    ?= $(if $(and $(filter /usr,$(PREFIX)),$(MULTIARCH)),$(PREFIX)/lib/$(MULTIARCH)/lua/5.4,$(PREFIX)/lib/lua/5.4)
+LUA_MODDIR     ?= $(PREFIX)/share/lua/5.4
+MANDIR         ?= $(PREFIX)/share/man
+DOCDIR         ?= $(PREFIX)/share/doc/luagate
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+LUA_MODULES    := $(wildcard lua/luagate/*.lua)
+INSTALLED      := $(BINDIR)/luagate $(LUA_CMODDIR)/luagate.so \
+                  $(patsubst lua/%,$(LUA_MODDIR)/%,$(LUA_MODULES)) $(MANDIR)/man1/luagate.1 \
+                  $(SYSTEMDUNITDIR)/luagate.service $(DOCDIR)/luagate.conf.lua \
+                  $(DOCDIR)/examples/minio-webhook.jsonl $(DOCDIR)/README.md
+
+install: $(BIN) $(SO)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/luagate
+	install -D -m 0644 $(SO) $(DESTDIR)$(LUA_CMODDIR)/luagate.so
+	install -d $(DESTDIR)$(LUA_MODDIR)/luagate
+	install -m 0644 $(LUA_MODULES) $(DESTDIR)$(LUA_MODDIR)/luagate/
+	install -D -m 0644 docs/luagate.1 $(DESTDIR)$(MANDIR)/man1/luagate.1
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' dist/luagate.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/luagate.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/luagate.service
+	install -D -m 0644 dist/luagate.conf.lua $(DESTDIR)$(DOCDIR)/luagate.conf.lua
+	install -D -m 0644 examples/events/minio-webhook.jsonl $(DESTDIR)$(DOCDIR)/examples/minio-webhook.jsonl
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+# removes exactly what install wrote, and the directories only luagate used
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(LUA_MODDIR)/luagate $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+# make deb: a Debian binary package of `make install PREFIX=/usr` (dist/deb.sh)
+deb: all
+	bash dist/deb.sh $(VERSION) $(OUT)
 
 container:
 	bash tests/container/build.sh

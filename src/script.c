@@ -74,7 +74,9 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 static char lua_dir[PATH_MAX];
 
 /* Where lua/luagate/default.lua lives: $LUAGATE_LUA_DIR, or beside the
- * executable (./lua, ../../lua for build/<kind>/luagate), or installed. */
+ * executable (./lua, ../../lua for build/<kind>/luagate), or installed:
+ * PREFIX/share/lua/5.4 for PREFIX/bin/luagate (make install, the package),
+ * /usr/share/luagate/lua (the container image). */
 static const char *find_lua_dir(void)
 {
     if (*lua_dir)
@@ -86,12 +88,14 @@ static const char *find_lua_dir(void)
     char *slash = strrchr(exe, '/');
     if (slash)
         *slash = 0;
-    const char *cands[] = { env, "lua", NULL, NULL, "/usr/share/luagate/lua" };
-    char c2[PATH_MAX + 8], c3[PATH_MAX + 16];
+    const char *cands[] = { env, "lua", NULL, NULL, NULL, "/usr/share/luagate/lua" };
+    char c2[PATH_MAX + 8], c3[PATH_MAX + 16], c4[PATH_MAX + 24];
     snprintf(c2, sizeof c2, "%s/lua", exe);
     snprintf(c3, sizeof c3, "%s/../../lua", exe);
+    snprintf(c4, sizeof c4, "%s/../share/lua/5.4", exe);
     cands[2] = c2;
     cands[3] = c3;
+    cands[4] = c4;
     for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
         if (!cands[i])
             continue;
