@@ -10,12 +10,14 @@ SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 OPT       := -O1 -g
 else
 OUT       ?= build/release
-OPT       := -O2 -g
+# Debian's hardening flags, as dpkg-buildflags gives them (lintian checks the package)
+OPT       := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+HARDEN_LD := -Wl,-z,relro,-z,now
 endif
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC $(OPT) $(SANFLAGS) \
              -DLUAGATE_VERSION='"$(VERSION)"' -Isrc $(shell pkg-config --cflags $(PKGS))
 LDLIBS    := $(shell pkg-config --libs $(PKGS)) -lpaho-mqtt3as -lhighwayhash -lhttp_parser -lpthread -lm
-LDFLAGS   += $(SANFLAGS)
+LDFLAGS   += $(SANFLAGS) $(HARDEN_LD)
 
 HOST_SRC  := $(filter-out src/main.c src/lmodule.c,$(wildcard src/*.c))
 DRV_SRC   ?= $(wildcard targets/*.c)
@@ -76,7 +78,7 @@ run: all
 # The whole suite: release build (unit, busted specs, real servers), then
 # the same under ASan+UBSan.
 test: all
-	LUAGATE_BUILD=$(OUT) bash tests/run.sh unit valgrind spec integration
+	LUAGATE_BUILD=$(OUT) bash tests/run.sh unit valgrind spec integration package
 	$(MAKE) asan
 
 unit: all

@@ -18,11 +18,38 @@ wait_until() {
 }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# port_holder PORT: "name (pid N)" of the process listening there, if ss can tell
+port_holder() {
+  ss -Htlnp "sport = :$1" 2>/dev/null | grep -o 'users:(("[^"]*",pid=[0-9]*' | head -1 |
+    sed 's/users:(("\([^"]*\)",pid=\([0-9]*\)/\1 (pid \2)/'
+}
 need_free_port() {
   if port_in_use "$1"; then
-    echo "port $1 on 127.0.0.1 is already in use (another server? set PORT_OFFSET)" >&2
+    local who; who=$(port_holder "$1")
+    echo "port $1 on 127.0.0.1 is already in use${who:+ by $who} (PORT_OFFSET=$PORT_OFFSET; unset it to let tests/run.sh pick free ports, or set another)" >&2
     return 1
   fi
+}
+
+# Every port the suite listens on at PORT_OFFSET 0 (servers, peers, gateways).
+TEST_PORTS="11883 11884 13306 14150 14151 14222 14223 14224 14369 15432 16379 16380 16384 16390
+  16672 16673 16674 17100 18222 18580 18590 19110 19200 20000 20001 21000 21001 21002 21003 21004
+  21005 21006 21007 21190 21191 21192 21193 21194 21195 22007 22008"
+# pick_port_offset: the first PORT_OFFSET (0, 1013, 2026, ... 10130) at which
+# every port of TEST_PORTS is free, exported so that every script of the run
+# agrees.  Called by tests/run.sh when PORT_OFFSET is not set.
+pick_port_offset() {
+  local k off p busy=
+  for k in 0 1 2 3 4 5 6 7 8 9 10; do
+    off=$((k * 1013)); busy=
+    for p in $TEST_PORTS; do
+      if port_in_use $((p + off)); then busy=$((p + off)); break; fi
+    done
+    if [ -z "$busy" ]; then export PORT_OFFSET=$off; return 0; fi
+    echo "test ports: $busy is taken${busy:+ by $(port_holder "$busy")}, trying PORT_OFFSET=$(((k + 1) * 1013))" >&2
+  done
+  echo "test ports: no PORT_OFFSET up to 10130 has every test port free; set PORT_OFFSET" >&2
+  return 1
 }
 
 # alive PID: running and not a zombie (orphans are reaped late by PID 1).

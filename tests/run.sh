@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/run.sh [unit] [spec] [integration] -- the whole suite (default: all).
+# tests/run.sh [unit] [valgrind] [spec] [integration] [package] -- the suite
+# (default: unit spec integration).
 # Every test prints "ok - name" / "not ok - name" lines; this counts them
 # and ends with one line: "N passed, N failed".
 set -u
@@ -9,6 +10,11 @@ export LUAGATE_BIN=$PWD/$LUAGATE_BUILD/luagate
 export LUA_CPATH="$PWD/$LUAGATE_BUILD/?.so;;"
 export LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;"
 export LUAGATE_EVENTS=${LUAGATE_EVENTS:-$PWD/examples/events/minio-webhook.jsonl}
+if [ -z "${PORT_OFFSET:-}" ]; then
+  # free test ports: the first offset at which every one is free (scripts/lib.sh)
+  . scripts/lib.sh
+  pick_port_offset || exit 1
+fi
 . scripts/lib.sh
 if [ -n "${LUAGATE_SAN:-}" ]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0}
@@ -72,6 +78,9 @@ for phase in $phases; do
       [ -x "$t" ] && run "integration/$(basename "$t")" "$t"
     done
     scripts/servers.sh stop >/dev/null 2>&1; trap - EXIT ;;
+  package)
+    # make deb, then the package installed, run and purged in a clean root
+    run "package/test_deb.sh" bash tests/package/test_deb.sh ;;
   *) echo "unknown phase $phase"; exit 2 ;;
   esac
 done
