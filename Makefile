@@ -38,10 +38,13 @@ ifeq ($(OUT),build/release)
 	@ln -sf $(BIN) luagate; ln -sf $(SO) luagate.so
 endif
 
-$(OUT)/%.o: %.c $(wildcard src/*.h targets/*.h)
+# -MMD -MP: each object depends on exactly the headers it includes (the .d
+# files beside it; an object without one is rebuilt); a change of CFLAGS
+# still needs `make clean`.
+$(OUT)/%.o: %.c $(OUT)/%.d
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"
-	@$(CC) $(CFLAGS) -c -o $@ $<
+	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(OUT)/%.o: %.cc
 	@mkdir -p $(dir $@)
@@ -68,6 +71,10 @@ $(OUT)/itests/%: tests/integration/%.c $(OBJS) tests/unit/unit.h
 $(OUT)/peers/%: tests/peers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+$(OUT)/%.d: ;
+.PRECIOUS: $(OUT)/%.d
+-include $(OBJS:.o=.d) $(OUT)/src/main.d $(OUT)/src/lmodule.d
 
 deps:
 	bash scripts/deps.sh
