@@ -170,6 +170,17 @@ static int file_targets(struct gw_config *c, lua_State *L, int idx, char *err, s
     return 0;
 }
 
+/* The bucket rules (buckets.c), their errors prefixed by the file. */
+static int file_buckets(struct gw_config *c, lua_State *L, int idx, char *err, size_t errlen)
+{
+    if (!buckets_from_lua(&c->buckets, L, idx, err, errlen))
+        return 0;
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s: %s", c->file, err);
+    snprintf(err, errlen, "%s", tmp);
+    return -1;
+}
+
 static int set_global(struct gw_config *c, const char *key, const char *val, char *err, size_t errlen);
 
 static int load_file(struct gw_config *c, const char *path, char *err, size_t errlen)
@@ -217,6 +228,9 @@ static int load_file(struct gw_config *c, const char *path, char *err, size_t er
             /* helper functions of the file are not settings */
         } else if (!strcmp(key, "targets") && lua_istable(L, -1)) {
             if (file_targets(c, L, lua_gettop(L), err, errlen))
+                goto out;
+        } else if (!strcmp(key, "buckets")) {
+            if (file_buckets(c, L, lua_gettop(L), err, errlen))
                 goto out;
         } else {
             char where[128];
@@ -317,7 +331,7 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
     }
     snprintf(err, errlen, "unknown key '%s' (known: listen auth_token queue_dir script body_limit "
              "commit_window log_format shutdown_timeout script_memory script_instructions ingest_workers "
-             "tls_cert tls_key tls_client_ca targets)", key);
+             "tls_cert tls_key tls_client_ca targets buckets)", key);
     return -1;
 }
 
@@ -563,6 +577,13 @@ static int load(struct gw_config *c, const char *path, char *err, size_t errlen)
     for (size_t i = 0; i < nk; i++)
         if (env_targets(c, &kinds[i], err, errlen))
             return -1;
+    /* before drop_disabled: a rule may name a disabled target (it is skipped) */
+    if (buckets_resolve(&c->buckets, c->targets, c->ntargets, err, errlen)) {
+        char tmp[1024];
+        snprintf(tmp, sizeof tmp, "%s: %s", c->file ? c->file : "buckets", err);
+        snprintf(err, errlen, "%s", tmp);
+        return -1;
+    }
     if (env_globals(c, err, errlen) || drop_disabled(c) || validate(c, err, errlen))
         return -1;
     return 0;
@@ -591,6 +612,7 @@ void config_free(struct gw_config *c)
     free(c->tls_cert);
     free(c->tls_key);
     free(c->tls_client_ca);
+    buckets_free(&c->buckets);
     memset(c, 0, sizeof *c);
 }
 

@@ -4,6 +4,7 @@
 #define LUAGATE_CONFIG_H
 
 #include <stddef.h>
+#include "buckets.h"
 #include "targetconf.h"
 
 #define INGEST_WORKERS_MAX 16
@@ -26,6 +27,7 @@ struct gw_config {
     char *tls_client_ca;      /* PEM CA certificates: clients must present a certificate they signed */
     struct target_conf **targets; /* enabled targets, sorted by name */
     size_t ntargets;
+    struct bucket_set buckets;    /* bucket notification rules (`buckets` key) */
 };
 
 /* Load path (NULL: ./luagate.conf.lua if it exists) and the environment.

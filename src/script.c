@@ -9,6 +9,7 @@
 #include "driver.h"
 #include "log.h"
 #include "script.h"
+#include "buckets.h"
 
 #define EVENT_MT "luagate.event"
 
@@ -698,6 +699,9 @@ struct router *router_new(const char *script, const struct route_target *t, size
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     push_targets(L, t, nt);
     lua_setfield(L, -2, "luagate.targets");
+    /* luagate.buckets: the bucket rules, for luagate.rules (nil: none) */
+    buckets_push(L, lim ? lim->buckets : NULL);
+    lua_setfield(L, -2, "luagate.buckets");
     lua_pop(L, 1);
     lua_pushcfunction(L, traceback);
     int base = lua_gettop(L), status = LUA_OK, nargs = 0;

@@ -49,9 +49,13 @@ struct route_out {
 void route_out_reset(struct route_out *o);
 void route_out_free(struct route_out *o);
 
+struct bucket_set;
+
+/* What a router is built with besides its script and targets. */
 struct router_limits {
     size_t mem_bytes;         /* allocator cap of the state */
     unsigned long instructions; /* per route() call */
+    const struct bucket_set *buckets; /* bucket rules, as luagate.buckets; NULL: none */
 };
 
 enum shape shape_for(const char *kind, const char *format);

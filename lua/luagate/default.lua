@@ -1,7 +1,10 @@
 -- luagate.default: the router used when no script is configured.  It does
 -- what MinIO's notification subsystem does: every target whose rules
 -- (events, prefix, suffix) match gets the event once, in MinIO's shape for
--- its kind.  A script can reuse it:
+-- its kind.  With bucket rules configured (the `buckets` key), an event goes
+-- only to the targets its bucket's rules select (none for a bucket without
+-- rules), and a target's own events/prefix/suffix, if any, narrow further
+-- what it gets.  A script can reuse it:
 --   local default = require "luagate.default"
 --   return function(event, send) default(event, send); ... end
 local rules = require "luagate.rules"
@@ -15,6 +18,21 @@ for _, t in ipairs(targets) do
   all = all and every
   routes[#routes + 1] = { name = t.name, match = match }
   names[#names + 1] = t.name
+end
+
+if rules.buckets then
+  local own = {}
+  for _, r in ipairs(routes) do own[r.name] = r.match end
+  local decide = rules.decide
+  return function(event, send)
+    local chosen = decide(event)
+    if #chosen == 0 then return end
+    local name, key = event.name, event.key
+    for i = 1, #chosen do
+      local t = chosen[i].target
+      if own[t](name, key) then send(t, event) end
+    end
+  end
 end
 
 if all then

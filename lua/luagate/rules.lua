@@ -71,41 +71,66 @@ function M.pattern(prefix, suffix)
   return p
 end
 
--- Length of the UTF-8 character starting at byte i of s.
-local function charlen(s, i)
-  local c = s:byte(i)
-  if not c or c < 0xC0 then return 1 elseif c < 0xE0 then return 2 elseif c < 0xF0 then return 3 end
-  return 4
-end
+local STAR, QM = 42, 63 -- '*', '?'
 
-local function deep(str, si, pat, pi)
-  local slen, plen = #str, #pat
-  while pi <= plen do
-    local pc = pat:sub(pi, pi)
-    if pc == "*" then
-      if pi == plen then return true end
-      while true do
-        if deep(str, si, pat, pi + 1) then return true end
-        if si > slen then return false end
-        si = si + charlen(str, si)
-      end
-    elseif pc == "?" then
-      if si > slen then return true end -- MinIO's simple mode: '?' past the end matches
-      si = si + charlen(str, si)
-    else
-      if si > slen or str:byte(si) ~= pat:byte(pi) then return false end
-      si = si + 1
+-- wildcard.MatchSimple of minio/pkg v3.1.3 (the version MinIO builds with)
+-- recurses byte by byte: '*' any run of bytes, '?' one byte, and a '?'
+-- reached once the name is used up matches whatever follows it.  Its
+-- recursion is exponential in the number of '*'; this computes the same
+-- answer as the set of pattern positions reachable after each byte, so a
+-- hostile prefix such as "*a*a*a*a*a*a*b" costs #name * #pattern steps.
+local function deep(name, pat)
+  local n, m = #name, #pat
+  local cur, nxt = {}, {}
+  local function close(set)
+    for j = 0, m - 1 do
+      if set[j] and pat:byte(j + 1) == STAR then set[j + 1] = true end
     end
-    pi = pi + 1
   end
-  return si > slen
+  cur[0] = true
+  close(cur)
+  for i = 1, n do
+    local c, any = name:byte(i), false
+    for j = 0, m do nxt[j] = nil end
+    for j = 0, m - 1 do
+      if cur[j] then
+        local pc = pat:byte(j + 1)
+        if pc == STAR then nxt[j] = true; any = true
+        elseif pc == QM or pc == c then nxt[j + 1] = true; any = true end
+      end
+    end
+    if not any then return false end
+    close(nxt)
+    cur, nxt = nxt, cur
+  end
+  for j = 0, m do
+    if cur[j] and (j == m or pat:byte(j + 1) == QM) then return true end
+  end
+  return false
 end
 
---- wildcard.MatchSimple: '*' any run (including '/'), '?' one character.
+--- wildcard.MatchSimple: '*' any run of bytes (including '/'), '?' one byte,
+-- '?' past the end of the name matches; case-sensitive, byte-wise.
 function M.match(pattern, name)
-  if pattern == "*" then return true end
   if pattern == "" then return name == "" end
-  return deep(name, 1, pattern, 1)
+  if pattern == "*" then return true end
+  return deep(name, pattern)
+end
+
+-- A function(key) for one pattern: the common "prefix*suffix" with no other
+-- wildcard is two comparisons, anything else goes through M.match.
+local function key_matcher(pat)
+  if pat == "*" then return function() return true end end
+  local star = pat:find("*", 1, true)
+  if pat:find("?", 1, true) or (star and pat:find("*", star + 1, true)) then
+    return function(key) return M.match(pat, key) end
+  end
+  if not star then return function(key) return key == pat end end
+  local pre, suf = pat:sub(1, star - 1), pat:sub(star + 1)
+  local np, ns = #pre, #suf
+  return function(key)
+    return #key >= np + ns and key:sub(1, np) == pre and (ns == 0 or key:sub(-ns) == suf)
+  end
 end
 
 --- A function(event_name, object_key) -> bool for one target's rules.
@@ -116,9 +141,124 @@ function M.matcher(events, prefix, suffix)
     if not set then return function() return true end end
     return function(name) return set[name] == true end
   end
+  local keyok = key_matcher(pat)
   return function(name, key)
-    return (not set or set[name] == true) and M.match(pat, key)
+    return (not set or set[name] == true) and keyok(key)
   end
+end
+
+-- ---- bucket rules (the `buckets` key, MinIO's NotificationConfiguration) -------
+
+local KIND_OF_ARN = { postgresql = "postgres" } -- ARNs carry MinIO's type names
+
+--- The target name ("kind:id") a rule's arn names: an ARN
+-- arn:minio:sqs:<region>:<id>:<type> or already a "kind:id".
+function M.target_of(arn)
+  if type(arn) ~= "string" then error("a rule needs an arn (\"arn:minio:sqs::<ID>:<kind>\" or \"<kind>:<ID>\")", 0) end
+  if arn:sub(1, 4) == "arn:" then
+    local region, id, kind = arn:match("^arn:minio:sqs:([^:]*):([^:]+):([^:]+)$")
+    if not id then error(("invalid ARN '%s'"):format(arn), 0) end
+    return (KIND_OF_ARN[kind] or kind) .. ":" .. id
+  end
+  if not arn:match("^[^:]+:[^:]+$") then error(("'%s' is neither an ARN nor a <kind>:<id> name"):format(arn), 0) end
+  return arn
+end
+
+-- One rule of the config's shape ({arn, events, prefix, suffix, id}, keys read
+-- case-insensitively) or of luagate.buckets', with its matcher compiled.
+local function compile(bucket, index, spec, adhoc)
+  local r = { bucket = bucket, index = index, id = "", events = {} }
+  for k, v in pairs(spec) do
+    local lk = type(k) == "string" and k:lower() or k
+    if lk == "arn" or lk == "target" or lk == "queue" then r.arn = r.arn or v
+    elseif lk == "id" then r.id = v
+    elseif lk == "events" or lk == "event" then r.events = v
+    elseif lk == "prefix" or lk == "suffix" then
+      if r[lk] ~= nil then error(("more than one %s in filter rule"):format(lk), 0) end
+      r[lk] = v
+    elseif lk ~= "bucket" and lk ~= "index" then
+      error(("unknown key '%s' (a rule has arn, events, prefix, suffix, id)"):format(tostring(k)), 0)
+    end
+  end
+  if not adhoc or r.arn then r.target = spec.target or M.target_of(r.arn) end
+  if type(r.events) == "string" then r.events = { r.events } end
+  if #r.events == 0 then error("missing event name(s)", 0) end
+  r.set = M.expand(r.events)
+  r.pattern = M.pattern(r.prefix, r.suffix)
+  r.key_match = key_matcher(r.pattern)
+  return r
+end
+
+--- Bucket rules, normalized: { [bucket] = { rule, ... } }, each rule with
+-- bucket, index, id, arn, target, events, prefix, suffix, set, pattern.
+-- Errors name the bucket and the rule.
+function M.compile(buckets)
+  local out = {}
+  for bucket, list in pairs(buckets or {}) do
+    out[bucket] = {}
+    for i, spec in ipairs(list) do
+      local ok, r = pcall(compile, bucket, i, spec)
+      if not ok then
+        error(("bucket '%s' rule %d%s: %s"):format(bucket, i,
+          type(spec) == "table" and spec.id and spec.id ~= "" and (" (id '%s')"):format(spec.id) or "", r), 0)
+      end
+      out[bucket][i] = r
+    end
+  end
+  return out
+end
+
+local function configured()
+  local ok, b = pcall(require, "luagate.buckets")
+  if not ok or type(b) ~= "table" then return nil end
+  return M.compile(b)
+end
+
+--- The configured bucket rules (the `buckets` key), compiled; nil when the
+-- configuration has none, so a script knows MinIO's per-bucket routing is off.
+M.buckets = configured()
+
+--- Does rule (a configured one, or {events=, prefix=, suffix=}) select
+-- event ({name=, key=} or the event being routed)?  MinIO's test: the
+-- event's name is one the rule's events select, and its unescaped object
+-- key matches the prefix*suffix pattern.
+function M.test(rule, event)
+  if not rule.set then rule = compile(rule.bucket or "", rule.index or 0, rule, true) end
+  return rule.set[event.name] == true and rule.key_match(event.key)
+end
+
+local function enabled_targets()
+  local ok, t = pcall(require, "luagate.targets")
+  if not ok or type(t) ~= "table" then return nil end
+  return t
+end
+
+--- MinIO's decision for an event: the list of { target = name, rule = the
+-- first rule that selected it, rules = every rule that did }, one entry
+-- per target, sorted by target name.  The union over the event's bucket's
+-- rules; targets that are not enabled are left out, as MinIO skips a
+-- missing target.  nil when no bucket rules are configured.
+function M.decide(event, buckets)
+  buckets = buckets or M.buckets
+  if not buckets then return nil end
+  local list = buckets[event.bucket]
+  local out = {}
+  if not list then return out end
+  local on, by = enabled_targets(), {}
+  local name, key = event.name, event.key
+  for _, r in ipairs(list) do
+    if r.set[name] and (not on or on[r.target]) and r.key_match(key) then
+      local d = by[r.target]
+      if d then d.rules[#d.rules + 1] = r
+      else
+        d = { target = r.target, rule = r, rules = { r } }
+        by[r.target] = d
+        out[#out + 1] = d
+      end
+    end
+  end
+  table.sort(out, function(a, b) return a.target < b.target end)
+  return out
 end
 
 return M

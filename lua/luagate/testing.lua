@@ -583,16 +583,24 @@ end
 -- targets.  opts.targets: a list of target descriptions ({name=, kind=,
 -- format=, events=, prefix=, suffix=} or just names) or a map name -> keys as
 -- in the configuration; opts.config: a luagate.conf.lua to take them from;
--- opts.instructions: the per-event budget (default 1000000, as the gateway).
+-- opts.instructions: the per-event budget (default 1000000, as the gateway);
+-- opts.buckets: bucket rules as in the configuration's `buckets` key (taken
+-- from opts.config too), for luagate.rules and the built-in router.
 function M.load(script, opts)
   opts = opts or {}
-  local spec = opts.targets
-  if spec == nil and opts.config then spec = M.config(opts.config).targets end
+  local spec, buckets = opts.targets, opts.buckets
+  if opts.config and (spec == nil or buckets == nil) then
+    local conf = M.config(opts.config)
+    if spec == nil then spec = conf.targets end
+    if buckets == nil then buckets = conf.buckets end
+  end
   local gw = setmetatable({ script = script, targets = normalize_targets(spec), logs = {},
                             instructions = opts.instructions or 1000000 }, GW)
   gw:reset()
   -- a fresh luagate.default (and script modules) that see these targets
   package.loaded["luagate.targets"] = gw.targets
+  package.loaded["luagate.buckets"] = buckets
+  package.loaded["luagate.rules"] = nil
   package.loaded["luagate.default"] = nil
   package.loaded["luagate.log"] = log
   for name in pairs(from_dirs) do package.loaded[name] = nil end

@@ -130,13 +130,17 @@ describe("rules.match (wildcard.MatchSimple)", function()
     assert.is_false(rules.match("?", "ab"))
   end)
 
-  it("'?' matches one multibyte UTF-8 character as one", function()
-    assert.is_true(rules.match("a?c", "aéc"))   -- 2 bytes
-    assert.is_true(rules.match("a?c", "a中c"))  -- 3 bytes
-    assert.is_true(rules.match("a?c", "a🚀c"))  -- 4 bytes
-    assert.is_false(rules.match("a?c", "a中中c"))
-    assert.is_true(rules.match("thumbs/?-?-??.png", "thumbs/é-ü-中文.png"))
-    assert.is_true(rules.match("emoji/?.gif", "emoji/🚀.gif"))
+  it("'?' matches one byte, not one UTF-8 character (minio/pkg v3.1.3 indexes the string)", function()
+    -- deepMatchRune(str, pattern string) compares str[0] with pattern[0], bytes
+    assert.is_false(rules.match("a?c", "aéc"))   -- é is 2 bytes: '?' takes C3, 'c' meets A9
+    assert.is_true(rules.match("a??c", "aéc"))
+    assert.is_true(rules.match("a???c", "a中c")) -- 3 bytes
+    assert.is_false(rules.match("a?c", "a中c"))
+    assert.is_true(rules.match("emoji/????.gif", "emoji/🚀.gif"))
+    -- a '?' that the name runs out under matches whatever follows it: "a?c"
+    -- against "a" stops at the '?' with the name used up
+    assert.is_true(rules.match("a?c", "a"))
+    assert.is_true(rules.match("é?", "é"))
   end)
 
   it("'?' after the end of the name still matches (MinIO's quirk: 'a?' matches 'a')", function()
@@ -320,5 +324,134 @@ describe("rules.matcher", function()
     local ok, err = pcall(rules.matcher, "put,uplaod", "photos/")
     assert.is_false(ok)
     assert.truthy(tostring(err):find("uplaod", 1, true), err)
+  end)
+end)
+
+-- Bucket rules: the configuration's `buckets` key, matched as MinIO's
+-- RulesMap does (rulesmap.go: union over the bucket's rules, each target
+-- once).  Every expectation below is worked out by hand from MinIO's code.
+describe("bucket rules (rules.compile, rules.test, rules.decide)", function()
+  local testing = require "luagate.testing"
+  local TARGETS = { "webhook:1", "webhook:2", "redis:1", "postgres:pg" }
+
+  -- MinIO's decision for one event under these rules: target names, sorted
+  local function decide(buckets, ev)
+    testing.load(function() end, { targets = TARGETS, buckets = buckets })
+    local r = require "luagate.rules"
+    local out = {}
+    for i, d in ipairs(r.decide(testing.event(ev))) do out[i] = d.target end
+    return out
+  end
+
+  it("reads ARNs (postgresql is the postgres kind) and kind:id names alike", function()
+    local b = rules.compile { images = {
+      { arn = "arn:minio:sqs::1:webhook", events = { "put" } },
+      { arn = "arn:minio:sqs:us-east-1:pg:postgresql", events = { "put" } },
+      { arn = "redis:1", events = "s3:ObjectRemoved:*" } } }
+    assert.equal("webhook:1", b.images[1].target)
+    assert.equal("postgres:pg", b.images[2].target)
+    assert.equal("redis:1", b.images[3].target)
+  end)
+
+  it("reads rule keys case-insensitively (AWS writes Prefix, mc prefix) and refuses two prefixes", function()
+    local b = rules.compile { images = { { ARN = "webhook:1", Events = { "put" }, Prefix = "p/", SUFFIX = ".jpg" } } }
+    assert.equal("p/*.jpg", b.images[1].pattern)
+    local ok, err = pcall(rules.compile, { images = { { arn = "webhook:1", events = { "put" }, prefix = "a", Prefix = "b" } } })
+    assert.is_false(ok)
+    assert.truthy(err:find("bucket 'images' rule 1: more than one prefix", 1, true), err)
+  end)
+
+  it("names the bucket and the rule when an event name is unknown or missing", function()
+    local ok, err = pcall(rules.compile, { logs = { { arn = "redis:1", events = { "put" } },
+      { id = "x", arn = "redis:1", events = { "s3:ObjectCreated:Puts" } } } })
+    assert.is_false(ok)
+    assert.truthy(err:find("bucket 'logs' rule 2 (id 'x')", 1, true), err)
+    assert.truthy(err:find("s3:ObjectCreated:Puts", 1, true), err)
+    ok, err = pcall(rules.compile, { logs = { { arn = "redis:1" } } })
+    assert.truthy(err:find("missing event name", 1, true), err)
+  end)
+
+  it("group wildcards select their members only", function()
+    local b = { images = { { arn = "webhook:1", events = { "s3:ObjectCreated:*" } } } }
+    assert.same({ "webhook:1" }, decide(b, { name = "s3:ObjectCreated:Put", bucket = "images", key = "a" }))
+    assert.same({ "webhook:1" }, decide(b, { name = "s3:ObjectCreated:PutTagging", bucket = "images", key = "a" }))
+    assert.same({}, decide(b, { name = "s3:ObjectRemoved:Delete", bucket = "images", key = "a" }))
+    assert.same({}, decide(b, { name = "s3:ObjectAccessed:Get", bucket = "images", key = "a" }))
+  end)
+
+  it("matches the unescaped key: 'a b' matches a key MinIO escaped to a+b, 'a+b' does not", function()
+    local b = { images = { { arn = "webhook:1", events = { "put" }, prefix = "photos/a b" },
+                           { arn = "webhook:2", events = { "put" }, prefix = "photos%2Fa+b" } } }
+    assert.same({ "webhook:1" }, decide(b, { name = "s3:ObjectCreated:Put", bucket = "images", key = "photos/a b.jpg" }))
+  end)
+
+  it("treats '*' and '?' inside prefix and suffix as wildcards", function()
+    -- prefix "2026-??/" + suffix ".jpg" gives "2026-??/*.jpg"
+    local b = { images = { { arn = "webhook:1", events = { "put" }, prefix = "2026-??/", suffix = ".jpg" } } }
+    assert.same({ "webhook:1" }, decide(b, { name = "s3:ObjectCreated:Put", bucket = "images", key = "2026-11/x.jpg" }))
+    assert.same({}, decide(b, { name = "s3:ObjectCreated:Put", bucket = "images", key = "2026-1/x.jpg" }))
+    -- prefix "a*b" gives "a*b*": the '*' crosses '/'
+    b = { images = { { arn = "webhook:1", events = { "put" }, prefix = "a*b" } } }
+    assert.same({ "webhook:1" }, decide(b, { name = "s3:ObjectCreated:Put", bucket = "images", key = "a/x/y/b" }))
+  end)
+
+  it("a '?' the key runs out under matches: prefix 'logs?' selects the key 'logs'", function()
+    -- pattern "logs?*": at '?' the name is used up, MatchSimple returns true
+    local b = { images = { { arn = "webhook:1", events = { "put" }, prefix = "logs?" } } }
+    assert.same({ "webhook:1" }, decide(b, { name = "s3:ObjectCreated:Put", bucket = "images", key = "logs" }))
+    assert.same({}, decide(b, { name = "s3:ObjectCreated:Put", bucket = "images", key = "log" }))
+  end)
+
+  it("is case-sensitive in values", function()
+    local b = { images = { { arn = "webhook:1", events = { "put" }, prefix = "Photos/" } } }
+    assert.same({}, decide(b, { name = "s3:ObjectCreated:Put", bucket = "images", key = "photos/a" }))
+  end)
+
+  it("sends once to a target that overlapping rules select, and unions over the rules", function()
+    local b = { images = {
+      { arn = "webhook:1", events = { "put" }, prefix = "photos/" },
+      { arn = "webhook:1", events = { "put" }, prefix = "photos/2026/" },
+      { arn = "webhook:1", events = { "s3:ObjectCreated:Put" }, suffix = ".jpg" },
+      { arn = "redis:1", events = { "put", "delete" } },
+      { arn = "webhook:2", events = { "delete" }, prefix = "photos/" } } }
+    assert.same({ "redis:1", "webhook:1" },
+      decide(b, { name = "s3:ObjectCreated:Put", bucket = "images", key = "photos/2026/a.jpg" }))
+    assert.same({ "redis:1", "webhook:2" },
+      decide(b, { name = "s3:ObjectRemoved:Delete", bucket = "images", key = "photos/2026/a.jpg" }))
+    testing.load(function() end, { targets = TARGETS, buckets = b })
+    local d = require("luagate.rules").decide(testing.event { name = "s3:ObjectCreated:Put", bucket = "images",
+                                                             key = "photos/2026/a.jpg" })
+    assert.equal(3, #d[2].rules)
+    assert.equal(1, d[2].rule.index)
+  end)
+
+  it("sends nothing for a bucket without rules, and only for the event's own bucket", function()
+    local b = { images = { { arn = "webhook:1", events = { "put" } } } }
+    assert.same({}, decide(b, { name = "s3:ObjectCreated:Put", bucket = "logs", key = "a" }))
+    assert.same({}, decide(b, { name = "s3:ObjectCreated:Put", bucket = "images2", key = "a" }))
+  end)
+
+  it("skips a rule whose target is not enabled, as MinIO skips a missing target", function()
+    local b = { images = { { arn = "webhook:9", events = { "put" } }, { arn = "webhook:1", events = { "put" } } } }
+    assert.same({ "webhook:1" }, decide(b, { name = "s3:ObjectCreated:Put", bucket = "images", key = "a" }))
+  end)
+
+  it("rules.test applies one rule, configured or ad hoc", function()
+    local ev = testing.event { name = "s3:ObjectCreated:Copy", bucket = "b", key = "x/y.png" }
+    assert.is_true(rules.test({ events = { "put" }, prefix = "x/" }, ev))
+    assert.is_false(rules.test({ events = { "put" }, suffix = ".jpg" }, ev))
+    assert.is_false(rules.test({ events = { "get" } }, ev))
+  end)
+
+  it("stays linear on a hostile pattern (MinIO's recursion would not end)", function()
+    local pat = ("*a"):rep(20) .. "*b"
+    assert.is_false(rules.match(pat, ("a"):rep(300)))
+    assert.is_true(rules.match(pat, ("a"):rep(300) .. "b"))
+  end)
+
+  it("is nil when the configuration has no bucket rules", function()
+    testing.load(function() end, { targets = TARGETS })
+    assert.is_nil(require("luagate.rules").buckets)
+    assert.is_nil(require("luagate.rules").decide(testing.event { name = "s3:ObjectCreated:Put", bucket = "b", key = "k" }))
   end)
 end)
