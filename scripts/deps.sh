@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config make git ca-certificates openssl curl
   lua5.4 liblua5.4-dev lua-busted lua-cjson
-  libevent-dev libssl-dev libcjson-dev libjsmn-dev libhttp-parser-dev libcurl4-openssl-dev
+  libevent-dev libssl-dev libcjson-dev libjsmn-dev libhttp-parser-dev libcurl4-openssl-dev libexpat1-dev
   librdkafka-dev kcat librabbitmq-dev libpaho-mqtt-dev libnats-dev libhiredis-dev
   libpq-dev libmariadb-dev libhighwayhash-dev
   redis-server redis-tools mosquitto mosquitto-clients nats-server

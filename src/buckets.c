@@ -259,6 +259,7 @@ int buckets_validate(struct bucket_set *b, char *err, size_t errlen)
             snprintf(err, errlen, "bucket '': a bucket name is not empty");
             return -1;
         }
+        b->bad = i;
         if (check_rule(&b->r[i], err, errlen))
             return -1;
     }
@@ -267,6 +268,7 @@ int buckets_validate(struct bucket_set *b, char *err, size_t errlen)
             if (same_rule(&b->r[i], &b->r[j])) {
                 char name[256];
                 buckets_rule_name(&b->r[i], name, sizeof name);
+                b->bad = i;
                 snprintf(err, errlen, "%s: duplicate of rule %d (same id, ARN, events and filter): an "
                          "object key name filtering rule defined with overlapping prefixes, overlapping "
                          "suffixes, or overlapping combinations of prefixes and suffixes for the same "
@@ -430,6 +432,13 @@ static int one_rule(struct bucket_set *b, lua_State *L, const char *bucket, char
     return 0;
 }
 
+static int rule_cmp(const void *a, const void *b)
+{
+    const struct bucket_rule *x = a, *y = b;
+    int c = strcmp(x->bucket, y->bucket);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
 int buckets_from_lua(struct bucket_set *b, lua_State *L, int idx, char *err, size_t errlen)
 {
     idx = lua_absindex(L, idx);
@@ -465,6 +474,9 @@ int buckets_from_lua(struct bucket_set *b, lua_State *L, int idx, char *err, siz
         }
         lua_pop(L, 1);
     }
+    /* Lua's table order is no order: list them by bucket, as written within one */
+    if (b->n)
+        qsort(b->r, b->n, sizeof *b->r, rule_cmp);
     return buckets_validate(b, err, errlen);
 }
 

@@ -26,12 +26,14 @@ struct bucket_rule {
     int nprefix, nsuffix;  /* how many were given (more than one is refused) */
     char *bad_filter;      /* a filter rule name other than prefix/suffix, or NULL */
     int unsupported;       /* a Topic or CloudFunction configuration */
+    int line;              /* where it was read (import), 0 if unknown */
 };
 
 struct bucket_set {
     struct bucket_rule *r;
     size_t n, cap;
     int given; /* a `buckets` table was configured, even an empty one */
+    size_t bad; /* after a failed buckets_validate: the rule at fault */
 };
 
 /* A new empty rule at the end of bucket's list; NULL when out of memory. */

@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 #include <librdkafka/rdkafka.h>
+#include <lauxlib.h>
 #include <lua.h>
 #include <mysql.h>
 #include <nats/nats.h>
@@ -132,8 +133,69 @@ static void print_routed(const struct route_target *rt, const struct routed *m)
     buf_free(&q);
 }
 
+/* A Lua state holding luagate.rules' explain() over the configured bucket
+ * rules (on its stack top), to print which rule sent an event where; NULL
+ * when there are no bucket rules. */
+static lua_State *explainer_new(const struct gw_config *cfg)
+{
+    if (!cfg->buckets.given)
+        return NULL;
+    lua_State *L = luaL_newstate();
+    if (!L)
+        return NULL;
+    script_open_libs(L, NULL);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    buckets_push(L, &cfg->buckets);
+    lua_setfield(L, -2, "luagate.buckets");
+    lua_createtable(L, 0, (int)cfg->ntargets); /* the enabled targets and their own rules */
+    for (size_t i = 0; i < cfg->ntargets; i++) {
+        lua_createtable(L, 0, 3);
+        const char *keys[] = { "events", "prefix", "suffix" };
+        for (int k = 0; k < 3; k++) {
+            lua_pushstring(L, tconf_str(cfg->targets[i], keys[k]));
+            lua_setfield(L, -2, keys[k]);
+        }
+        lua_setfield(L, -2, cfg->targets[i]->name);
+    }
+    lua_setfield(L, -2, "luagate.targets");
+    lua_pop(L, 1);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "luagate.rules");
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        fprintf(stderr, "luagate: luagate.rules: %s\n", lua_tostring(L, -1));
+        lua_close(L);
+        return NULL;
+    }
+    lua_getfield(L, -1, "explain");
+    return L;
+}
+
+static void explain(lua_State *L, const struct event *ev)
+{
+    lua_pushvalue(L, -1);
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, ev->name);
+    lua_setfield(L, -2, "name");
+    lua_pushlstring(L, ev->key, ev->bucket_len);
+    lua_setfield(L, -2, "bucket");
+    lua_pushstring(L, ev->key + ev->bucket_len + (ev->key[ev->bucket_len] == '/'));
+    lua_setfield(L, -2, "key");
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        printf("  bucket rules: %s\n", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return;
+    }
+    for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+        lua_rawgeti(L, -1, i);
+        printf("  rule: %s\n", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
 /* Route every line of an events file and print what would be sent. */
-static int check_events(struct router *r, const struct route_target *rt, const char *path)
+static int check_events(struct router *r, const struct route_target *rt, const char *path,
+                        lua_State *why)
 {
     struct buf text = { 0 };
     if (read_file(path, &text)) {
@@ -158,6 +220,8 @@ static int check_events(struct router *r, const struct route_target *rt, const c
         }
         for (size_t i = 0; i < in.nev; i++) {
             printf("%s:%d: %s %s\n", path, lineno, in.ev[i].name, in.ev[i].key);
+            if (why)
+                explain(why, &in.ev[i]);
             route_out_reset(&out);
             if (router_route(r, &in, &in.ev[i], &out, err, sizeof err)) {
                 printf("  script error: %s\n", err);
@@ -174,6 +238,32 @@ static int check_events(struct router *r, const struct route_target *rt, const c
     ingest_free(&in);
     buf_free(&text);
     return errors ? 1 : 0;
+}
+
+/* The bucket rules as MinIO would list them (mc event list), with the
+ * target each one names. */
+static void print_buckets(const struct gw_config *cfg)
+{
+    const struct bucket_set *b = &cfg->buckets;
+    if (!b->given)
+        return;
+    printf("bucket rules: %zu (an event of a bucket without rules goes nowhere)\n", b->n);
+    for (size_t i = 0; i < b->n; i++) {
+        const struct bucket_rule *r = &b->r[i];
+        char name[256];
+        buckets_rule_name(r, name, sizeof name);
+        int on = 0;
+        for (size_t j = 0; j < cfg->ntargets; j++)
+            on |= !strcmp(cfg->targets[j]->name, r->target);
+        printf("  %s -> %s%s  events ", name, r->target, on ? "" : " (not enabled: skipped)");
+        for (size_t j = 0; j < r->nevents; j++)
+            printf("%s%s", j ? "," : "", r->events[j]);
+        if (r->prefix)
+            printf("  prefix \"%s\"", r->prefix);
+        if (r->suffix)
+            printf("  suffix \"%s\"", r->suffix);
+        putchar('\n');
+    }
 }
 
 int cli_check(const char *config_path, int argc, char **argv)
@@ -210,9 +300,14 @@ int cli_check(const char *config_path, int argc, char **argv)
         config_arn(cfg.targets[i], arn, sizeof arn);
         printf("  %s  %s\n", cfg.targets[i]->name, arn);
     }
+    print_buckets(&cfg);
     printf("script %s: ok\n", router_script(r));
-    if (events)
-        rc = check_events(r, rt, events);
+    if (events) {
+        lua_State *why = explainer_new(&cfg);
+        rc = check_events(r, rt, events, why);
+        if (why)
+            lua_close(why);
+    }
     router_free(r);
     free(rt);
     config_free(&cfg);

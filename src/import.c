@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "buckets.h"
 #include "import.h"
+#include "import_bucket.h"
 #include "targetconf.h"
 
 #define MAX_KEYS 64
@@ -46,6 +48,9 @@ struct import {
     size_t nnotes, notes_cap;
     size_t nlines; /* notify_* lines seen */
     int warnings;
+    char *skipped;  /* sub-systems that are not notify_*, for one note on stderr */
+    char *envs;     /* MINIO_NOTIFY_* names mc showed as set in MinIO's environment, "\n" separated */
+    struct bucket_set buckets;
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -86,7 +91,7 @@ static void note(struct import *im, const char *fmt, const char *a, const char *
  * tokenised, as MinIO would not: "timeout=" inside a webhook endpoint's
  * query string stays part of the endpoint. */
 static const char *const luagate_only[][2] = {
-    { "webhook", "cert_authority" }, { "webhook", "timeout" },
+    { "webhook", "cert_authority" }, { "webhook", "timeout" }, { "webhook", "user_agent" },
     { "kafka", "acks" },             { "kafka", "idempotence" },
 };
 
@@ -240,6 +245,17 @@ static const struct kind_info *minio_kind(const char *name)
     return NULL;
 }
 
+/* Add word to a sep-separated list unless it is there already. */
+static void append_word(char **list, const char *word, const char *sep)
+{
+    size_t n = *list ? strlen(*list) : 0, w = strlen(word);
+    for (const char *p = *list; p && (p = strstr(p, word)); p++)
+        if ((p == *list || p[-1] == *sep) && (p[w] == 0 || p[w] == *sep))
+            return;
+    *list = xrealloc(*list, n + w + 2);
+    snprintf(*list + n, w + 2, "%s%s", n ? sep : "", word);
+}
+
 static void parse_line(struct import *im, char *line)
 {
     if (*line == '#') {
@@ -252,6 +268,7 @@ static void parse_line(struct import *im, char *line)
             char *name = xstrndup(p, strcspn(p, "= "));
             note(im, "MinIO's environment sets %s: not copied (luagate reads the same variable, "
                  "and it wins over this file)%s", name, "");
+            append_word(&im->envs, name, "\n");
             free(name);
         }
         return;
@@ -260,7 +277,10 @@ static void parse_line(struct import *im, char *line)
     char *kvs = line + sublen + (line[sublen] ? 1 : 0);
     line[sublen] = 0;
     if (strncmp(line, "notify_", 7)) {
-        note(im, "skipped: sub-system '%s' is not a notification target%s", line, "");
+        /* `mc admin config export` prints every sub-system: one note for all */
+        char *sub = xstrndup(line, strcspn(line, ":"));
+        append_word(&im->skipped, sub, " ");
+        free(sub);
         return;
     }
     char *colon = strchr(line, ':');
@@ -499,10 +519,11 @@ static void write_target(struct import *im, FILE *out, struct itarget *t)
     fprintf(out, "  },\n\n");
 }
 
-int import_text(const char *text, size_t len, FILE *out, char *err, size_t errlen)
+/* The notify_* lines of one input. */
+static int read_kv(struct import *im, const struct import_input *in, char *err, size_t errlen)
 {
-    struct import im = { 0 };
-    const char *p = text, *end = text + len;
+    const char *p = in->text, *end = in->text + in->len;
+    size_t before = im->nlines;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -513,18 +534,189 @@ int import_text(const char *text, size_t len, FILE *out, char *err, size_t errle
         while (m && isspace((unsigned char)s[m - 1]))
             s[--m] = 0;
         if (*s)
-            parse_line(&im, s);
+            parse_line(im, s);
         free(line);
         p += n + 1;
     }
-    int rc = -1;
-    if (!im.nlines) {
-        snprintf(err, errlen, "no notify_* line in the input (expected the output of "
-                 "`mc admin config get ALIAS notify_<kind>`)");
-        goto out;
+    if (im->nlines == before) {
+        snprintf(err, errlen, "%s: no notify_* line in the input (expected the output of "
+                 "`mc admin config get ALIAS notify_<kind>` or `mc admin config export ALIAS`)", in->file);
+        return -1;
     }
+    if (im->skipped)
+        fprintf(stderr, "luagate import: %s: ignored, not notification targets: %s\n", in->file, im->skipped);
+    free(im->skipped);
+    im->skipped = NULL;
+    return 0;
+}
+
+/* The input a rule was read from: the one --bucket file of its bucket. */
+static const struct import_input *input_of(const struct import_input *in, size_t n, const char *bucket)
+{
+    for (size_t i = 0; i < n; i++)
+        if (in[i].bucket && !strcmp(in[i].bucket, bucket))
+            return &in[i];
+    return NULL;
+}
+
+static int rule_error(const struct import_input *in, size_t n, const struct bucket_rule *r,
+                      const char *msg, char *err, size_t errlen)
+{
+    const struct import_input *f = input_of(in, n, r->bucket);
+    snprintf(err, errlen, "%s:%d: %s", f ? f->file : "?", r->line, msg);
+    return -1;
+}
+
+/* Is target ("kind:id") among the imported ones, or enabled in MinIO's
+ * environment as mc showed it (# MINIO_NOTIFY_<KIND>_ENABLE[_<ID>]=...)? */
+static int target_known(const struct import *im, const char *target)
+{
+    for (size_t i = 0; i < im->n; i++) {
+        char name[256];
+        snprintf(name, sizeof name, "%s:%s", im->t[i].kind->kind, im->t[i].id);
+        if (!strcmp(name, target))
+            return 1;
+    }
+    const char *colon = strchr(target, ':');
+    char kind[64], env[256];
+    snprintf(kind, sizeof kind, "%.*s", (int)(colon - target), target);
+    const struct kind_info *k = driver_kind(kind);
+    if (!k || !im->envs)
+        return 0;
+    if (!strcmp(colon + 1, "_"))
+        snprintf(env, sizeof env, "MINIO_NOTIFY_%s_ENABLE", k->env_kind);
+    else
+        snprintf(env, sizeof env, "MINIO_NOTIFY_%s_ENABLE_%s", k->env_kind, colon + 1);
+    size_t n = strlen(env);
+    for (const char *p = strstr(im->envs, env); p; p = strstr(p + 1, env))
+        if ((p == im->envs || p[-1] == '\n') && (p[n] == 0 || p[n] == '\n'))
+            return 1;
+    return 0;
+}
+
+static int read_buckets(struct import *im, const struct import_input *in, size_t n, int have_kv,
+                        char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!in[i].bucket)
+            continue;
+        const struct import_input *first = input_of(in, n, in[i].bucket);
+        if (first != &in[i]) {
+            snprintf(err, errlen, "%s: bucket '%s' is given twice (%s and %s): a bucket has one "
+                     "notification configuration", in[i].file, in[i].bucket, first->file, in[i].file);
+            return -1;
+        }
+        im->buckets.given = 1;
+        if (import_bucket_parse(&im->buckets, in[i].bucket, in[i].file, in[i].text, in[i].len, err, errlen))
+            return -1;
+        size_t k = 0;
+        while (k < im->buckets.n && strcmp(im->buckets.r[k].bucket, in[i].bucket))
+            k++;
+        if (k == im->buckets.n)
+            fprintf(stderr, "luagate import: %s: bucket '%s' has no rules: MinIO sends its events "
+                    "nowhere, and so will luagate\n", in[i].file, in[i].bucket);
+    }
+    char msg[1024];
+    if (buckets_validate(&im->buckets, msg, sizeof msg))
+        return rule_error(in, n, &im->buckets.r[im->buckets.bad], msg, err, errlen);
+    for (size_t i = 0; i < im->buckets.n; i++) {
+        const struct bucket_rule *r = &im->buckets.r[i];
+        if (target_known(im, r->target))
+            continue;
+        char name[256];
+        buckets_rule_name(r, name, sizeof name);
+        if (have_kv) {
+            snprintf(msg, sizeof msg, "%s: ARN '%s' names target %s, which the imported MinIO settings "
+                     "do not have", name, r->arn, r->target);
+            return rule_error(in, n, r, msg, err, errlen);
+        }
+        fprintf(stderr, "luagate import: %s: ARN '%s' needs target %s: import MinIO's notify_* settings "
+                "in the same call or set its MINIO_NOTIFY_* variables\n", name, r->arn, r->target);
+    }
+    return 0;
+}
+
+static void write_buckets(const struct import *im, FILE *out)
+{
+    const struct bucket_set *b = &im->buckets;
+    fputs("\n-- bucket notification rules (mc event list), matched as MinIO matches them\nbuckets = {\n", out);
+    for (size_t i = 0; i < b->n; i++) {
+        const struct bucket_rule *r = &b->r[i];
+        size_t first = 0;
+        while (strcmp(b->r[first].bucket, r->bucket))
+            first++;
+        if (first != i)
+            continue;
+        fputs("  [", out);
+        put_lua_string(out, r->bucket);
+        fputs("] = {\n", out);
+        for (size_t j = i; j < b->n; j++) {
+            const struct bucket_rule *q = &b->r[j];
+            if (strcmp(q->bucket, r->bucket))
+                continue;
+            fputs("    { ", out);
+            if (*q->id) {
+                fputs("id = ", out);
+                put_lua_string(out, q->id);
+                fputs(", ", out);
+            }
+            fputs("arn = ", out);
+            put_lua_string(out, q->arn);
+            fputs(", events = { ", out);
+            for (size_t e = 0; e < q->nevents; e++) {
+                put_lua_string(out, q->events[e]);
+                fputs(e + 1 < q->nevents ? ", " : " ", out);
+            }
+            fputs("}", out);
+            if (q->prefix) {
+                fputs(", prefix = ", out);
+                put_lua_string(out, q->prefix);
+            }
+            if (q->suffix) {
+                fputs(", suffix = ", out);
+                put_lua_string(out, q->suffix);
+            }
+            fputs(" },\n", out);
+        }
+        fputs("  },\n", out);
+    }
+    fputs("}\n", out);
+}
+
+static void import_free(struct import *im)
+{
+    for (size_t i = 0; i < im->n; i++) {
+        for (size_t j = 0; j < im->t[i].n; j++) {
+            free(im->t[i].kv[j].key);
+            free(im->t[i].kv[j].val);
+        }
+        free(im->t[i].kv);
+        free(im->t[i].id);
+        free(im->t[i].lost);
+    }
+    free(im->t);
+    for (size_t i = 0; i < im->nnotes; i++)
+        free(im->notes[i]);
+    free(im->notes);
+    free(im->skipped);
+    free(im->envs);
+    buckets_free(&im->buckets);
+}
+
+int import_inputs(const struct import_input *in, size_t n, FILE *out, char *err, size_t errlen)
+{
+    struct import im = { 0 };
+    int rc = -1, have_kv = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!in[i].bucket) {
+            have_kv = 1;
+            if (read_kv(&im, &in[i], err, errlen))
+                goto out;
+        }
+    if (read_buckets(&im, in, n, have_kv, err, errlen))
+        goto out;
     fputs("-- luagate configuration written by `luagate import` from MinIO's notification settings\n"
-          "-- (`mc admin config get ALIAS notify_<kind>`).\n"
+          "-- (`mc admin config get ALIAS notify_<kind>`) and bucket rules (`mc event list ALIAS/BUCKET`).\n"
           "-- It holds the targets' secrets (passwords, tokens, connection strings) as MinIO had them:\n"
           "-- protect it like MinIO's own configuration (chmod 600, owned by the user luagate runs as),\n"
           "-- or move the secrets to MINIO_NOTIFY_* variables.\n"
@@ -534,66 +726,123 @@ int import_text(const char *text, size_t len, FILE *out, char *err, size_t errle
           out);
     for (size_t i = 0; i < im.nnotes; i++)
         fprintf(out, "-- %s\n", im.notes[i]);
-    fputs("\ntargets = {\n", out);
-    for (size_t i = 0; i < im.n; i++)
-        write_target(&im, out, &im.t[i]);
-    fputs("}\n", out);
+    if (have_kv) {
+        fputs("\ntargets = {\n", out);
+        for (size_t i = 0; i < im.n; i++)
+            write_target(&im, out, &im.t[i]);
+        fputs("}\n", out);
+    }
+    if (im.buckets.given)
+        write_buckets(&im, out);
     rc = im.warnings;
 out:
-    for (size_t i = 0; i < im.n; i++) {
-        for (size_t j = 0; j < im.t[i].n; j++) {
-            free(im.t[i].kv[j].key);
-            free(im.t[i].kv[j].val);
-        }
-        free(im.t[i].kv);
-        free(im.t[i].id);
-        free(im.t[i].lost);
+    import_free(&im);
+    return rc;
+}
+
+int import_text(const char *text, size_t len, FILE *out, char *err, size_t errlen)
+{
+    struct import_input one = { NULL, "input", text, len };
+    return import_inputs(&one, 1, out, err, errlen);
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = path ? fopen(path, "r") : stdin;
+    if (!f)
+        return NULL;
+    char *text = xrealloc(NULL, 1), chunk[65536];
+    size_t n;
+    *len = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        text = xrealloc(text, *len + n + 1);
+        memcpy(text + *len, chunk, n);
+        *len += n;
     }
-    free(im.t);
-    for (size_t i = 0; i < im.nnotes; i++)
-        free(im.notes[i]);
-    free(im.notes);
+    text[*len] = 0;
+    int bad = ferror(f);
+    if (path)
+        fclose(f);
+    if (bad) {
+        free(text);
+        errno = EIO;
+        return NULL;
+    }
+    return text;
+}
+
+static int usage(FILE *f, int rc)
+{
+    fputs("usage: luagate import [--bucket NAME FILE]... [FILE]...\n"
+          "  FILE                `mc admin config get ALIAS notify_<kind>` or `mc admin config export ALIAS`\n"
+          "                      output (\"-\" or none: standard input)\n"
+          "  --bucket NAME FILE  bucket NAME's notification rules: the XML of GetBucketNotification, or\n"
+          "                      what `mc event list ALIAS/NAME` prints (text, or --json)\n"
+          "writes one luagate configuration with the targets and bucket rules to standard output\n",
+          f);
     return rc;
 }
 
 int cli_import(int argc, char **argv)
 {
-    if (argc > 1 || (argc == 1 && (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help")))) {
-        fputs("usage: luagate import [FILE]   MinIO's `mc admin config get ALIAS notify_<kind>` "
-              "output (FILE or stdin) to a luagate config on stdout\n",
-              argc > 1 ? stderr : stdout);
-        return argc > 1 ? 2 : 0;
+    struct import_input *in = xrealloc(NULL, (size_t)(argc + 1) * sizeof *in);
+    size_t n = 0;
+    int rc = 1, stdin_used = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            free(in);
+            return usage(stdout, 0);
+        }
+        const char *bucket = NULL;
+        if (!strcmp(argv[i], "--bucket")) {
+            if (i + 2 >= argc || !*argv[i + 1]) {
+                fputs("luagate import: --bucket needs a bucket name and a file\n", stderr);
+                rc = usage(stderr, 2);
+                goto out;
+            }
+            bucket = argv[++i];
+            i++;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "luagate import: unknown option '%s'\n", argv[i]);
+            rc = usage(stderr, 2);
+            goto out;
+        }
+        const char *path = strcmp(argv[i], "-") ? argv[i] : NULL;
+        if (!path && stdin_used++) {
+            fputs("luagate import: standard input can be read only once\n", stderr);
+            rc = 2;
+            goto out;
+        }
+        in[n] = (struct import_input){ bucket, path ? path : "(standard input)", NULL, 0 };
+        char *text = read_all(path, &in[n].len);
+        if (!text) {
+            fprintf(stderr, "luagate import: cannot read %s: %s\n", in[n].file, strerror(errno));
+            goto out;
+        }
+        in[n++].text = text;
     }
-    const char *path = argc == 1 && strcmp(argv[0], "-") ? argv[0] : NULL;
-    FILE *f = path ? fopen(path, "r") : stdin;
-    if (!f) {
-        fprintf(stderr, "luagate import: cannot read %s: %s\n", path, strerror(errno));
-        return 1;
+    if (!n) {
+        char *text = read_all(NULL, &in[0].len);
+        if (!text) {
+            fprintf(stderr, "luagate import: cannot read standard input: %s\n", strerror(errno));
+            goto out;
+        }
+        in[0] = (struct import_input){ NULL, "(standard input)", text, in[0].len };
+        n = 1;
     }
-    char *text = NULL, chunk[65536];
-    size_t len = 0, n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        text = xrealloc(text, len + n + 1);
-        memcpy(text + len, chunk, n);
-        len += n;
-    }
-    int bad = ferror(f);
-    if (path)
-        fclose(f);
-    if (bad) {
-        fprintf(stderr, "luagate import: cannot read %s\n", path ? path : "standard input");
-        free(text);
-        return 1;
-    }
-    char err[512];
-    int rc = import_text(text ? text : "", len, stdout, err, sizeof err);
-    free(text);
-    if (rc < 0) {
+    char err[1024];
+    int w = import_inputs(in, n, stdout, err, sizeof err);
+    if (w < 0) {
         fprintf(stderr, "luagate import: %s\n", err);
-        return 1;
+        goto out;
     }
-    if (rc > 0)
+    if (w > 0)
         fprintf(stderr, "luagate import: %d warning(s): see the \"-- WARNING\" and \"-- secret\" "
-                "lines of the output\n", rc);
-    return fflush(stdout) ? 1 : 0;
+                "lines of the output\n", w);
+    rc = fflush(stdout) ? 1 : 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        free((char *)in[i].text);
+    free(in);
+    return rc;
 }

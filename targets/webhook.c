@@ -16,6 +16,7 @@ struct webhook {
     char *endpoint;
     const struct target_conf *conf; /* for the TLS files of the health check */
     char *auth;          /* full Authorization header line, or NULL */
+    char *agent;         /* full User-Agent header line ("User-Agent:" removes curl's) */
     struct curl_slist *headers;
     long timeout_ms;
     char name[128];
@@ -49,6 +50,12 @@ static int webhook_validate(const struct target_conf *c, char *err, size_t errle
         return -1;
     }
     free(h);
+    for (const char *p = tconf_str(c, "user_agent"); *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            snprintf(err, errlen, "%s: key 'user_agent' must not hold control characters (it is "
+                     "sent as one header line)", tconf_name(c));
+            return -1;
+        }
     return 0;
 }
 
@@ -62,6 +69,7 @@ static void webhook_close(void *ctx)
     curl_slist_free_all(w->headers);
     free(w->endpoint);
     free(w->auth);
+    free(w->agent);
     free(w);
 }
 
@@ -83,9 +91,17 @@ static void *webhook_open(const struct target_conf *c, char *err, size_t errlen)
             w->auth = NULL;
         free(h);
     }
-    /* no Accept and no Expect: 100-continue, as Go's client sends neither */
-    const char *base[] = { "Content-Type: application/json", "Accept:", "Expect:",
-                           "User-Agent: luagate/" LUAGATE_VERSION, w->auth };
+    /* MinIO's request as Go's client writes it: its User-Agent, no Accept,
+     * no Expect: 100-continue, no Accept-Encoding (MinIO disables
+     * compression); an empty user_agent sends none, as Go does */
+    if (asprintf(&w->agent, "User-Agent:%s%s", *tconf_str(c, "user_agent") ? " " : "",
+                 tconf_str(c, "user_agent")) < 0) {
+        w->agent = NULL;
+        snprintf(err, errlen, "%s: out of memory", w->name);
+        webhook_close(w);
+        return NULL;
+    }
+    const char *base[] = { "Content-Type: application/json", "Accept:", "Expect:", w->agent, w->auth };
     for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
         if (!base[i])
             continue;
@@ -258,6 +274,7 @@ static const struct key_spec webhook_keys[] = {
     { "client_key", KEY_PATH, NULL, 0, NULL, "client certificate key for mTLS authentication" },
     { "cert_authority", KEY_PATH, NULL, 0, NULL, "CA bundle to verify the endpoint (luagate; default: the system's)" },
     { "timeout", KEY_DURATION, "60s", 0, NULL, "longest wait for one response (luagate; MinIO waits 1m for headers)" },
+    { "user_agent", KEY_STR, "Go-http-client/1.1", 0, NULL, "User-Agent header of every request (luagate; MinIO's Go client sends Go-http-client/1.1; empty: none)" },
     { 0 }
 };
 

@@ -261,4 +261,38 @@ function M.decide(event, buckets)
   return out
 end
 
+local function rule_name(r)
+  return ("bucket '%s' rule %d%s"):format(r.bucket, r.index, r.id ~= "" and (" (id '%s')"):format(r.id) or "")
+end
+M.rule_name = rule_name
+
+--- MinIO's decision for an event in words, one line per target (which rule
+-- sent it there), or why nothing was sent; {} when no bucket rules are
+-- configured.  For `luagate check`.
+function M.explain(event, buckets)
+  buckets = buckets or M.buckets
+  if not buckets then return {} end
+  local list = buckets[event.bucket]
+  if not list or #list == 0 then
+    return { ("bucket '%s' has no rules: MinIO sends its events nowhere"):format(event.bucket) }
+  end
+  local out, on = {}, enabled_targets()
+  for _, d in ipairs(M.decide(event, buckets)) do
+    local also = {}
+    for i = 2, #d.rules do also[#also + 1] = tostring(d.rules[i].index) end
+    local t = on and on[d.target]
+    local own = type(t) == "table" and M.matcher(t.events, t.prefix, t.suffix)
+    out[#out + 1] = ("%s -> %s%s%s"):format(rule_name(d.rule), d.target,
+      #also > 0 and (" (also rule %s; sent once)"):format(table.concat(also, ", ")) or "",
+      own and not own(event.name, event.key) and ", but the target's own events/prefix/suffix leave it out" or "")
+  end
+  for _, r in ipairs(list) do
+    if on and not on[r.target] and r.set[event.name] and r.key_match(event.key) then
+      out[#out + 1] = ("%s -> %s: target not enabled, skipped"):format(rule_name(r), r.target)
+    end
+  end
+  if #out == 0 then out[1] = ("no rule of bucket '%s' matched"):format(event.bucket) end
+  return out
+end
+
 return M
