@@ -16,7 +16,7 @@ struct webhook {
     char *endpoint;
     const struct target_conf *conf; /* for the TLS files of the health check */
     char *auth;          /* full Authorization header line, or NULL */
-    char *agent;         /* full User-Agent header line ("User-Agent:" removes curl's) */
+    char *agent;         /* full User-Agent header line */
     struct curl_slist *headers;
     long timeout_ms;
     char name[128];
@@ -93,9 +93,8 @@ static void *webhook_open(const struct target_conf *c, char *err, size_t errlen)
     }
     /* MinIO's request as Go's client writes it: its User-Agent, no Accept,
      * no Expect: 100-continue, no Accept-Encoding (MinIO disables
-     * compression); an empty user_agent sends none, as Go does */
-    if (asprintf(&w->agent, "User-Agent:%s%s", *tconf_str(c, "user_agent") ? " " : "",
-                 tconf_str(c, "user_agent")) < 0) {
+     * compression) */
+    if (asprintf(&w->agent, "User-Agent: %s", tconf_str(c, "user_agent")) < 0) {
         w->agent = NULL;
         snprintf(err, errlen, "%s: out of memory", w->name);
         webhook_close(w);
@@ -274,7 +273,7 @@ static const struct key_spec webhook_keys[] = {
     { "client_key", KEY_PATH, NULL, 0, NULL, "client certificate key for mTLS authentication" },
     { "cert_authority", KEY_PATH, NULL, 0, NULL, "CA bundle to verify the endpoint (luagate; default: the system's)" },
     { "timeout", KEY_DURATION, "60s", 0, NULL, "longest wait for one response (luagate; MinIO waits 1m for headers)" },
-    { "user_agent", KEY_STR, "Go-http-client/1.1", 0, NULL, "User-Agent header of every request (luagate; MinIO's Go client sends Go-http-client/1.1; empty: none)" },
+    { "user_agent", KEY_STR, "Go-http-client/1.1", 0, NULL, "User-Agent header of every request (luagate; MinIO's Go client sends Go-http-client/1.1)" },
     { 0 }
 };
 
