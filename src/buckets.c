@@ -455,8 +455,15 @@ int buckets_from_lua(struct bucket_set *b, lua_State *L, int idx, char *err, siz
                      "bucket name");
             return -1;
         }
-        char bucket[256];
-        snprintf(bucket, sizeof bucket, "%s", lua_tostring(L, -2));
+        char bucket[64];
+        size_t blen;
+        const char *bname = lua_tolstring(L, -2, &blen);
+        if (!blen || blen >= sizeof bucket) {
+            snprintf(err, errlen, "key 'buckets': '%.80s%s' is not a bucket name (1 to 63 characters)",
+                     bname, blen > 80 ? "..." : "");
+            return -1;
+        }
+        snprintf(bucket, sizeof bucket, "%s", bname);
         int list = lua_gettop(L);
         if (lua_rawlen(L, list) == 0) {
             lua_pushnil(L);
