@@ -176,6 +176,15 @@ local function compile(bucket, index, spec, adhoc)
     elseif lk == "prefix" or lk == "suffix" then
       if r[lk] ~= nil then error(("more than one %s in filter rule"):format(lk), 0) end
       r[lk] = v
+    elseif lk == "filter" then -- the XML's FilterRule list: { { name =, value = }, ... }
+      for _, f in ipairs(v) do
+        local n = type(f.name) == "string" and f.name:lower()
+        if n ~= "prefix" and n ~= "suffix" then
+          error(("invalid filter name '%s': a filter rule name must be either prefix or suffix"):format(tostring(f.name)), 0)
+        end
+        if r[n] ~= nil then error(("more than one %s in filter rule"):format(n), 0) end
+        r[n] = f.value
+      end
     elseif lk ~= "bucket" and lk ~= "index" then
       error(("unknown key '%s' (a rule has arn, events, prefix, suffix, id)"):format(tostring(k)), 0)
     end

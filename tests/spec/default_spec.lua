@@ -214,3 +214,81 @@ describe("luagate.default on the MinIO sample events", function()
     end
   end)
 end)
+
+-- With bucket rules (the `buckets` key) the built-in router does what MinIO
+-- does with bucket notification configurations: only where the event's
+-- bucket's rules say, each target once; a target's own rules narrow it.
+describe("luagate.default with bucket rules (through luagate.testing)", function()
+  local testing = require "luagate.testing"
+  local PUT_EV = { name = "s3:ObjectCreated:Put", bucket = "images", key = "photos/a b.jpg", size = 3 }
+  local TARGETS = {
+    ["webhook:slack"] = {}, ["redis:1"] = { format = "namespace" },
+    ["kafka:jpg"] = { events = "put", suffix = ".jpg" },   -- own rules on top of the bucket's
+    ["amqp:idle"] = {},                                     -- no bucket rule names it
+  }
+  local BUCKETS = {
+    images = {
+      { arn = "arn:minio:sqs::slack:webhook", events = { "put" }, prefix = "photos/" },
+      { arn = "arn:minio:sqs::slack:webhook", events = { "s3:ObjectCreated:Put" }, suffix = ".jpg" },
+      { arn = "redis:1", events = { "put", "delete" } },
+      { arn = "kafka:jpg", events = { "put", "delete" } },
+    },
+    logs = { { arn = "redis:1", events = { "s3:ObjectRemoved:*" } } },
+  }
+  local function load() return testing.load(nil, { targets = TARGETS, buckets = BUCKETS }) end
+
+  it("sends an event once to each target its bucket's rules select, in MinIO's shape", function()
+    local gw = load()
+    local sent = gw:feed(PUT_EV)
+    assert.same({ "kafka:jpg", "redis:1", "webhook:slack" }, testing.names(sent))
+    local ev = testing.event(PUT_EV)
+    assert.equal(ev:json(), gw.sent["webhook:slack"][1].payload)
+    assert.equal(0, #gw.sent["amqp:idle"])
+  end)
+
+  it("lets a target's own events/prefix/suffix narrow what the bucket rules send it", function()
+    local gw = load()
+    gw:feed { name = "s3:ObjectCreated:Put", bucket = "images", key = "photos/a.png" }
+    gw:feed { name = "s3:ObjectRemoved:Delete", bucket = "images", key = "photos/a.jpg" }
+    assert.equal(0, #gw.sent["kafka:jpg"]) -- .png is not its suffix, a delete is not its put
+    assert.equal(2, #gw.sent["redis:1"])
+  end)
+
+  it("sends nothing for a bucket without rules, nor for a rule's unselected events", function()
+    local gw = load()
+    assert.same({}, gw:feed { name = "s3:ObjectCreated:Put", bucket = "backups", key = "photos/a.jpg" })
+    assert.same({}, gw:feed { name = "s3:ObjectCreated:Put", bucket = "logs", key = "a.log" })
+    assert.same({ "redis:1" }, testing.names(gw:feed { name = "s3:ObjectRemoved:Delete", bucket = "logs", key = "a.log" }))
+    assert.same({}, gw:feed { name = "s3:ObjectAccessed:Get", bucket = "images", key = "photos/a.jpg" })
+  end)
+
+  it("keeps today's per-target rules when no bucket rules are configured", function()
+    local gw = testing.load(nil, { targets = TARGETS })
+    assert.same({ "amqp:idle", "kafka:jpg", "redis:1", "webhook:slack" },
+      testing.names(gw:feed { name = "s3:ObjectCreated:Put", bucket = "backups", key = "x.jpg" }))
+  end)
+
+  it("with an empty buckets table, sends nothing at all (rules are configured, none match)", function()
+    local gw = testing.load(nil, { targets = TARGETS, buckets = {} })
+    assert.same({}, gw:feed(PUT_EV))
+  end)
+
+  it("gives a script MinIO's decision to start from", function()
+    local gw = testing.load(function(event, send)
+      local rules = require "luagate.rules"
+      for _, d in ipairs(rules.decide(event)) do
+        if d.target ~= "redis:1" then send(d.target, event, { headers = { rule = tostring(d.rule.index) } }) end
+      end
+    end, { targets = TARGETS, buckets = BUCKETS })
+    local sent = gw:feed(PUT_EV)
+    assert.same({ "kafka:jpg", "webhook:slack" }, testing.names(sent))
+    assert.equal("1", sent[2].opts.headers.rule)
+  end)
+
+  it("refuses bucket rules with an unknown event name, naming bucket and rule", function()
+    local ok, err = pcall(testing.load, nil, { targets = TARGETS,
+      buckets = { images = { { arn = "redis:1", events = { "s3:ObjectCreated:Putt" } } } } })
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("bucket 'images' rule 1", 1, true), err)
+  end)
+end)

@@ -455,3 +455,14 @@ describe("bucket rules (rules.compile, rules.test, rules.decide)", function()
     assert.is_nil(require("luagate.rules").decide(testing.event { name = "s3:ObjectCreated:Put", bucket = "b", key = "k" }))
   end)
 end)
+
+describe("rules.compile, the configuration's other forms", function()
+  it("reads the filter list form and refuses names other than prefix/suffix", function()
+    local b = rules.compile { b = { { arn = "webhook:1", events = "put",
+      filter = { { name = "Prefix", value = "a/" }, { name = "suffix", value = ".x" } } } } }
+    assert.equal("a/*.x", b.b[1].pattern)
+    local ok, err = pcall(rules.compile, { b = { { arn = "webhook:1", events = "put", filter = { { name = "regex", value = "x" } } } } })
+    assert.is_false(ok)
+    assert.truthy(err:find("bucket 'b' rule 1: invalid filter name 'regex'", 1, true), err)
+  end)
+end)
