@@ -273,18 +273,17 @@ static int text_filter(struct bucket_rule *r, const char *f, char *msg, size_t m
         for (const char *p = strstr(f + 7, "\"suffix=\""); p; p = strstr(p + 1, "\"suffix=\""))
             if (p + 9 <= f + n - 1)
                 s = p;
-    char val[4096];
+    char *val = NULL;
     int rc = 0;
     if (pre) {
         size_t pl = (size_t)((s ? s : f + n - 1) - (f + 8));
-        snprintf(val, sizeof val, "%.*s", (int)pl, f + 8);
-        rc |= buckets_add_filter(r, "prefix", val);
+        rc |= buckets_set_str(&val, f + 8, pl) || buckets_add_filter(r, "prefix", val);
     }
     if (suf || s) {
         const char *v = suf ? f + 8 : s + 9;
-        snprintf(val, sizeof val, "%.*s", (int)(f + n - 1 - v), v);
-        rc |= buckets_add_filter(r, "suffix", val);
+        rc |= buckets_set_str(&val, v, (size_t)(f + n - 1 - v)) || buckets_add_filter(r, "suffix", val);
     }
+    free(val);
     if (rc)
         snprintf(msg, msglen, "out of memory");
     return rc ? -1 : 0;

@@ -67,8 +67,9 @@ function M.pattern(prefix, suffix)
   if suffix ~= "" and suffix:sub(1, 1) ~= "*" then suffix = "*" .. suffix end
   local p = prefix .. suffix
   if p == "" then return "*" end
-  while p:find("**", 1, true) do p = p:gsub("%*%*", "*") end
-  return p
+  -- strings.ReplaceAll: one left-to-right pass, so "****" becomes "**" (the
+  -- match is the same either way; the pattern MinIO stores is this one)
+  return (p:gsub("%*%*", "*"))
 end
 
 local STAR, QM = 42, 63 -- '*', '?'
@@ -77,34 +78,44 @@ local STAR, QM = 42, 63 -- '*', '?'
 -- recurses byte by byte: '*' any run of bytes, '?' one byte, and a '?'
 -- reached once the name is used up matches whatever follows it.  Its
 -- recursion is exponential in the number of '*'; this computes the same
--- answer as the set of pattern positions reachable after each byte, so a
--- hostile prefix such as "*a*a*a*a*a*a*b" costs #name * #pattern steps.
+-- answer as the set of pattern positions reachable after each byte (kept
+-- as a list, so a plain "prefix*suffix" walks one or two of them), so a
+-- hostile prefix such as "*a*a*a*a*a*a*b" costs at most #name * #pattern.
 local function deep(name, pat)
-  local n, m = #name, #pat
-  local cur, nxt = {}, {}
-  local function close(set)
-    for j = 0, m - 1 do
-      if set[j] and pat:byte(j + 1) == STAR then set[j + 1] = true end
+  local m = #pat
+  local cur, n, seen, mark = { 0 }, 1, {}, 0
+  -- add position j and, past every '*' at it, the positions after (a '*' may match nothing)
+  local function add(list, k, j)
+    while true do
+      if seen[j] == mark then return k end
+      seen[j] = mark
+      k = k + 1
+      list[k] = j
+      if j >= m or pat:byte(j + 1) ~= STAR then return k end
+      j = j + 1
     end
   end
-  cur[0] = true
-  close(cur)
-  for i = 1, n do
-    local c, any = name:byte(i), false
-    for j = 0, m do nxt[j] = nil end
-    for j = 0, m - 1 do
-      if cur[j] then
+  mark = 1
+  local start = {}
+  n = add(start, 0, 0)
+  cur = start
+  for i = 1, #name do
+    local c, nxt, k = name:byte(i), {}, 0
+    mark = mark + 1
+    for a = 1, n do
+      local j = cur[a]
+      if j < m then
         local pc = pat:byte(j + 1)
-        if pc == STAR then nxt[j] = true; any = true
-        elseif pc == QM or pc == c then nxt[j + 1] = true; any = true end
+        if pc == STAR then k = add(nxt, k, j)
+        elseif pc == QM or pc == c then k = add(nxt, k, j + 1) end
       end
     end
-    if not any then return false end
-    close(nxt)
-    cur, nxt = nxt, cur
+    if k == 0 then return false end
+    cur, n = nxt, k
   end
-  for j = 0, m do
-    if cur[j] and (j == m or pat:byte(j + 1) == QM) then return true end
+  for a = 1, n do
+    local j = cur[a]
+    if j == m or pat:byte(j + 1) == QM then return true end
   end
   return false
 end

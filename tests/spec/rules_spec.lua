@@ -80,11 +80,12 @@ describe("rules.pattern (§2.3)", function()
     assert.equal("photos/*.jpg", rules.pattern("photos/*", "*.jpg"))
   end)
 
-  it("collapses every '**' into '*'", function()
-    assert.equal("a*b", rules.pattern("a**", "**b"))
-    assert.equal("a*", rules.pattern("a***", nil))
-    assert.equal("*", rules.pattern("**", "**"))
+  it("replaces '**' by '*' in one pass, as Go's strings.ReplaceAll does", function()
+    assert.equal("a**b", rules.pattern("a**", "**b")) -- "a****b": two pairs, each one '*'
+    assert.equal("a**", rules.pattern("a***", nil))    -- "a***": the pair, then the odd '*'
+    assert.equal("**", rules.pattern("**", "**"))
     assert.equal("x*y*z", rules.pattern("x**y*", "z"))
+    assert.is_true(rules.match(rules.pattern("a**", "**b"), "a/x/b")) -- '**' matches as '*'
   end)
 
   it("keeps '*' and '?' inside the user's values verbatim", function()
@@ -464,5 +465,53 @@ describe("rules.compile, the configuration's other forms", function()
     local ok, err = pcall(rules.compile, { b = { { arn = "webhook:1", events = "put", filter = { { name = "regex", value = "x" } } } } })
     assert.is_false(ok)
     assert.truthy(err:find("bucket 'b' rule 1: invalid filter name 'regex'", 1, true), err)
+  end)
+end)
+
+-- minio/pkg v3.1.3 wildcard.deepMatchRune, transcribed line by line (bytes).
+local function minio_deep(s, p)
+  while #p > 0 do
+    local c = p:sub(1, 1)
+    if c == "?" then
+      if #s == 0 then return true end
+    elseif c == "*" then
+      return #p == 1 or minio_deep(s, p:sub(2)) or (#s > 0 and minio_deep(s:sub(2), p))
+    elseif #s == 0 or s:sub(1, 1) ~= c then
+      return false
+    end
+    s, p = s:sub(2), p:sub(2)
+  end
+  return #s == 0 and #p == 0
+end
+local function minio_match_simple(p, s)
+  if p == "" then return s == "" end
+  if p == "*" then return true end
+  return minio_deep(s, p)
+end
+
+describe("rules against MinIO's own recursion, on random cases", function()
+  local A = { "a", "b", "/", "*", "?", "\xc3", "\xa9" }
+  local function word(max, alphabet)
+    local t = {}
+    for i = 1, math.random(0, max) do t[i] = A[math.random(alphabet)] end
+    return table.concat(t)
+  end
+
+  it("rules.match agrees with wildcard.MatchSimple on 20000 pattern/name pairs", function()
+    math.randomseed(17)
+    for _ = 1, 20000 do
+      local p, s = word(7, #A), word(8, 3)
+      assert(rules.match(p, s) == minio_match_simple(p, s), ("pattern %q name %q"):format(p, s))
+    end
+  end)
+
+  it("rules.test agrees with NewPattern + MatchSimple on 20000 prefix/suffix/key triples", function()
+    math.randomseed(23)
+    for _ = 1, 20000 do
+      local pre, suf, key = word(4, #A), word(4, #A), word(8, 3)
+      local want = minio_match_simple(rules.pattern(pre, suf), key)
+      local got = rules.test({ events = { "put" }, prefix = pre, suffix = suf }, { name = "s3:ObjectCreated:Put", key = key })
+      assert(got == want, ("prefix %q suffix %q key %q"):format(pre, suf, key))
+    end
   end)
 end)
