@@ -21,16 +21,44 @@ for _, t in ipairs(targets) do
 end
 
 if rules.buckets then
+  -- per bucket, the enabled targets its rules name (sorted, as decide()
+  -- lists them) each with those rules: an event walks its bucket's plan
+  -- and allocates nothing
   local own = {}
   for _, r in ipairs(routes) do own[r.name] = r.match end
-  local decide = rules.decide
+  local plan = {}
+  for bucket, list in pairs(rules.buckets) do
+    local by, order = {}, {}
+    for _, r in ipairs(list) do
+      if own[r.target] then -- a disabled target's rules are skipped, as MinIO skips a missing one
+        local e = by[r.target]
+        if not e then
+          e = { target = r.target, own = own[r.target] }
+          by[r.target] = e
+          order[#order + 1] = e
+        end
+        e[#e + 1] = r
+      end
+    end
+    table.sort(order, function(a, b) return a.target < b.target end)
+    plan[bucket] = order
+  end
   return function(event, send)
-    local chosen = decide(event)
-    if #chosen == 0 then return end
-    local name, key = event.name, event.key
-    for i = 1, #chosen do
-      local t = chosen[i].target
-      if own[t](name, key) then send(t, event) end
+    local order = plan[event.bucket]
+    if not order then return end
+    local name, key = event.name, nil
+    for i = 1, #order do
+      local e = order[i]
+      for j = 1, #e do
+        local r = e[j]
+        if r.set[name] then
+          key = key or event.key
+          if r.key_match(key) then
+            if e.own(name, key) then send(e.target, event) end
+            break
+          end
+        end
+      end
     end
   end
 end

@@ -81,37 +81,41 @@ local STAR, QM = 42, 63 -- '*', '?'
 -- answer as the set of pattern positions reachable after each byte (kept
 -- as a list, so a plain "prefix*suffix" walks one or two of them), so a
 -- hostile prefix such as "*a*a*a*a*a*a*b" costs at most #name * #pattern.
+-- Scratch space of deep(): a Lua state runs one match at a time, so two
+-- reused position lists and a generation-stamped "seen" set cost nothing per call.
+local seen, gen, list_a, list_b = {}, 0, {}, {}
+
+-- Add position j to list (k entries so far) and, past every '*' at it, the
+-- positions after it (a '*' may match nothing); returns the new count.
+local function add(list, k, j, pat, m)
+  while seen[j] ~= gen do
+    seen[j] = gen
+    k = k + 1
+    list[k] = j
+    if j >= m or pat:byte(j + 1) ~= STAR then return k end
+    j = j + 1
+  end
+  return k
+end
+
 local function deep(name, pat)
   local m = #pat
-  local cur, n, seen, mark = { 0 }, 1, {}, 0
-  -- add position j and, past every '*' at it, the positions after (a '*' may match nothing)
-  local function add(list, k, j)
-    while true do
-      if seen[j] == mark then return k end
-      seen[j] = mark
-      k = k + 1
-      list[k] = j
-      if j >= m or pat:byte(j + 1) ~= STAR then return k end
-      j = j + 1
-    end
-  end
-  mark = 1
-  local start = {}
-  n = add(start, 0, 0)
-  cur = start
+  gen = gen + 1
+  local cur, nxt = list_a, list_b
+  local n = add(cur, 0, 0, pat, m)
   for i = 1, #name do
-    local c, nxt, k = name:byte(i), {}, 0
-    mark = mark + 1
+    local c, k = name:byte(i), 0
+    gen = gen + 1
     for a = 1, n do
       local j = cur[a]
       if j < m then
         local pc = pat:byte(j + 1)
-        if pc == STAR then k = add(nxt, k, j)
-        elseif pc == QM or pc == c then k = add(nxt, k, j + 1) end
+        if pc == STAR then k = add(nxt, k, j, pat, m)
+        elseif pc == QM or pc == c then k = add(nxt, k, j + 1, pat, m) end
       end
     end
     if k == 0 then return false end
-    cur, n = nxt, k
+    cur, nxt, n = nxt, cur, k
   end
   for a = 1, n do
     local j = cur[a]
