@@ -1,5 +1,8 @@
 -- luagate.rules: MinIO's bucket-notification rules, for the default router
--- and for scripts that want the same semantics (reference §2.1-§2.4).
+-- and for scripts that want the same semantics (reference §2.1-§2.4): event
+-- names and groups, mc's shorthands, prefix*suffix patterns matched as
+-- wildcard.MatchSimple, and the configured bucket rules (`buckets` key) with
+-- MinIO's decision for an event (rules.decide) and one rule's test (rules.test).
 local M = {}
 
 -- Every single event name MinIO emits, by group (internal/event/name.go).
@@ -232,9 +235,11 @@ function M.compile(buckets)
   return out
 end
 
+-- The gateway (and luagate.testing) put the configured rules in
+-- package.loaded; nothing is searched for on disk.
 local function configured()
-  local ok, b = pcall(require, "luagate.buckets")
-  if not ok or type(b) ~= "table" then return nil end
+  local b = package.loaded["luagate.buckets"]
+  if type(b) ~= "table" then return nil end
   return M.compile(b)
 end
 

@@ -44,7 +44,7 @@ luagate-fuzz-vars:
 	@echo "MK_LDLIBS='$(LDLIBS)'"
 EOF
 )"
-PKGS=${MK_PKGS:-"lua5.4 libevent libevent_pthreads libevent_openssl rdkafka librabbitmq libnats hiredis libpq libmariadb libcurl libcjson openssl"}
+PKGS=${MK_PKGS:-"lua5.4 libevent libevent_pthreads libevent_openssl rdkafka librabbitmq libnats hiredis libpq libmariadb libcurl libcjson openssl expat"}
 PKG_CFLAGS=$(pkg-config --cflags $PKGS) || exit 2
 if [ -n "$MK_LDLIBS" ]; then
     LIBS="$MK_LDLIBS -lstdc++"
