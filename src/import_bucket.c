@@ -268,10 +268,12 @@ static int text_filter(struct bucket_rule *r, const char *f, char *msg, size_t m
         snprintf(msg, msglen, "cannot read the filter '%s' (mc prints prefix=\"...\" and/or suffix=\"...\")", f);
         return -1;
     }
+    /* mc prints neither an empty prefix nor an empty suffix: both values
+     * around a `"suffix="` are at least one byte */
     const char *s = NULL;
     if (pre)
-        for (const char *p = strstr(f + 7, "\"suffix=\""); p; p = strstr(p + 1, "\"suffix=\""))
-            if (p + 9 <= f + n - 1)
+        for (const char *p = strstr(f + 9, "\"suffix=\""); p; p = strstr(p + 1, "\"suffix=\""))
+            if (p + 9 < f + n - 1)
                 s = p;
     char *val = NULL;
     int rc = 0;
