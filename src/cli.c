@@ -178,7 +178,8 @@ static void explain(lua_State *L, const struct event *ev)
     lua_setfield(L, -2, "name");
     lua_pushlstring(L, ev->key, ev->bucket_len);
     lua_setfield(L, -2, "bucket");
-    lua_pushstring(L, ev->key + ev->bucket_len + (ev->key[ev->bucket_len] == '/'));
+    size_t skip = ev->bucket_len + (ev->bucket_len < ev->key_len && ev->key[ev->bucket_len] == '/');
+    lua_pushlstring(L, ev->key + skip, ev->key_len - skip); /* an unescaped key may hold a NUL */
     lua_setfield(L, -2, "key");
     if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
         printf("  bucket rules: %s\n", lua_tostring(L, -1));
