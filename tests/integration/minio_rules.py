@@ -2,13 +2,15 @@
 """minio_rules.py RULES.json EVENTS.jsonl RX_LOG -- what each webhook target
 holds after the sample events went through luagate with bucket rules,
 against what MinIO would have sent it.  Used by test_bucketrules.sh.
+minio_rules.py --subset TARGET RULES.json EVENTS.jsonl prints the event
+lines MinIO would send TARGET (for e2e_verify.py's checks of other kinds).
 
 MinIO's matching is transcribed here from its Go code, independently of
 luagate's Lua: NewPattern (internal/event/rules.go), wildcard.MatchSimple
 (minio/pkg v3.1.3, the same recursion, byte by byte), the RulesMap union
 (each target once).  RULES.json: {"bucket": [{"target": "/path", "events":
-[...], "prefix": "", "suffix": ""}, ...]}; a target is the webhook path it
-posts to.  Prints "ok - ..." / "not ok - ..." lines."""
+[...], "prefix": "", "suffix": ""}, ...]}; a webhook target is the path it
+posts to, any other target a name.  Prints "ok - ..." / "not ok - ..." lines."""
 import json
 import sys
 from urllib.parse import unquote_plus
@@ -64,9 +66,7 @@ def match_simple(pattern, name):
     return deep(name.encode(), pattern.encode())
 
 
-def main():
-    rules, events, rx_log = sys.argv[1:4]
-    rules = json.load(open(rules))
+def expected_of(rules, events):
     expected = {}
     for b in rules.values():
         for r in b:
@@ -84,6 +84,17 @@ def main():
                 sent.add(r["target"])
         for t in sent:
             expected[t].append(line)
+    return expected
+
+
+def main():
+    if sys.argv[1] == "--subset":
+        target, rules, events = sys.argv[2:5]
+        for line in expected_of(json.load(open(rules)), events)[target]:
+            print(line)
+        return
+    rules, events, rx_log = sys.argv[1:4]
+    expected = {t: v for t, v in expected_of(json.load(open(rules)), events).items() if t.startswith("/")}
     got = {}
     for line in open(rx_log):
         r = json.loads(line)

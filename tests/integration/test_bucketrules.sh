@@ -3,12 +3,17 @@
 # rules as the S3 XML, `mc event list` text and `mc event list --json`)
 # carried over by one `luagate import`; the sample events posted; each
 # webhook target holds exactly what MinIO would have sent it (computed by
-# minio_rules.py from MinIO's Go code), with MinIO's request headers.
+# minio_rules.py from MinIO's Go code), with MinIO's request headers, and
+# the Redis target (access format, on scripts/servers.sh's Redis) every
+# event MinIO would have pushed, in order.
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/lib.sh
 . tests/integration/lib_gateway.sh
 N=$(grep -c . "$EVENTS")
 RX="http://127.0.0.1:$WEBHOOK_PORT"
+RKEY="bucketrules_$$"
+redis-cli -p "$REDIS_PORT" DEL "$RKEY" >/dev/null 2>&1 ||
+  fail "redis is not reachable on 127.0.0.1:$REDIS_PORT (scripts/servers.sh start redis; same BASE/PORT_OFFSET?)"
 
 # `mc admin config export` prints every sub-system; two webhook targets
 cat >"$T/export.txt" <<EOF
@@ -17,6 +22,7 @@ site name= region=
 notify_webhook:slack endpoint="$RX/slack" auth_token="" queue_limit="0" queue_dir="" client_cert="" client_key=""
 notify_webhook:audit endpoint="$RX/audit" auth_token="rx-token" queue_limit="0"
 notify_webhook:off endpoint="$RX/off" enable="off"
+notify_redis:logs address="127.0.0.1:$REDIS_PORT" key="$RKEY" format="access"
 # MINIO_NOTIFY_WEBHOOK_ENABLE_env=on
 scanner speed=default
 EOF
@@ -43,6 +49,7 @@ EOF
 # logs: what `mc event list ALIAS/logs` prints
 cat >"$T/logs.txt" <<'EOF'
 arn:minio:sqs::audit:webhook   s3:ObjectCreated:*,s3:ObjectRemoved:*   Filter: 
+arn:minio:sqs::logs:redis   s3:ObjectCreated:*,s3:ObjectRemoved:*,s3:ObjectRestore:*   Filter: 
 arn:minio:sqs::slack:webhook   s3:ObjectRestore:*   Filter: suffix=".gif"
 arn:minio:sqs::slack:webhook   s3:ObjectCreated:*   Filter: prefix="csv/"suffix=".csv"
 EOF
@@ -59,6 +66,7 @@ cat >"$T/rules.json" <<'EOF'
             {"target": "/audit", "events": ["s3:ObjectRemoved:*"]},
             {"target": "/audit", "events": ["s3:ObjectCreated:Put"], "prefix": "thumbs/?"}],
  "logs": [{"target": "/audit", "events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]},
+          {"target": "redis:logs", "events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:ObjectRestore:*"]},
           {"target": "/slack", "events": ["s3:ObjectRestore:*"], "suffix": ".gif"},
           {"target": "/slack", "events": ["s3:ObjectCreated:*"], "prefix": "csv/", "suffix": ".csv"}],
  "media-eu": [{"target": "/slack", "events": ["s3:ObjectCreated:Put"], "prefix": "a"},
@@ -95,6 +103,15 @@ wait_lines "$RX_LOG" "$want" 20
 sleep 0.3 # anything sent beyond what MinIO would have sent would land now
 $PY tests/integration/minio_rules.py "$T/rules.json" "$EVENTS" "$RX_LOG"
 check "the target without bucket rules received nothing" [ ! -s "$T/norules.jsonl" ]
+$PY tests/integration/minio_rules.py --subset redis:logs "$T/rules.json" "$EVENTS" >"$T/redis.jsonl"
+nr=$(grep -c . "$T/redis.jsonl")
+for _ in $(seq 200); do
+  [ "$(metric 'luagate_events_delivered_total{target="redis:logs"}')" = "$nr" ] && break; sleep 0.1
+done
+check "redis:logs confirmed the $nr events MinIO would have sent it" \
+  [ "$(metric 'luagate_events_delivered_total{target="redis:logs"}')" = "$nr" ]
+$PY tests/integration/e2e_verify.py "$T/redis.jsonl" redis-access "$REDIS_PORT" "$RKEY"
+redis-cli -p "$REDIS_PORT" DEL "$RKEY" >/dev/null 2>&1
 check "webhook requests carry User-Agent: Go-http-client/1.1, as MinIO's" \
   $PY -c 'import json,sys; sys.exit(any(json.loads(l)["headers"].get("user-agent") != "Go-http-client/1.1" for l in open(sys.argv[1])))' "$RX_LOG"
 check "webhook requests carry no Accept, Expect or Accept-Encoding header (Go sends none)" \
