@@ -1,11 +1,18 @@
 /* delivery.c -- one thread per target drains its queue through its driver.
  *
  * The loop peeks a batch, sends it, and acknowledges the longest prefix
- * that is settled: delivered, or dead-lettered after a permanent refusal
- * or max_attempts failures.  Whatever follows the first transient
- * failure is sent again after a backoff, in order; a poison message can
- * therefore delay its queue for at most max_attempts retries, never
- * forever (MinIO wedges there: minio#9115). */
+ * that is settled: delivered, or dead-lettered.  Two kinds of failure are
+ * told apart, because only one of them says anything about the message:
+ *  - the target is unavailable (5xx, 408, 429, timeouts, refused or lost
+ *    connections: MSG_RETRY): the target is offline with the reason, the
+ *    batch is sent again after a backoff, forever; an outage delays its
+ *    queue but never drains it into the dead-letter queue;
+ *  - the target answered and condemned that one message (a 4xx other than
+ *    408/429, a value the column rejects: MSG_REJECT): that counts one
+ *    attempt, and at max_attempts the message goes to the dead-letter
+ *    queue with the target's answer, so a poison message delays its queue
+ *    for at most max_attempts tries (MinIO wedges there: minio#9115).
+ * A target is online again only after it confirmed a delivery. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +119,14 @@ static void tally_publish(struct target *t, const struct batch_tally *b)
             atomic_fetch_add(&t->latency_buckets[i], b->buckets[i]);
 }
 
+/* What one batch settled and, if it stopped early, why. */
+struct outcome {
+    size_t settled;       /* messages acknowledged: delivered or dead-lettered */
+    int delivered;        /* at least one confirmed by the target */
+    int unavailable;      /* stopped at a MSG_RETRY: the target is down */
+    const char *why;      /* the reason it stopped, NULL if it did not */
+};
+
 /* Move one message to the dead-letter queue; 0 on success. */
 static int dead_letter(struct target *t, const struct msg *m, const char *why, unsigned attempts)
 {
@@ -124,6 +139,50 @@ static int dead_letter(struct target *t, const struct msg *m, const char *why, u
     log_warn(t->conf->name, "message for %s moved to the dead-letter queue after %u attempt%s: %s",
              m->key && *m->key ? m->key : "(no key)", attempts, attempts == 1 ? "" : "s", why);
     return 0;
+}
+
+/* Walk a sent batch in order: tally deliveries, dead-letter condemned
+ * messages at max_attempts, stop at the first message to send again.
+ * *head_attempts carries the condemnations of the queue's head message
+ * from one batch to the next. */
+static struct outcome settle(struct target *t, struct msg *batch, size_t n, unsigned *head_attempts,
+                             struct batch_tally *tally)
+{
+    struct outcome o = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        struct msg *m = &batch[i];
+        if (m->status == MSG_OK) {
+            tally_delivered(tally, queue_peek_time(t->reader, i));
+            *head_attempts = 0;
+            o.settled++;
+            o.delivered = 1;
+            continue;
+        }
+        atomic_fetch_add(&t->failed, 1);
+        if (m->status != MSG_REJECT) { /* unavailable: says nothing about the message */
+            o.unavailable = 1;
+            o.why = m->error[0] ? m->error : "not confirmed by the target";
+            if (i > 0)
+                *head_attempts = 0; /* the head is a new message now */
+            return o;
+        }
+        unsigned attempts = (i == 0 ? *head_attempts : 0) + 1;
+        const char *reason = m->error[0] ? m->error : "refused by the target";
+        if (t->max_attempts && attempts >= t->max_attempts) {
+            if (dead_letter(t, m, reason, attempts)) {
+                o.why = "the dead-letter queue is not writable";
+                *head_attempts = attempts; /* keep it queued */
+                return o;
+            }
+            *head_attempts = 0;
+            o.settled++;
+            continue;
+        }
+        *head_attempts = attempts;
+        o.why = reason;
+        return o;
+    }
+    return o;
 }
 
 static void *delivery_main(void *arg)
@@ -161,50 +220,25 @@ static void *delivery_main(void *arg)
         for (int i = 0; i < n; i++) /* servers echo credentials in their errors */
             if (batch[i].status != MSG_OK && batch[i].error[0])
                 tconf_redact(t->conf, batch[i].error, sizeof batch[i].error);
-        size_t settled = 0;
-        const char *why = NULL;
         struct batch_tally tally = { .now_ms = wall_ms() };
-        for (int i = 0; i < n; i++) {
-            struct msg *m = &batch[i];
-            if (m->status == MSG_OK) {
-                tally_delivered(&tally, queue_peek_time(t->reader, (size_t)i));
-                head_attempts = 0;
-                settled++;
-                continue;
-            }
-            /* attempts count only while the target answers: a target that is
-             * down delays its queue but never dead-letters it */
-            unsigned attempts = i == 0 ? head_attempts + (rc == 0) : 1;
-            atomic_fetch_add(&t->failed, 1);
-            if (m->status == MSG_REJECT ||
-                (i == 0 && rc == 0 && t->max_attempts && attempts >= t->max_attempts)) {
-                const char *reason = m->error[0] ? m->error : "refused by the target";
-                if (dead_letter(t, m, reason, attempts))
-                    break; /* keep it queued: the dead-letter file is unwritable */
-                head_attempts = 0;
-                settled++;
-                continue;
-            }
-            why = m->error[0] ? m->error : "not confirmed by the target";
-            head_attempts = i == 0 ? attempts : (rc == 0); /* it is the head now */
-            break;
-        }
+        struct outcome o = settle(t, batch, (size_t)n, &head_attempts, &tally);
         tally_publish(t, &tally);
-        if (settled && queue_ack(t->reader, settled))
+        if (o.settled && queue_ack(t->reader, o.settled))
             log_once(LOG_ERROR, t->conf->name, "cannot save the queue cursor (events may be sent again)");
-        if (settled == (size_t)n) {
+        if (o.delivered && atomic_load(&t->state) != TARGET_ONLINE)
+            set_state(t, 1, NULL);
+        if (o.settled == (size_t)n) {
             failures = 0;
-            if (atomic_load(&t->state) != TARGET_ONLINE && rc == 0)
-                set_state(t, 1, NULL);
             continue;
         }
-        /* a transient failure: everything from it on is sent again later */
-        atomic_fetch_add(&t->retried, (uint64_t)n - settled);
+        /* everything from the first unsettled message on is sent again later */
+        atomic_fetch_add(&t->retried, (uint64_t)n - o.settled);
         failures++;
-        if (rc < 0 || settled == 0)
-            set_state(t, 0, why ? why : "delivery failed");
+        if (o.unavailable || rc < 0)
+            set_state(t, 0, o.why ? o.why : "delivery failed");
         else
-            log_once(LOG_WARN, t->conf->name, "delivery failed, will retry: %s", why ? why : "");
+            log_once(LOG_WARN, t->conf->name, "message refused (attempt %u of %u), will retry: %s",
+                     head_attempts, t->max_attempts, o.why ? o.why : "");
         nap(t, backoff_ms(t, failures));
     }
     free(batch);

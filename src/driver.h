@@ -71,7 +71,7 @@ struct msg {
     enum msg_op op;         /* namespace formats: upsert or delete */
     /* out, set by send() for each message: */
     enum msg_status status;
-    char error[256];        /* why, for MSG_RETRY / MSG_REJECT */
+    char error[640];        /* why, for MSG_RETRY / MSG_REJECT: room for 512 bytes of an answer */
 };
 
 /* Bucket name of a message: the part of key before the first '/'. */

@@ -27,7 +27,7 @@ struct target {
     atomic_int stop;
     atomic_int state;          /* enum target_state */
     pthread_mutex_t lock;      /* last_error */
-    char last_error[512];
+    char last_error[640];
     /* counters, read by /metrics */
     atomic_uint_fast64_t routed, delivered, failed, retried, dead_lettered, batches;
     atomic_uint_fast64_t latency_ms_sum, latency_count;

@@ -475,7 +475,7 @@ static int mqtt_send(void *ctx, struct msg *msgs, size_t n)
     while (first < n && (msgs[first].status == MSG_OK || msgs[first].status == MSG_REJECT))
         first++;
     const char *why = first < n && msgs[first].status == MSG_RETRY ? msgs[first].error : err;
-    char reason[256];
+    char reason[sizeof msgs[0].error];
     snprintf(reason, sizeof reason, "%s", *why ? why : "not confirmed");
     for (size_t i = first; i < n; i++)
         if (msgs[i].status != MSG_REJECT) {

@@ -494,7 +494,7 @@ static int send_js(struct nats *t, struct msg *msgs, size_t n)
         first++;
     pthread_mutex_unlock(&t->mu);
     if (first < n) {
-        char why[256];
+        char why[sizeof msgs[0].error];
         snprintf(why, sizeof why, "%s", msgs[first].status == MSG_RETRY ? msgs[first].error
                  : *err ? err : "no acknowledgement");
         retry_from(msgs, first, n, why);

@@ -2,7 +2,9 @@
  * POST of the payload with Content-Type: application/json and MinIO's
  * Authorization rule; any 2xx is success.  One keep-alive connection,
  * requests in order.  4xx other than 408/429 means the receiver refused
- * that message for good (dead-lettered); anything else is retried. */
+ * that message (it counts toward max_attempts); 5xx, 408, 429, timeouts
+ * and connection failures mean the receiver is unavailable (retried,
+ * never dead-lettered). */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <stdio.h>
@@ -10,6 +12,8 @@
 #include <string.h>
 #include "config.h"
 #include "driver.h"
+
+#define WEBHOOK_ANSWER_MAX 512
 
 struct webhook {
     CURL *curl;
@@ -20,13 +24,21 @@ struct webhook {
     struct curl_slist *headers;
     long timeout_ms;
     char name[128];
+    char answer[WEBHOOK_ANSWER_MAX + 1]; /* the start of the last response body */
+    size_t answer_len;
 };
 
-static size_t discard(char *p, size_t size, size_t n, void *ud)
+/* MinIO drains and ignores the response body; its first bytes are kept
+ * because they are the receiver's own reason, worth a dead letter. */
+static size_t keep_answer(char *p, size_t size, size_t n, void *ud)
 {
-    (void)p;
-    (void)ud;
-    return size * n; /* MinIO drains and ignores the response body */
+    struct webhook *w = ud;
+    size_t len = size * n, room = WEBHOOK_ANSWER_MAX - w->answer_len;
+    size_t take = len < room ? len : room;
+    memcpy(w->answer + w->answer_len, p, take);
+    w->answer_len += take;
+    w->answer[w->answer_len] = 0;
+    return len;
 }
 
 static int webhook_validate(const struct target_conf *c, char *err, size_t errlen)
@@ -113,7 +125,8 @@ static void *webhook_open(const struct target_conf *c, char *err, size_t errlen)
         w->headers = l;
     }
     CURL *k = w->curl;
-    int bad = curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK;
+    int bad = curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, keep_answer) != CURLE_OK;
+    bad |= curl_easy_setopt(k, CURLOPT_WRITEDATA, w) != CURLE_OK;
     bad |= curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
     bad |= curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, 5000L) != CURLE_OK;
     bad |= curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, w->timeout_ms) != CURLE_OK;
@@ -181,6 +194,8 @@ static int post_one(struct webhook *w, struct msg *m)
     }
     CURL *k = w->curl;
     long code = 0;
+    w->answer_len = 0;
+    w->answer[0] = 0;
     CURLcode rc = url ? CURLE_OK : CURLE_OUT_OF_MEMORY;
     if (rc == CURLE_OK && (curl_easy_setopt(k, CURLOPT_URL, url) != CURLE_OK ||
                            curl_easy_setopt(k, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
@@ -203,13 +218,13 @@ static int post_one(struct webhook *w, struct msg *m)
         m->status = MSG_OK;
         return 0;
     }
-    if (code == 403)
-        snprintf(m->error, sizeof m->error,
-                 "returned '403 Forbidden', please check if your auth token is correctly set");
-    else
-        snprintf(m->error, sizeof m->error, "returned HTTP %ld, please check your endpoint configuration",
-                 code);
-    m->status = code >= 400 && code < 500 && code != 408 && code != 429 ? MSG_REJECT : MSG_RETRY;
+    int condemned = code >= 400 && code < 500 && code != 408 && code != 429;
+    snprintf(m->error, sizeof m->error, "returned HTTP %ld%s%s%s", code,
+             code == 403 ? " Forbidden, please check if your auth token is correctly set" : "",
+             !condemned ? " (receiver unavailable)" : "", w->answer_len ? ": " : "");
+    size_t used = strlen(m->error);
+    snprintf(m->error + used, sizeof m->error - used, "%s", w->answer);
+    m->status = condemned ? MSG_REJECT : MSG_RETRY;
     return 0;
 }
 

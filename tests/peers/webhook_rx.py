@@ -3,7 +3,8 @@
 
 Appends every request (method, path, headers, body) as one JSON line to
 LOGFILE, so what it received survives its own restarts.  Control:
-  POST /__fail?status=400&match=TEXT[&count=N]  answer status to requests whose
+  POST /__fail?status=400&match=TEXT[&count=N][&body=TEXT]
+                                                answer status (with that body) to requests whose
                                                 body contains TEXT (N times, default forever)
   DELETE /__fail                                clear the failure rules
   GET /__health                                 200
@@ -16,7 +17,7 @@ from urllib.parse import parse_qs, urlparse
 
 PORT, LOG = int(sys.argv[1]), sys.argv[2]
 lock = threading.Lock()
-rules = []  # [status, match, remaining or None]
+rules = []  # [status, match, remaining or None, answer body]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -25,10 +26,11 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def reply(self, status):
+    def reply(self, status, body=b""):
         self.send_response(status)
-        self.send_header("Content-Length", "0")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self.wfile.write(body)
 
     def do_GET(self):
         self.reply(200 if self.path == "/__health" else 404)
@@ -47,14 +49,15 @@ class Handler(BaseHTTPRequestHandler):
             q = parse_qs(url.query)
             count = int(q["count"][0]) if "count" in q else None
             with lock:
-                rules.append([int(q.get("status", ["500"])[0]), q.get("match", [""])[0], count])
+                rules.append([int(q.get("status", ["500"])[0]), q.get("match", [""])[0], count,
+                              q.get("body", [""])[0].encode()])
             return self.reply(200)
-        status = 200
+        status, answer = 200, b""
         text = body.decode("utf-8", "replace")
         with lock:
             for r in rules:
                 if r[1] in text and (r[2] is None or r[2] > 0):
-                    status = r[0]
+                    status, answer = r[0], r[3]
                     if r[2] is not None:
                         r[2] -= 1
                     break
@@ -62,7 +65,7 @@ class Handler(BaseHTTPRequestHandler):
                    "headers": {k.lower(): v for k, v in self.headers.items()}, "body": text}
             with open(LOG, "a") as f:
                 f.write(json.dumps(rec) + "\n")
-        self.reply(status)
+        self.reply(status, answer)
 
 
 ThreadingHTTPServer.allow_reuse_address = True

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Delivery semantics (issue 16): an unavailable target (5xx, 408, 429,
+# refused connections) is offline with the reason and retried forever,
+# never dead-lettered; a message the target condemns (4xx) is tried
+# max_attempts times, then dead-lettered with the target's own answer.
+cd "$(dirname "$0")/../.." || exit 1
+. scripts/lib.sh
+. tests/integration/lib_gateway.sh
+enc() { $PY -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+state() { curl -s "$GW/health" | $PY -c 'import json,sys; t=json.load(sys.stdin)["targets"]["webhook:1"]; print(t["state"], t.get("error", ""))'; }
+rx_ok() { grep -c '"status": 200' "$RX_LOG" 2>/dev/null || echo 0; }
+state_is() { state | grep -qi "$1"; }
+fails() { [ "$(metric 'luagate_events_failed_total{target="webhook:1"}')" -ge "$1" ] 2>/dev/null; }
+
+cat >"$T/gw.lua" <<EOF
+listen = "127.0.0.1:$GATEWAY_PORT"
+queue_dir = "$T/queue"
+targets = {
+  ["webhook:1"] = { endpoint = "http://127.0.0.1:$WEBHOOK_PORT/", max_attempts = 2,
+                    retry_min = "20ms", retry_max = "100ms" },
+}
+EOF
+rx_start || fail "webhook receiver did not start"
+gw_start "$T/gw.lua" || { fail "luagate did not start"; cat "$T/gw.log"; exit 1; }
+line1=$(head -1 "$EVENTS"); line2=$(sed -n 2p "$EVENTS")
+
+# --- an outage served as 503s --------------------------------------------------
+curl -s -X POST "http://127.0.0.1:$WEBHOOK_PORT/__fail?status=503&body=$(enc 'maintenance, back soon')" >/dev/null
+check "an event is acknowledged while the receiver answers 503" [ "$(post "$line1")" = 200 ]
+wait_until 20 fails 8
+check "the 503s were retried well past max_attempts = 2 ($(metric 'luagate_events_failed_total{target="webhook:1"}') failed attempts)" fails 8
+check "...and nothing was dead-lettered" [ "$(metric 'luagate_events_dead_lettered_total{target="webhook:1"}')" = 0 ]
+check "...no dead-letter file" [ ! -s "$T/queue/dlq/webhook:1.jsonl" ]
+s=$(state)
+check "/health shows the target offline while the 503s last ($s)" sh -c "echo '$s' | grep -q '^offline .*HTTP 503'"
+check "...with the receiver's answer as the reason" sh -c "echo '$s' | grep -q 'maintenance, back soon'"
+check "...not MinIO's 'check your endpoint configuration'" sh -c "! echo '$s' | grep -q 'endpoint configuration'"
+check "luagate_target_online is 0" [ "$(metric 'luagate_target_online{target="webhook:1"}')" = 0 ]
+check "the log says offline, with the 503" grep -q 'webhook:1: offline: .*HTTP 503' "$T/gw.log"
+check "the log never says online again during the outage" sh -c "! grep -q 'webhook:1: online again' '$T/gw.log'"
+curl -s -X DELETE "http://127.0.0.1:$WEBHOOK_PORT/__fail" >/dev/null
+wait_until 10 sh -c "[ \"\$(grep -c '\"status\": 200' '$RX_LOG')\" -ge 1 ]"
+check "after the outage the event is delivered" sh -c "grep '\"status\": 200' '$RX_LOG' | grep -q Records"
+wait_until 5 state_is '^online'
+check "...and the target is online again" state_is '^online'
+check "...luagate_target_online is 1" [ "$(metric 'luagate_target_online{target="webhook:1"}')" = 1 ]
+
+# --- 429 and 408 are unavailability too ---------------------------------------
+for code in 429 408 500; do
+  before=$(metric 'luagate_events_failed_total{target="webhook:1"}')
+  curl -s -X POST "http://127.0.0.1:$WEBHOOK_PORT/__fail?status=$code&count=4" >/dev/null
+  ok0=$(rx_ok)
+  check "$code x4: acknowledged" [ "$(post "$line2")" = 200 ]
+  wait_until 10 sh -c "[ \$(grep -c '\"status\": 200' '$RX_LOG') -gt $ok0 ]"
+  check "$code x4: delivered on the 5th try, not dead-lettered (max_attempts = 2)" \
+    [ "$(metric 'luagate_events_dead_lettered_total{target="webhook:1"}')" = 0 ]
+  check "$code x4: 4 failed attempts counted" [ $(( $(metric 'luagate_events_failed_total{target="webhook:1"}') - before )) = 4 ]
+  curl -s -X DELETE "http://127.0.0.1:$WEBHOOK_PORT/__fail" >/dev/null
+done
+
+# --- a condemned message: max_attempts tries, then the dead-letter queue -----------
+long=$($PY -c 'print("bad field: " + "x" * 700)')
+curl -s -X POST "http://127.0.0.1:$WEBHOOK_PORT/__fail?status=422&match=$(enc "$($PY -c 'import json,sys; print(json.loads(sys.argv[1])["Key"])' "$line1")")&body=$(enc "$long")" >/dev/null
+before=$(rx_count)
+check "a message the receiver refuses with 422 is acknowledged" [ "$(post "$line1")" = 200 ]
+wait_until 10 sh -c "[ -s '$T/queue/dlq/webhook:1.jsonl' ]"
+check "...it is dead-lettered" [ "$(metric 'luagate_events_dead_lettered_total{target="webhook:1"}')" = 1 ]
+check "...after exactly max_attempts = 2 tries" [ $(( $(rx_count) - before )) = 2 ]
+reason=$($PY -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["error"])' "$T/queue/dlq/webhook:1.jsonl")
+check "...with HTTP 422 and the receiver's answer as the reason" sh -c "echo '$reason' | grep -q '^returned HTTP 422: bad field: xxx'"
+check "...whose first 512 bytes are kept (reason is ${#reason} bytes)" \
+  sh -c "echo '$reason' | grep -q 'bad field: $($PY -c 'print("x" * 501)')'"
+check "...and the target stayed online (it answered)" state_is '^online'
+
+# --- a refused connection: offline, forever, never dead-lettered ------------------
+rx_stop
+check "acknowledged while the receiver is down" [ "$(post "$line2")" = 200 ]
+wait_until 10 state_is '^offline'
+check "/health: offline with the connection error" state_is '^offline .*connect'
+sleep 1
+check "...nothing more dead-lettered" [ "$(metric 'luagate_events_dead_lettered_total{target="webhook:1"}')" = 1 ]
+gw_stop
+check "the gateway stopped cleanly" [ ! -f "$T/gw.pid" ]
