@@ -4,6 +4,9 @@
 # all ten): luagate with that one target; drills/load.py posts unique events
 # one at a time (index order = queue order) at RATE/s for PRE + OUTAGE + POST
 # seconds; PRE s in, the server is stopped for OUTAGE s (30; 5 with --quick).
+# webhook_503 is a webhook whose receiver stays up but answers every request
+# 503 for the outage (a proxy in front of a service that is down): the
+# target must be offline and retry, never dead-letter (issue 16).
 # SQL_CONNS=N sets max_open_connections of the postgres and mysql targets (default: the
 # driver's, 2: a batch is split over the connections by row key, so a backlog is
 # inserted in key-hash order, not in posting order).
@@ -29,7 +32,7 @@
 OUTAGE=${OUTAGE:-$([ "$QUICK" = 1 ] && echo 5 || echo 30)}
 PRE=${PRE:-2}; POST=${POST:-3}
 RATE=${RATE:-100}
-KINDS=${DRILL_OUTAGE_TARGETS:-webhook redis postgres mysql amqp mqtt nats kafka nsq elasticsearch}
+KINDS=${DRILL_OUTAGE_TARGETS:-webhook webhook_503 redis postgres mysql amqp mqtt nats kafka nsq elasticsearch}
 DRILL_REDIS_PORT=${DRILL_REDIS_PORT:-$(port 16390)}
 DRILL_MQTT_PORT=${DRILL_MQTT_PORT:-$(port 11890)}
 id=drill_out_$$
@@ -88,7 +91,7 @@ need_port() { port_in_use "$2" || { fail "outage/$1: its server is not running o
 setup() {
   local k=$1
   case $k in
-    webhook) rx_start >/dev/null || return 1
+    webhook|webhook_503) rx_start >/dev/null || return 1
       echo "endpoint = \"http://127.0.0.1:$WEBHOOK_PORT/drill\"" ;;
     redis) redis_up || return 1
       echo "address = \"127.0.0.1:$DRILL_REDIS_PORT\", key = \"${id}\", format = \"access\"" ;;
@@ -119,6 +122,7 @@ setup() {
 down() {
   case $1 in
     webhook) rx_stop ;;
+    webhook_503) curl -s -X POST "http://127.0.0.1:$WEBHOOK_PORT/__fail?status=503&body=upstream%20down" ;;
     redis) stop_pid "$T/redis.pid" ;;
     postgres) scripts/postgres.sh stop; RESTORE="scripts/postgres.sh up" ;;
     mysql) scripts/mariadb.sh stop; RESTORE="scripts/mariadb.sh up" ;;
@@ -135,6 +139,7 @@ down() {
 up() {
   case $1 in
     webhook) rx_start ;;
+    webhook_503) curl -fsS -X DELETE "http://127.0.0.1:$WEBHOOK_PORT/__fail" ;;
     redis) redis_up ;;
     postgres) scripts/postgres.sh up ;;
     mysql) scripts/mariadb.sh up ;;
@@ -149,7 +154,7 @@ up() {
 }
 seen() {
   case $1 in
-    webhook) $PY drills/seen.py webhook "$RX_LOG" ;;
+    webhook|webhook_503) $PY drills/seen.py webhook "$RX_LOG" ;;
     redis) $PY drills/seen.py redis-list "$DRILL_REDIS_PORT" "$id" ;;
     postgres) $PY drills/seen.py pg "$PG_PORT" "$PG_PASSWORD" "$id" ;;
     mysql) $PY drills/seen.py mysql "$MYSQL_PORT" "$MYSQL_PASSWORD" "$id" ;;
@@ -163,7 +168,7 @@ seen() {
 }
 teardown() {
   case $1 in
-    webhook) rx_stop ;;
+    webhook|webhook_503) rx_stop; rm -f "$RX_LOG" ;;
     redis) stop_pid "$T/redis.pid"; rm -rf "$T/redis" ;;
     mqtt) stop_pid "$T/sub.pid"; stop_pid "$T/mosq.pid"; rm -rf "$T/mosq" ;;
     nsq) stop_pid "$T/nsq.pid" ;;
@@ -173,7 +178,7 @@ teardown() {
 }
 
 one() {
-  local k=$1 tname="$1:out" conf=$T/out-$1.lua acked=$T/out-$1.acked tconf st t0 n
+  local k=$1 tname="${1%_503}:out" conf=$T/out-$1.lua acked=$T/out-$1.acked tconf st t0 n
   local saw_offline=0 back=0
   tconf=$(setup "$k") || { fail "outage/$k: could not set up the server or its consumer"; teardown "$k"; return; }
   cat >"$conf" <<EOC

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # drills/poison.sh [--quick] -- poison messages (issue #7, drill 4).
-# The webhook receiver refuses one event for good with 400 and answers 500
-# forever to another (max_attempts = 3).  Both must go to the dead-letter
-# queue with the reason, the events behind them must arrive without waiting
+# The webhook receiver refuses one event for good with 400 and another with
+# 404 (max_attempts = 3: each is tried 3 times).  Both must go to the
+# dead-letter queue with the reason (a 5xx is not a refusal: the target is
+# unavailable and retried forever, drills/outage.sh webhook_503), the events behind them must arrive without waiting
 # for them (and in order), `luagate dlq list` must show them, and
 # `luagate dlq requeue` (gateway stopped) must put them back so the
 # restarted gateway delivers them once the receiver accepts them.
@@ -19,7 +20,7 @@ targets = { ["webhook:p"] = { endpoint = "http://127.0.0.1:$WEBHOOK_PORT/p", max
 EOC
 rx_start >/dev/null || { fail "poison: webhook receiver did not start"; exit 1; }
 curl -s -X POST "http://127.0.0.1:$WEBHOOK_PORT/__fail?status=400&match=$(enc "load/$A.bin\"")" >/dev/null
-curl -s -X POST "http://127.0.0.1:$WEBHOOK_PORT/__fail?status=500&match=$(enc "load/$B.bin\"")" >/dev/null
+curl -s -X POST "http://127.0.0.1:$WEBHOOK_PORT/__fail?status=404&match=$(enc "load/$B.bin\"")" >/dev/null
 gw_up "$conf" || { fail "poison: luagate did not start"; exit 1; }
 t0=$(now_ms)
 $PY "${LOAD[@]}" "$GW/" "$N" "$T/p.acked" --conc 1
@@ -33,10 +34,10 @@ wait_until 10 sh -c "[ \"\$(grep -c . '$T/q-p/dlq/webhook:p.jsonl' 2>/dev/null)\
 dlq=$T/q-p/dlq/webhook:p.jsonl
 check "poison: the 400 event is in the dead-letter queue with HTTP 400 as the reason" \
   sh -c "grep 'load/$A.bin' '$dlq' | grep -q 'HTTP 400'"
-check "poison: the 500-forever event is in the dead-letter queue after max_attempts=3, with HTTP 500" \
-  sh -c "grep 'load/$B.bin' '$dlq' | grep -q 'HTTP 500'"
+check "poison: the 404 event is in the dead-letter queue after max_attempts=3, with HTTP 404" \
+  sh -c "grep 'load/$B.bin' '$dlq' | grep -q 'HTTP 404'"
 att=$(grep -c "load/$B.bin\\\\\\?\"" "$RX_LOG")
-check "poison: the 500 event was tried exactly max_attempts = 3 times (receiver saw $att)" [ "$att" = 3 ]
+check "poison: the 404 event was tried exactly max_attempts = 3 times (receiver saw $att)" [ "$att" = 3 ]
 check "poison: /metrics counts 2 dead letters" [ "$(metric 'luagate_events_dead_lettered_total{target="webhook:p"}')" = 2 ]
 check "poison: the queue is empty (nothing stuck behind them)" drained webhook:p
 "$LUAGATE_BIN" -c "$conf" dlq list webhook:p >"$T/dlq.out" 2>&1

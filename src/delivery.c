@@ -124,7 +124,7 @@ struct outcome {
     size_t settled;       /* messages acknowledged: delivered or dead-lettered */
     int delivered;        /* at least one confirmed by the target */
     int unavailable;      /* stopped at a MSG_RETRY: the target is down */
-    const char *why;      /* the reason it stopped, NULL if it did not */
+    const char *why;      /* why it stopped at a failure; NULL if it did not */
 };
 
 /* Move one message to the dead-letter queue; 0 on success. */
@@ -158,6 +158,8 @@ static struct outcome settle(struct target *t, struct msg *batch, size_t n, unsi
             o.delivered = 1;
             continue;
         }
+        if (m->status == MSG_PENDING && i > 0) /* not sent: the driver stopped before it */
+            return o;
         atomic_fetch_add(&t->failed, 1);
         if (m->status != MSG_REJECT) { /* unavailable: says nothing about the message */
             o.unavailable = 1;
@@ -227,7 +229,7 @@ static void *delivery_main(void *arg)
             log_once(LOG_ERROR, t->conf->name, "cannot save the queue cursor (events may be sent again)");
         if (o.delivered && atomic_load(&t->state) != TARGET_ONLINE)
             set_state(t, 1, NULL);
-        if (o.settled == (size_t)n) {
+        if (o.settled == (size_t)n || !o.why) { /* all settled, or the rest not sent yet */
             failures = 0;
             continue;
         }

@@ -14,7 +14,7 @@ const struct key_spec common_keys[] = {
     { "events", KEY_CSV, "", 0, NULL, "default router: event names, wildcards or put,delete,get,replica,ilm,scanner (empty: all)" },
     { "prefix", KEY_STR, "", 0, NULL, "default router: object name prefix" },
     { "suffix", KEY_STR, "", 0, NULL, "default router: object name suffix" },
-    { "max_attempts", KEY_UINT, "3", 0, NULL, "times the target may refuse one message (4xx, a value the column rejects...) before it goes to the dead-letter queue (0: never); an unavailable target (5xx, timeouts, down) is retried forever" },
+    { "max_attempts", KEY_UINT, "1", 0, NULL, "times the target may refuse one message (4xx, a value the column rejects...) before it goes to the dead-letter queue (1: at the first refusal, 0: never); an unavailable target (5xx, timeouts, down) is retried forever, never dead-lettered" },
     { "retry_min", KEY_DURATION, "100ms", 0, NULL, "first retry delay after a failure" },
     { "retry_max", KEY_DURATION, "30s", 0, NULL, "longest retry delay (exponential backoff with jitter)" },
     { 0 }

@@ -239,9 +239,14 @@ static int webhook_send(void *ctx, struct msg *msgs, size_t n)
             }
             return -1;
         }
-        if (msgs[i].status == MSG_RETRY) { /* keep the order: stop at the first */
-            for (size_t j = i + 1; j < n; j++)
-                msgs[j].status = MSG_RETRY;
+        /* keep the order: stop at the first failure.  A refused message
+         * may be tried again (max_attempts): posting the ones behind it
+         * now would deliver them twice. */
+        if (msgs[i].status != MSG_OK) {
+            for (size_t j = i + 1; j < n; j++) {
+                msgs[j].status = msgs[i].status == MSG_RETRY ? MSG_RETRY : MSG_PENDING;
+                snprintf(msgs[j].error, sizeof msgs[j].error, "not sent: an earlier message failed");
+            }
             return 0;
         }
     }
