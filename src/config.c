@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "json.h"
+#include "queue.h"
 #include "script.h"
 
 extern char **environ;
@@ -511,6 +512,34 @@ char *config_auth_header(const char *token)
     return out;
 }
 
+/* One request appends to every queue directory its event goes to, all or
+ * nothing, in one step that spans at most QUEUE_APPEND_MAX journals:
+ * refused here rather than discovered by every request. */
+static int check_queue_dirs(const struct gw_config *c, char *err, size_t errlen)
+{
+    const char *dirs[QUEUE_APPEND_MAX + 1];
+    size_t n = 0;
+    for (size_t i = 0; i < c->ntargets; i++) {
+        const char *d = tconf_str(c->targets[i], "queue_dir");
+        if (!*d)
+            d = c->queue_dir;
+        size_t j = 0;
+        while (j < n && strcmp(dirs[j], d))
+            j++;
+        if (j < n)
+            continue;
+        if (n == QUEUE_APPEND_MAX) {
+            snprintf(err, errlen, "target %s: key 'queue_dir' (%s) would be queue directory number %d; "
+                     "at most %d are supported: share directories between targets (a journal serves "
+                     "any number of targets)", c->targets[i]->name, d, QUEUE_APPEND_MAX + 1,
+                     QUEUE_APPEND_MAX);
+            return -1;
+        }
+        dirs[n++] = d;
+    }
+    return 0;
+}
+
 static int validate(struct gw_config *c, char *err, size_t errlen)
 {
     if (*c->auth_token) {
@@ -554,7 +583,7 @@ static int validate(struct gw_config *c, char *err, size_t errlen)
     for (size_t i = 0; i < c->ntargets; i++)
         if (tconf_validate(c->targets[i], err, errlen))
             return -1;
-    return 0;
+    return check_queue_dirs(c, err, errlen);
 }
 
 static int load(struct gw_config *c, const char *path, char *err, size_t errlen)

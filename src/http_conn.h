@@ -16,7 +16,7 @@
 #include <sys/types.h>
 #include "gateway.h"
 
-#define MAX_QUEUES_PER_REQ 8
+#define MAX_QUEUES_PER_REQ QUEUE_APPEND_MAX
 #define HTTP_MAX_CONNS 4096
 #define HEAD_MAX (64 * 1024)   /* request line + headers */
 #define IN_CAP (16 * 1024)     /* input buffer of a connection */

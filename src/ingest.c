@@ -88,16 +88,21 @@ static int grow_recs(struct worker *w, size_t n)
     return 0;
 }
 
-/* Append what was routed, one queue_append per queue directory. */
+/* Append what was routed: the records of each queue directory together,
+ * all directories in one queue_append_all, so that a request refused by
+ * one journal (full, disk error) leaves nothing in the others for MinIO's
+ * retry to duplicate. */
 static int append_routed(struct gateway *gw, struct worker *w, struct pending *p, char *err,
                          size_t errlen)
 {
     struct route_out *o = &w->out;
+    struct qappend a[MAX_QUEUES_PER_REQ];
+    size_t na = 0, n = 0;
     if (grow_recs(w, o->n))
         return snprintf(err, errlen, "out of memory"), -1;
     for (size_t qi = 0; qi < gw->nq; qi++) {
         struct queue *q = gw->queues[qi];
-        size_t n = 0;
+        size_t first = n;
         for (size_t i = 0; i < o->n; i++) {
             struct routed *m = &o->v[i];
             struct target *t = &gw->targets[m->target];
@@ -113,14 +118,18 @@ static int append_routed(struct gateway *gw, struct worker *w, struct pending *p
             r->opts = m->opts;
             r->op = (enum msg_op)m->op;
         }
-        if (!n)
+        if (n == first)
             continue;
-        if (p->nq == MAX_QUEUES_PER_REQ)
+        if (na == MAX_QUEUES_PER_REQ) /* config_load refuses more directories */
             return snprintf(err, errlen, "too many queue directories"), -1;
-        int rc = queue_append(q, w->recs, n, &p->ticket[p->nq], err, errlen);
-        if (rc)
-            return rc;
-        p->q[p->nq++] = q;
+        a[na++] = (struct qappend){ q, &w->recs[first], n - first, 0 };
+    }
+    int rc = na ? queue_append_all(a, na, err, errlen) : 0;
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < na; i++) {
+        p->q[p->nq] = a[i].q;
+        p->ticket[p->nq++] = a[i].ticket;
     }
     for (size_t i = 0; i < o->n; i++)
         atomic_fetch_add(&gw->targets[o->v[i].target].routed, 1);
@@ -309,8 +318,7 @@ int handle_ingest(struct gateway *gw, struct conn *c)
     int rc = append_routed(gw, w, p, err, sizeof err);
     route_out_reset(out);
     if (rc) {
-        /* what was appended to other queues stays: the client retries, and
-         * delivery is at least once anyway */
+        /* nothing of it was appended anywhere: MinIO's retry is no duplicate */
         pending_put(w, p);
         if (rc != QUEUE_FULL)
             log_once(LOG_ERROR, "queue", "%s", err);

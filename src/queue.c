@@ -370,11 +370,20 @@ static int rotate(struct queue *q)
     return 0;
 }
 
-int queue_append(struct queue *q, const struct qrec *recs, size_t n, uint64_t *ticket,
-                 char *err, size_t errlen)
+/* Cut what was written after the published end of the journal (an append
+ * that failed, here or in another journal of the same request).  The
+ * zeros of a pre-zeroed segment go with it. */
+static int append_unwrite(struct queue *q)
 {
-    uint64_t ms = now_ms();
-    pthread_mutex_lock(&q->lock);
+    if (ftruncate(q->wfd, (off_t)q->wpos.off))
+        return -1;
+    q->wzeroed = 0;
+    return 0;
+}
+
+/* Is there room for recs in every target's queue_limit?  Under q->lock. */
+static int append_room(const struct qrec *recs, size_t n, char *err, size_t errlen)
+{
     for (size_t i = 0; i < n; i++)
         recs[i].to->adding = 0;
     for (size_t i = 0; i < n; i++) {
@@ -382,10 +391,18 @@ int queue_append(struct queue *q, const struct qrec *recs, size_t n, uint64_t *t
         if (recs[i].to->pending + ++recs[i].to->adding > recs[i].to->limit) {
             snprintf(err, errlen, "queue of %s is full (queue_limit %llu)", recs[i].to->target,
                      (unsigned long long)recs[i].to->limit);
-            pthread_mutex_unlock(&q->lock);
             return QUEUE_FULL;
         }
     }
+    return 0;
+}
+
+/* Write recs after the journal's end without publishing them: *len gets
+ * their size.  Under q->lock.  On failure nothing of them is left. */
+static int append_write(struct queue *q, const struct qrec *recs, size_t n, size_t *len,
+                        char *err, size_t errlen)
+{
+    uint64_t ms = now_ms();
     /* a segment that was not zeroed ahead (the first one, or after a
      * shortage of disk) is left as soon as a zeroed one is ready */
     if (!q->wseg_us)
@@ -397,38 +414,39 @@ int queue_append(struct queue *q, const struct qrec *recs, size_t n, uint64_t *t
     int early = !q->wzeroed && q->wpos.off && spare_ready(q->spare);
     if ((q->wpos.off >= SEG_MAX || early) && rotate(q)) {
         snprintf(err, errlen, "cannot start a new journal segment in %s: %s", q->dir, strerror(errno));
-        pthread_mutex_unlock(&q->lock);
         return -1;
     }
-    size_t len = 0;
+    *len = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t sz = qrec_encode(&q->abuf, &q->acap, len, &recs[i], ms);
+        size_t sz = qrec_encode(&q->abuf, &q->acap, *len, &recs[i], ms);
         if (!sz) {
             snprintf(err, errlen, "message for %s too large or out of memory", recs[i].to->target);
-            pthread_mutex_unlock(&q->lock);
             return -1;
         }
-        len += sz;
+        *len += sz;
     }
     size_t done = 0;
-    while (done < len) {
-        ssize_t w = pwrite(q->wfd, q->abuf + done, len - done, (off_t)(q->wpos.off + done));
+    while (done < *len) {
+        ssize_t w = pwrite(q->wfd, q->abuf + done, *len - done, (off_t)(q->wpos.off + done));
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
             int e = w < 0 ? errno : EIO;
-            /* cut what was partly written so the journal stays whole */
-            if (done && ftruncate(q->wfd, (off_t)q->wpos.off))
+            if (done && append_unwrite(q)) /* the journal stays whole */
                 e = errno;
-            else if (done)
-                q->wzeroed = 0; /* the cut took the zeros with it */
             snprintf(err, errlen, "cannot write to the queue in %s: %s", q->dir, strerror(e));
-            pthread_mutex_unlock(&q->lock);
             errno = e;
             return -1;
         }
         done += (size_t)w;
     }
+    return 0;
+}
+
+/* Make written records part of the journal.  Under q->lock. */
+static void append_publish(struct queue *q, const struct qrec *recs, size_t n, size_t len,
+                           uint64_t *ticket)
+{
     q->wpos.off += len;
     q->written += len;
     q->st.bytes += len;
@@ -436,8 +454,46 @@ int queue_append(struct queue *q, const struct qrec *recs, size_t n, uint64_t *t
         recs[i].to->pending++;
     *ticket = q->written;
     pthread_cond_signal(&q->sync_cond);
-    pthread_mutex_unlock(&q->lock);
-    return 0;
+}
+
+int queue_append(struct queue *q, const struct qrec *recs, size_t n, uint64_t *ticket,
+                 char *err, size_t errlen)
+{
+    struct qappend a = { q, recs, n, 0 };
+    int rc = queue_append_all(&a, 1, err, errlen);
+    *ticket = a.ticket;
+    return rc;
+}
+
+/* Every journal locked (in the caller's order, the same for every caller)
+ * for the whole append, so that nothing is published until every write
+ * succeeded, and a failed one can take the others' bytes back. */
+int queue_append_all(struct qappend *a, size_t nq, char *err, size_t errlen)
+{
+    int rc = 0;
+    size_t k = 0, len[QUEUE_APPEND_MAX];
+    if (nq > QUEUE_APPEND_MAX)
+        return snprintf(err, errlen, "more than %d queue directories in one append", QUEUE_APPEND_MAX), -1;
+    for (size_t i = 0; i < nq; i++)
+        pthread_mutex_lock(&a[i].q->lock);
+    for (size_t i = 0; i < nq && !rc; i++)
+        rc = append_room(a[i].recs, a[i].n, err, errlen);
+    for (; k < nq && !rc; k++)
+        rc = append_write(a[k].q, a[k].recs, a[k].n, &len[k], err, errlen);
+    if (rc && k > 1) { /* take back what the journals before the failed one got */
+        for (size_t i = 0; i + 1 < k; i++) {
+            struct queue *q = a[i].q;
+            size_t used = strlen(err);
+            if (len[i] && append_unwrite(q) && used < errlen)
+                snprintf(err + used, errlen - used, "; and cannot cut it from %s (%s): a restart "
+                         "may deliver it", q->dir, strerror(errno));
+        }
+    }
+    for (size_t i = 0; i < nq && !rc; i++)
+        append_publish(a[i].q, a[i].recs, a[i].n, len[i], &a[i].ticket);
+    for (size_t i = nq; i-- > 0;)
+        pthread_mutex_unlock(&a[i].q->lock);
+    return rc;
 }
 
 uint64_t queue_durable(struct queue *q)

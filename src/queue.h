@@ -60,6 +60,18 @@ int queue_start_committer(struct queue *q, unsigned window_us, void (*on_durable
  * *ticket is what queue_durable() must reach for them to be on disk. */
 int queue_append(struct queue *q, const struct qrec *recs, size_t n, uint64_t *ticket,
                  char *err, size_t errlen);
+/* One journal's part of a request that goes to several. */
+struct qappend {
+    struct queue *q;
+    const struct qrec *recs;
+    size_t n;
+    uint64_t ticket; /* out */
+};
+#define QUEUE_APPEND_MAX 8 /* journals one append may span: queue directories of a gateway */
+/* queue_append to several journals, all or nothing: if one is full or
+ * cannot be written, none of them keeps anything of the request.  Callers
+ * list the journals in one fixed order (they are locked in it). */
+int queue_append_all(struct qappend *a, size_t nq, char *err, size_t errlen);
 uint64_t queue_durable(struct queue *q);
 /* Non-zero if the commit covering ticket failed (the appends are lost). */
 int queue_failed(struct queue *q, uint64_t ticket);
