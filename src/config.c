@@ -448,6 +448,95 @@ static int env_targets(struct gw_config *c, const struct kind_info *k, char *err
     return 0;
 }
 
+/* Edit distance of two short names (longer ones compare as far apart). */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[65];
+    if (la > 64 || lb > 64)
+        return (size_t)-1;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+static const char *closest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = cands[0];
+    size_t bd = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = distance(word, cands[i]);
+        if (d < bd)
+            best = cands[i], bd = d;
+    }
+    return best;
+}
+
+/* Variables of the LUAGATE_ family that are not settings: the build and
+ * the test harness pass them to the tools they run (tests/run.sh), and
+ * LUAGATE_LUA_DIR says where lua/ is (script.c). */
+static const char *const reserved_env[] = {
+    "LUAGATE_LUA_DIR", "LUAGATE_BUILD", "LUAGATE_BIN", "LUAGATE_EVENTS", "LUAGATE_SAN",
+    "LUAGATE_SCRIPTS", "LUAGATE_FUZZ_QUEUE_SEEDS",
+};
+
+/* A misspelled variable would be ignored, and a queue would land in
+ * ./queue and be lost with the container: every LUAGATE_* name must be a
+ * setting (or reserved), every MINIO_NOTIFY_<KIND>_ a known kind. */
+static int env_names(char *err, size_t errlen)
+{
+    size_t nk, nr = sizeof reserved_env / sizeof *reserved_env, ng = 0;
+    const struct kind_info *kinds = driver_kinds(&nk);
+    const char *known[64], *kind_names[32];
+    for (const struct global_key *g = globals; g->name && ng < 48; g++)
+        known[ng++] = g->env;
+    for (size_t i = 0; i < nr; i++)
+        known[ng++] = reserved_env[i];
+    size_t nkn = 0;
+    for (size_t i = 0; i < nk && nkn < 32; i++)
+        if (strcmp(kinds[i].kind, "file"))
+            kind_names[nkn++] = kinds[i].env_kind;
+    for (char **e = environ; *e; e++) {
+        char name[128], word[64];
+        size_t len = strcspn(*e, "=");
+        snprintf(name, sizeof name, "%.*s", (int)(len < 127 ? len : 127), *e);
+        if (!strncmp(name, "MINIO_NOTIFY_", 13)) {
+            snprintf(word, sizeof word, "%.*s", (int)strcspn(name + 13, "_"), name + 13);
+            const char *k = closest(word, kind_names, nkn);
+            if (!strcmp(word, k))
+                continue;
+            snprintf(err, errlen, "%s: unknown target kind '%s' (did you mean MINIO_NOTIFY_%s_...?)",
+                     name, word, k);
+            return -1;
+        }
+        if (strncmp(name, "LUAGATE_", 8) || !strncmp(name, "LUAGATE_NOTIFY_FILE_", 20))
+            continue;
+        if (!strncmp(name, "LUAGATE_NOTIFY_", 15)) {
+            snprintf(err, errlen, "%s: unknown target kind (luagate's own kind is LUAGATE_NOTIFY_FILE_...;"
+                     " MinIO's are MINIO_NOTIFY_<KIND>_...)", name);
+            return -1;
+        }
+        const char *g = closest(name, known, ng);
+        if (strcmp(name, g)) {
+            snprintf(err, errlen, "%s: unknown variable (did you mean %s?)", name, g);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int env_globals(struct gw_config *c, char *err, size_t errlen)
 {
     for (const struct global_key *g = globals; g->name; g++) {
@@ -553,8 +642,14 @@ static int validate(struct gw_config *c, char *err, size_t errlen)
     }
     const char *colon = strrchr(c->listen, ':');
     long long port;
-    if (!colon || parse_llong(colon + 1, &port) || port < 0 || port > 65535) {
+    if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+        strlen(colon + 1) > 9 || parse_llong(colon + 1, &port)) {
         snprintf(err, errlen, "key 'listen' must be host:port, not '%s'", c->listen);
+        return -1;
+    }
+    if (port > 65535) {
+        snprintf(err, errlen, "key 'listen': the port %lld is out of range (1-65535, or 0 for any free "
+                 "port) in '%s'", port, c->listen);
         return -1;
     }
     /* TLS: both files or neither, and readable now rather than at the first client */
@@ -603,6 +698,8 @@ static int load(struct gw_config *c, const char *path, char *err, size_t errlen)
     }
     size_t nk;
     const struct kind_info *kinds = driver_kinds(&nk);
+    if (env_names(err, errlen))
+        return -1;
     for (size_t i = 0; i < nk; i++)
         if (env_targets(c, &kinds[i], err, errlen))
             return -1;

@@ -44,6 +44,26 @@ static void json_quote(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* A text log line is one line whatever it quotes: an object key or a
+ * server's answer holding a newline must not forge a line of its own, nor
+ * an escape sequence rewrite the operator's terminal. */
+static void text_put(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\n')
+            fputs("\\n", f);
+        else if (c == '\r')
+            fputs("\\r", f);
+        else if (c == '\t')
+            fputs("\\t", f);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\x%02x", c);
+        else
+            fputc(c, f);
+    }
+}
+
 static void emit(enum log_level lvl, const char *source, const char *text)
 {
     struct timespec ts;
@@ -61,7 +81,11 @@ static void emit(enum log_level lvl, const char *source, const char *text)
         json_quote(stderr, text);
         fputs("}\n", stderr);
     } else {
-        fprintf(stderr, "%s %-5s %s: %s\n", stamp, level_name(lvl), source ? source : "luagate", text);
+        fprintf(stderr, "%s %-5s ", stamp, level_name(lvl));
+        text_put(stderr, source ? source : "luagate");
+        fputs(": ", stderr);
+        text_put(stderr, text);
+        fputc('\n', stderr);
     }
     funlockfile(stderr);
 }

@@ -189,8 +189,8 @@ size_t msg_bucket(const struct msg *m, const char **start)
  * "true" meaning off); we accept the usual spellings and refuse the rest. */
 int parse_bool(const char *s, int *out)
 {
-    static const char *yes[] = { "on", "true", "1", "yes", "enable", "enabled", NULL };
-    static const char *no[] = { "off", "false", "0", "no", "disable", "disabled", "", NULL };
+    static const char *yes[] = { "on", "true", "1", "enable", NULL };
+    static const char *no[] = { "off", "false", "0", "disable", "", NULL };
     for (int i = 0; yes[i]; i++)
         if (!strcasecmp(s, yes[i]))
             return *out = 1, 0;
@@ -261,35 +261,59 @@ int parse_duration_ms(const char *s, long long *out)
     return 0;
 }
 
-static int check_type(const struct key_spec *s, const char *v)
+/* The port of an address: 0 when good, else -1 with why saying what is
+ * wrong with it. */
+static int check_port(const char *p, size_t len, int optional, char *why, size_t whylen)
 {
+    char num[16];
     long long n;
-    int b;
-    if (!*v)
+    if (!len && optional)
         return 0;
-    switch (s->type) {
-    case KEY_BOOL:
-        return parse_bool(v, &b);
-    case KEY_INT:
-        return parse_llong(v, &n);
-    case KEY_UINT:
-        return parse_llong(v, &n) || n < 0 ? -1 : 0;
-    case KEY_DURATION:
-        return parse_duration_ms(v, &n);
-    case KEY_URL: {
-        const char *sep = strstr(v, "://");
-        return sep && sep > v && sep[3] ? 0 : -1;
-    }
-    case KEY_HOSTPORT: {
-        const char *colon = strrchr(v, ':');
-        return colon && colon > v && colon[1] && parse_llong(colon + 1, &n) == 0 && n > 0 &&
-                       n < 65536
-                   ? 0
-                   : -1;
-    }
-    default:
+    snprintf(num, sizeof num, "%.*s", (int)(len < 15 ? len : 15), p);
+    if (!len || len > 15 || strspn(num, "0123456789") != len || parse_llong(num, &n))
+        return snprintf(why, whylen, "the port '%.*s' is not a number", (int)(len < 32 ? len : 32), p), -1;
+    if (n < 1 || n > 65535)
+        return snprintf(why, whylen, "the port %lld is out of range (1-65535)", n), -1;
+    return 0;
+}
+
+int tconf_check_hostport(const char *v, size_t len, int port_optional, char *why, size_t whylen)
+{
+    /* a scheme://user:password@ would pass a host:port check, and the
+     * password would reach the logs: MinIO's keys take host:port only */
+    if (memmem(v, len, "://", 3) || memchr(v, '@', len))
+        return snprintf(why, whylen, "must be host:port, without a scheme or credentials (they go in "
+                        "their own keys)"), -1;
+    const char *colon = memrchr(v, ':', len), *rb = memrchr(v, ']', len);
+    if (colon && rb && colon < rb)
+        colon = NULL; /* [::1] without a port */
+    if (!len || colon == v || (!colon && !port_optional))
+        return snprintf(why, whylen, "must be host:port"), -1;
+    if (!colon)
         return 0;
+    return check_port(colon + 1, len - (size_t)(colon + 1 - v), 0, why, whylen);
+}
+
+/* scheme://[user[:password]@]host[:port][/...]: the scheme, a host, and a
+ * port in range when there is one. */
+static int check_url(const char *v, char *why, size_t whylen)
+{
+    const char *sep = strstr(v, "://");
+    if (!sep || sep == v || !sep[3])
+        return snprintf(why, whylen, "must be a URL (scheme://host[:port]/...)"), -1;
+    const char *host = sep + 3;
+    size_t alen = strcspn(host, "/?#");
+    const char *at = memrchr(host, '@', alen);
+    if (at) {
+        alen -= (size_t)(at + 1 - host);
+        host = at + 1;
     }
+    const char *colon = memrchr(host, ':', alen), *rb = memrchr(host, ']', alen);
+    if (colon && rb && colon < rb)
+        colon = NULL;
+    if (!alen || colon == host)
+        return snprintf(why, whylen, "must be a URL with a host (scheme://host[:port]/...)"), -1;
+    return colon ? check_port(colon + 1, alen - (size_t)(colon + 1 - host), 1, why, whylen) : 0;
 }
 
 static const char *type_word(enum key_type t)
@@ -303,6 +327,38 @@ static const char *type_word(enum key_type t)
     case KEY_HOSTPORT: return "host:port";
     default: return "a string";
     }
+}
+
+/* 0 if v is a value of the key's type, else -1 with why. */
+static int check_type(const struct key_spec *s, const char *v, char *why, size_t whylen)
+{
+    long long n;
+    int b, rc = 0;
+    if (!*v)
+        return 0;
+    switch (s->type) {
+    case KEY_BOOL:
+        rc = parse_bool(v, &b);
+        break;
+    case KEY_INT:
+        rc = parse_llong(v, &n);
+        break;
+    case KEY_UINT:
+        rc = parse_llong(v, &n) || n < 0 ? -1 : 0;
+        break;
+    case KEY_DURATION:
+        rc = parse_duration_ms(v, &n);
+        break;
+    case KEY_URL:
+        return check_url(v, why, whylen);
+    case KEY_HOSTPORT:
+        return tconf_check_hostport(v, strlen(v), 0, why, whylen);
+    default:
+        return 0;
+    }
+    if (rc)
+        snprintf(why, whylen, "must be %s", type_word(s->type));
+    return rc;
 }
 
 static int validate(const struct target_conf *c, char *err, size_t errlen);
@@ -329,9 +385,11 @@ static int validate(const struct target_conf *c, char *err, size_t errlen)
                      c->kv[i].key, c->kind->kind);
             return -1;
         }
-        if (check_type(s, c->kv[i].val)) {
-            snprintf(err, errlen, "%s: key '%s' must be %s, not '%s'", c->name, s->name,
-                     type_word(s->type), (s->flags & KEY_SECRET) ? "***" : c->kv[i].val);
+        char why[160];
+        if (check_type(s, c->kv[i].val, why, sizeof why)) {
+            snprintf(err, errlen, "%s: key '%s'%s %s%s'%s'", c->name, s->name,
+                     strncmp(why, "must", 4) ? ":" : "", why, strncmp(why, "must", 4) ? " in " : ", not ",
+                     (s->flags & KEY_SECRET) ? "***" : c->kv[i].val);
             return -1;
         }
     }
@@ -340,6 +398,11 @@ static int validate(const struct target_conf *c, char *err, size_t errlen)
             snprintf(err, errlen, "%s: key '%s' is required (%s)", c->name, s->name, s->help);
             return -1;
         }
+    if (tconf_ms(c, "retry_min") > tconf_ms(c, "retry_max")) {
+        snprintf(err, errlen, "%s: key 'retry_min' (%s) must not be above 'retry_max' (%s)", c->name,
+                 tconf_str(c, "retry_min"), tconf_str(c, "retry_max"));
+        return -1;
+    }
     const char *qd = tconf_str(c, "queue_dir");
     if (*qd && qd[0] != '/') {
         snprintf(err, errlen, "%s: key 'queue_dir' must be an absolute path, not '%s'", c->name, qd);
@@ -396,7 +459,8 @@ void tconf_redact(const struct target_conf *c, char *text, size_t size)
     size_t lens[MAX_SECRETS], n = 0;
     for (size_t i = 0; i < c->n; i++) {
         const struct key_spec *s = tconf_spec(c, c->kv[i].key);
-        if (s && ((s->flags & KEY_SECRET) || s->type == KEY_URL))
+        if (s && ((s->flags & KEY_SECRET) || s->type == KEY_URL || s->type == KEY_HOSTPORT ||
+                  s->type == KEY_CSV))
             value_secrets(c->kv[i].val, (s->flags & KEY_SECRET) != 0, sec, lens, &n);
     }
     if (!n || !size)

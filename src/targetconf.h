@@ -40,6 +40,11 @@ const char *tconf_printable(const struct target_conf *c, const char *key);
  * reports passes through here before it is logged or shown. */
 void tconf_redact(const struct target_conf *c, char *text, size_t size);
 
+/* One host:port (len bytes of v; the port may be left out when
+ * port_optional): 0, or -1 with why ("the port 99999 is out of range
+ * (1-65535)", "must be host:port, without a scheme or credentials"...). */
+int tconf_check_hostport(const char *v, size_t len, int port_optional, char *why, size_t whylen);
+
 /* Value parsers shared by config and drivers.  0 ok, -1 bad. */
 int parse_bool(const char *s, int *out);
 int parse_duration_ms(const char *s, long long *out);

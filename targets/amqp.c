@@ -245,9 +245,9 @@ static int amqp_validate(const struct target_conf *c, char *err, size_t errlen)
         return -1;
     }
     long long dm = tconf_int(c, "delivery_mode");
-    if (dm < 0 || dm > 255) {
-        snprintf(err, errlen, "%s: key 'delivery_mode' must be 0 to 255 (1 transient, 2 persistent)",
-                 tconf_name(c));
+    if (dm < 0 || dm > 2) { /* AMQP 0-9-1 defines 1 and 2; MinIO would send any byte */
+        snprintf(err, errlen, "%s: key 'delivery_mode' must be 1 (transient), 2 (persistent) or 0 "
+                 "(not sent), not '%s'", tconf_name(c), tconf_str(c, "delivery_mode"));
         return -1;
     }
     return 0;

@@ -15,6 +15,7 @@
 #include <librdkafka/rdkafka.h>
 #include "driver.h"
 #include "kafka.h"
+#include "targetconf.h"
 
 #define KAFKA_MSG_TIMEOUT_MS 5000 /* sarama: producer timeout 5 s */
 #define KAFKA_WAIT_MS 8000        /* delivery reports are due by then */
@@ -178,24 +179,6 @@ static int version_ok(const char *v)
 }
 
 /* host[:port]; MinIO's xnet.ParseHost allows the port to be left out. */
-static int broker_ok(const char *b, size_t len)
-{
-    const char *colon = memrchr(b, ':', len);
-    if (!len || colon == b)
-        return 0;
-    if (!colon)
-        return 1;
-    char port[8];
-    size_t pl = len - (size_t)(colon + 1 - b);
-    if (!pl || pl >= sizeof port)
-        return 0;
-    memcpy(port, colon + 1, pl);
-    port[pl] = 0;
-    char *end;
-    long n = strtol(port, &end, 10);
-    return !*end && n > 0 && n < 65536;
-}
-
 static int kafka_validate(const struct target_conf *c, char *err, size_t errlen)
 {
     const char *name = tconf_name(c);
@@ -208,9 +191,9 @@ static int kafka_validate(const struct target_conf *c, char *err, size_t errlen)
         while (len && b[len - 1] == ' ')
             len--;
         if (len) {
-            if (!broker_ok(b, len)) {
-                snprintf(err, errlen, "%s: key 'brokers': '%.*s' is not host:port", name, (int)len,
-                         b);
+            char why[160];
+            if (tconf_check_hostport(b, len, 1, why, sizeof why)) {
+                snprintf(err, errlen, "%s: key 'brokers': '%.*s' %s", name, (int)len, b, why);
                 return -1;
             }
             any = 1;

@@ -81,3 +81,42 @@ sleep 1
 check "...nothing more dead-lettered" [ "$(metric 'luagate_events_dead_lettered_total{target="webhook:1"}')" = 1 ]
 gw_stop
 check "the gateway stopped cleanly" [ ! -f "$T/gw.pid" ]
+
+# --- an ingest refused by one queue directory appends nothing to the others ---------
+DEAD=$(port 17999)
+cat >"$T/two.lua" <<EOF2
+listen = "127.0.0.1:$GATEWAY_PORT"
+queue_dir = "$T/qa"
+targets = {
+  ["file:a"] = { path = "$T/a.jsonl" },
+  ["webhook:b"] = { endpoint = "http://127.0.0.1:$DEAD/", queue_dir = "$T/qb", queue_limit = 1 },
+}
+EOF2
+: >"$T/gw.log"
+gw_start "$T/two.lua" || { fail "luagate did not start with two queue directories"; cat "$T/gw.log"; exit 1; }
+check "the first event is acknowledged (one message for each directory)" [ "$(post "$line1")" = 200 ]
+check "the second is refused with 503: webhook:b's queue is full" [ "$(post "$line2")" = 503 ]
+check "...naming the full queue" grep -q 'queue of webhook:b is full' "$T/resp"
+check "...and MinIO's retry of it is refused again" [ "$(post "$line2")" = 503 ]
+wait_lines "$T/a.jsonl" 1
+sleep 0.5
+check "file:a (the other directory) holds the first event only: nothing of the refused one ($(lines "$T/a.jsonl") line(s))" \
+  [ "$(lines "$T/a.jsonl")" = 1 ]
+check "luagate_events_routed_total of file:a is 1" [ "$(metric 'luagate_events_routed_total{target="file:a"}')" = 1 ]
+gw_stop
+
+# --- more queue directories than one request can span: refused at start-up -------------
+{
+  echo "listen = \"127.0.0.1:$GATEWAY_PORT\""
+  echo "targets = {"
+  for i in 1 2 3 4 5 6 7 8 9; do echo "  [\"file:f$i\"] = { path = \"$T/f$i.jsonl\", queue_dir = \"$T/q$i\" },"; done
+  echo "}"
+} >"$T/nine.lua"
+"$LUAGATE_BIN" check -c "$T/nine.lua" >"$T/nine.out" 2>&1; rc=$?
+check "luagate check refuses 9 queue directories (exit $rc)" [ "$rc" = 2 ]
+check "...saying at most 8 are supported" grep -q 'at most 8 are supported' "$T/nine.out"
+sed 's/^/# /' "$T/nine.out"
+timeout 10 "$LUAGATE_BIN" -c "$T/nine.lua" >"$T/nine.run" 2>&1; rc=$?
+check "the gateway refuses to start with them (exit $rc)" [ "$rc" = 2 ]
+check "...with the same message" grep -q 'at most 8 are supported' "$T/nine.run"
+check "...and created no queue directory" [ ! -e "$T/q1" ]
