@@ -672,6 +672,124 @@ TEST(secrets_never_in_errors)
     config_free(&c);
 }
 
+/* issue 16: a misspelled variable is an error naming the closest one */
+TEST(misspelled_variables_refused)
+{
+    clean_env();
+    struct gw_config c;
+    setenv("LUAGATE_QUEUE_DIRR", "/var/lib/luagate", 1);
+    CHECK_INT(load(&c, NULL), -1);
+    CHECK(has(err, "LUAGATE_QUEUE_DIRR"));
+    CHECK(has(err, "did you mean LUAGATE_QUEUE_DIR?"));
+    config_free(&c);
+    unsetenv("LUAGATE_QUEUE_DIRR");
+    setenv("MINIO_NOTIFY_REDDIS_ENABLE", "on", 1);
+    CHECK_INT(load(&c, NULL), -1);
+    CHECK(has(err, "MINIO_NOTIFY_REDDIS_ENABLE"));
+    CHECK(has(err, "MINIO_NOTIFY_REDIS_"));
+    config_free(&c);
+    unsetenv("MINIO_NOTIFY_REDDIS_ENABLE");
+    setenv("LUAGATE_NOTIFY_FIEL_ENABLE", "on", 1);
+    CHECK_INT(load(&c, NULL), -1);
+    CHECK(has(err, "LUAGATE_NOTIFY_FILE_"));
+    config_free(&c);
+    unsetenv("LUAGATE_NOTIFY_FIEL_ENABLE");
+    /* the names the build and the test harness use are not settings, and pass */
+    setenv("LUAGATE_SAN", "1", 1);
+    setenv("LUAGATE_LUA_DIR", "/usr/share/luagate/lua", 1);
+    CHECK_INT(load(&c, NULL), 0);
+    if (err[0])
+        printf("  # %s\n", err);
+    config_free(&c);
+    unsetenv("LUAGATE_SAN");
+    unsetenv("LUAGATE_LUA_DIR");
+}
+
+/* issue 16: every enum and range, with a message that names the problem */
+TEST(ranges_and_enums_refused)
+{
+    clean_env();
+    struct gw_config c;
+    refused("enable", "yes", "http://h/");
+    CHECK_INT(load(&c, "targets = { ['webhook:V'] = { endpoint = 'http://h/', retry_min = '10s', "
+                       "retry_max = '1s' } }"), -1);
+    CHECK(has(err, "'retry_min' (10s) must not be above 'retry_max' (1s)"));
+    config_free(&c);
+    CHECK_INT(load(&c, "targets = { ['amqp:A'] = { url = 'amqp://h/', exchange = 'x', delivery_mode = 9 } }"), -1);
+    CHECK(has(err, "'delivery_mode' must be 1 (transient), 2 (persistent) or 0"));
+    config_free(&c);
+    CHECK_INT(load(&c, "targets = { ['redis:R'] = { address = '127.0.0.1:99999', key = 'k' } }"), -1);
+    CHECK(has(err, "the port 99999 is out of range (1-65535)"));
+    config_free(&c);
+    CHECK_INT(load(&c, "targets = { ['webhook:V'] = { endpoint = 'http://h:65536/' } }"), -1);
+    CHECK(has(err, "the port 65536 is out of range (1-65535)"));
+    config_free(&c);
+    CHECK_INT(load(&c, "targets = { ['kafka:K'] = { brokers = 'a:9092,b:0', topic = 't' } }"), -1);
+    CHECK(has(err, "the port 0 is out of range (1-65535)"));
+    config_free(&c);
+    CHECK_INT(load(&c, "listen = '127.0.0.1:99999'"), -1);
+    CHECK(has(err, "the port 99999 is out of range"));
+    config_free(&c);
+    CHECK_INT(load(&c, "targets = { ['webhook:V'] = { endpoint = 'http://[::1]:8080/p' } }"), 0);
+    config_free(&c);
+}
+
+/* issue 16: a scheme://user:PASS@ in an address key is refused, and the
+ * refusal does not print the password */
+TEST(credentials_in_addresses_refused)
+{
+    const char *confs[] = {
+        "targets = { ['nats:N'] = { address = 'nats://lg:S3CR3T-nats@127.0.0.1:4222', subject = 's' } }",
+        "targets = { ['redis:R'] = { address = 'redis://lg:S3CR3T-redis@127.0.0.1:6379', key = 'k' } }",
+        "targets = { ['nsq:Q'] = { nsqd_address = 'lg:S3CR3T-nsq@127.0.0.1:4150', topic = 't' } }",
+        "targets = { ['kafka:K'] = { brokers = 'a:9092,sasl://lg:S3CR3T-kafka@b:9092', topic = 't' } }",
+        NULL,
+    };
+    clean_env();
+    for (int i = 0; confs[i]; i++) {
+        struct gw_config c;
+        CHECK_INT(load(&c, confs[i]), -1);
+        CHECK(has(err, "without a scheme or credentials"));
+        CHECK(strstr(err, "S3CR3T") == NULL);
+        if (strstr(err, "S3CR3T"))
+            printf("  # leaked: %s\n", err);
+        config_free(&c);
+    }
+    /* the same from MinIO's variables */
+    setenv("MINIO_NOTIFY_REDIS_ENABLE_E", "on", 1);
+    setenv("MINIO_NOTIFY_REDIS_ADDRESS_E", "redis://:S3CR3T-env@127.0.0.1:6379", 1);
+    setenv("MINIO_NOTIFY_REDIS_KEY_E", "k", 1);
+    struct gw_config c;
+    CHECK_INT(load(&c, NULL), -1);
+    CHECK(has(err, "redis:E"));
+    CHECK(strstr(err, "S3CR3T") == NULL);
+    config_free(&c);
+    clean_env();
+}
+
+/* issue 16: more queue directories than one append spans: refused at load */
+TEST(queue_directory_limit)
+{
+    clean_env();
+    char text[2048];
+    size_t n = (size_t)snprintf(text, sizeof text, "targets = {\n");
+    for (int i = 1; i <= 9; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n,
+                              "['file:f%d'] = { path = '-', queue_dir = '/q/%d' },\n", i, i);
+    snprintf(text + n, sizeof text - n, "}\n");
+    struct gw_config c;
+    CHECK_INT(load(&c, text), -1);
+    CHECK(has(err, "at most 8 are supported"));
+    config_free(&c);
+    /* eight, or nine targets sharing directories, are fine */
+    char *nine = strstr(text, "['file:f9']");
+    snprintf(nine, sizeof text - (size_t)(nine - text), "['file:f9'] = { path = '-', queue_dir = '/q/1' } }\n");
+    CHECK_INT(load(&c, text), 0);
+    if (err[0])
+        printf("  # %s\n", err);
+    config_free(&c);
+}
+
 int main(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/luagate-ctest.XXXXXX");
@@ -698,6 +816,10 @@ int main(void)
     RUN(auth_header_long_token_kept_whole);
     RUN(arn_kinds);
     RUN(secrets_never_in_errors);
+    RUN(misspelled_variables_refused);
+    RUN(ranges_and_enums_refused);
+    RUN(credentials_in_addresses_refused);
+    RUN(queue_directory_limit);
     for (int i = 0; i < nconf; i++) {
         char p[128];
         snprintf(p, sizeof p, "%s/c%d.lua", tmp, i);
