@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #if __has_include(<rabbitmq-c/amqp.h>)
 #include <rabbitmq-c/amqp.h>
@@ -267,6 +268,50 @@ static void print_buckets(const struct gw_config *cfg)
     }
 }
 
+/* Could the gateway create dir (mkdir -p) and write in it?  Nothing is
+ * created: the nearest existing ancestor must be a writable directory. */
+static int dir_usable(const char *dir, char *why, size_t whylen)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s", dir);
+    for (;;) {
+        if (stat(path, &st) == 0) {
+            if (!S_ISDIR(st.st_mode))
+                return snprintf(why, whylen, "%s is not a directory", path), -1;
+            if (access(path, W_OK | X_OK))
+                return snprintf(why, whylen, "%s is not writable: %s", path, strerror(errno)), -1;
+            return 0;
+        }
+        if (errno != ENOENT)
+            return snprintf(why, whylen, "%s: %s", path, strerror(errno)), -1;
+        char *slash = strrchr(path, '/');
+        if (!slash) /* a relative name: the working directory is its parent */
+            snprintf(path, sizeof path, ".");
+        else if (slash == path)
+            path[1] = 0;
+        else
+            *slash = 0;
+    }
+}
+
+/* What start-up would do with the queue directories, without doing it. */
+static int check_queue_dirs(const struct gw_config *cfg)
+{
+    int bad = 0;
+    for (size_t i = 0; i <= cfg->ntargets; i++) {
+        const char *dir = i < cfg->ntargets ? tconf_str(cfg->targets[i], "queue_dir") : cfg->queue_dir;
+        const char *who = i < cfg->ntargets ? cfg->targets[i]->name : "queue_dir";
+        char why[4200];
+        if (*dir && dir_usable(dir, why, sizeof why)) {
+            fprintf(stderr, "luagate: %s: queue directory %s cannot be created or written: %s\n", who,
+                    dir, why);
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
 int cli_check(const char *config_path, int argc, char **argv)
 {
     struct gw_config cfg;
@@ -274,6 +319,10 @@ int cli_check(const char *config_path, int argc, char **argv)
     int rc = 0;
     if (config_load(&cfg, config_path, err, sizeof err)) {
         fprintf(stderr, "luagate: %s\n", err);
+        return 2;
+    }
+    if (check_queue_dirs(&cfg)) {
+        config_free(&cfg);
         return 2;
     }
     const char *script = cfg.script, *events = NULL;

@@ -363,6 +363,28 @@ static int check_type(const struct key_spec *s, const char *v, char *why, size_t
 
 static int validate(const struct target_conf *c, char *err, size_t errlen);
 
+/* The files a target reads (certificates, keys, credentials: its path
+ * keys but queue_dir, a directory, and the file target's output path)
+ * must be readable now, not at the first connection. */
+static int check_files(const struct target_conf *c, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const struct key_spec *s = tconf_spec(c, c->kv[i].key);
+        const char *v = c->kv[i].val;
+        if (!s || s->type != KEY_PATH || !*v || !strcmp(s->name, "queue_dir") ||
+            !strcmp(s->name, "path"))
+            continue;
+        FILE *f = fopen(v, "r");
+        if (!f) {
+            snprintf(err, errlen, "%s: key '%s': cannot read %s: %s", c->name, s->name, v,
+                     strerror(errno));
+            return -1;
+        }
+        fclose(f);
+    }
+    return 0;
+}
+
 int tconf_validate(const struct target_conf *c, char *err, size_t errlen)
 {
     int rc = validate(c, err, errlen);
@@ -398,6 +420,8 @@ static int validate(const struct target_conf *c, char *err, size_t errlen)
             snprintf(err, errlen, "%s: key '%s' is required (%s)", c->name, s->name, s->help);
             return -1;
         }
+    if (check_files(c, err, errlen))
+        return -1;
     if (tconf_ms(c, "retry_min") > tconf_ms(c, "retry_max")) {
         snprintf(err, errlen, "%s: key 'retry_min' (%s) must not be above 'retry_max' (%s)", c->name,
                  tconf_str(c, "retry_min"), tconf_str(c, "retry_max"));
