@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
 #include "targetconf.h"
 
 const struct key_spec common_keys[] = {
@@ -439,22 +440,123 @@ static int validate(const struct target_conf *c, char *err, size_t errlen)
 
 /* ---- redaction ------------------------------------------------------------ */
 
-#define MAX_SECRETS 32
+/* A credential leaves in more shapes than it is configured in: a URL's
+ * password percent-decoded, user:password as HTTP Basic (base64), a
+ * password inside a JSON CONNECT.  A server or a proxy that quotes the
+ * request in its error quotes one of those, so every shape is redacted. */
+#define MAX_SECRETS 64
 
-static void add_secret(const char **out, size_t *lens, size_t *n, const char *s, size_t len)
+struct secrets {
+    const char *s[MAX_SECRETS];
+    size_t len[MAX_SECRETS], n;
+    char pool[8192]; /* the derived shapes */
+    size_t used;
+};
+
+static void add_secret(struct secrets *x, const char *s, size_t len)
 {
-    if (len >= 3 && *n < MAX_SECRETS) { /* shorter ones would mask ordinary text */
-        out[*n] = s;
-        lens[(*n)++] = len;
+    if (len >= 3 && x->n < MAX_SECRETS) { /* shorter ones would mask ordinary text */
+        x->s[x->n] = s;
+        x->len[x->n++] = len;
     }
+}
+
+/* Room for a derived shape of up to len bytes, or NULL. */
+static char *pool_take(struct secrets *x, size_t len)
+{
+    if (len + 1 > sizeof x->pool - x->used)
+        return NULL;
+    char *p = x->pool + x->used;
+    x->used += len + 1;
+    return p;
+}
+
+static int hexval(int c)
+{
+    return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
+}
+
+/* s with %XX decoded, if that differs. */
+static void add_decoded(struct secrets *x, const char *s, size_t len)
+{
+    if (!memchr(s, '%', len))
+        return;
+    char *d = pool_take(x, len);
+    size_t o = 0;
+    for (size_t i = 0; d && i < len; i++) {
+        int h, l;
+        if (s[i] == '%' && i + 2 < len + 0 && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
+            (l = hexval((unsigned char)s[i + 2])) >= 0) {
+            d[o++] = (char)(h * 16 + l);
+            i += 2;
+        } else {
+            d[o++] = s[i];
+        }
+    }
+    if (d)
+        add_secret(x, d, o);
+}
+
+/* s as a JSON string body, if that differs (NATS sends its password in
+ * a JSON CONNECT). */
+static void add_json(struct secrets *x, const char *s, size_t len)
+{
+    size_t extra = 0;
+    for (size_t i = 0; i < len; i++)
+        extra += s[i] == '"' || s[i] == '\\' ? 1 : (unsigned char)s[i] < 0x20 ? 5 : 0;
+    char *d = extra ? pool_take(x, len + extra) : NULL;
+    if (!d)
+        return;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            d[o++] = '\\', d[o++] = (char)c;
+        else if (c < 0x20)
+            o += (size_t)sprintf(d + o, "\\u%04x", c);
+        else
+            d[o++] = (char)c;
+    }
+    add_secret(x, d, o);
+}
+
+/* base64(user:pass), as HTTP Basic sends it (curl and the ES driver). */
+static void add_basic(struct secrets *x, const char *user, size_t ulen, const char *pass, size_t plen)
+{
+    char raw[1024];
+    if (!plen || ulen + plen + 1 >= sizeof raw)
+        return;
+    memcpy(raw, user, ulen);
+    raw[ulen] = ':';
+    memcpy(raw + ulen + 1, pass, plen);
+    size_t n = ulen + plen + 1, blen = 4 * ((n + 2) / 3);
+    char *d = pool_take(x, blen);
+    if (d && EVP_EncodeBlock((unsigned char *)d, (const unsigned char *)raw, (int)n) == (int)blen)
+        add_secret(x, d, blen);
+}
+
+/* A password in its configured shape and the ones it is sent in. */
+static void add_password(struct secrets *x, const char *user, size_t ulen, const char *pass, size_t plen)
+{
+    size_t before = x->n;
+    add_secret(x, pass, plen);
+    if (x->n == before)
+        return;
+    add_decoded(x, pass, plen);
+    add_json(x, pass, plen);
+    add_basic(x, user, ulen, pass, plen);
+    if (x->n > before + 1 && memchr(pass, '%', plen)) /* Basic of the decoded one, as curl sends it */
+        add_basic(x, user, ulen, x->s[before + 1], x->len[before + 1]);
 }
 
 /* The password parts of a value: URL userinfo (scheme://user:pass@),
  * a DSN's user:pass@, and password=... of a key=value string. */
-static void value_secrets(const char *v, int whole, const char **out, size_t *lens, size_t *n)
+static void value_secrets(struct secrets *x, const char *v, int whole)
 {
-    if (whole)
-        add_secret(out, lens, n, v, strlen(v));
+    if (whole) {
+        add_secret(x, v, strlen(v));
+        add_json(x, v, strlen(v));
+    }
     const char *start = strstr(v, "://");
     start = start ? start + 3 : v;
     const char *at = strchr(start, '@');
@@ -464,46 +566,64 @@ static void value_secrets(const char *v, int whole, const char **out, size_t *le
             last = q; /* go-sql-driver: passwords may hold '@' */
         const char *colon = memchr(start, ':', (size_t)(last - start));
         if (colon && !memchr(start, '/', (size_t)(colon - start)))
-            add_secret(out, lens, n, colon + 1, (size_t)(last - colon - 1));
+            add_password(x, start, (size_t)(colon - start), colon + 1, (size_t)(last - colon - 1));
     }
     for (const char *p = v; (p = strstr(p, "password=")); p++) {
         const char *val = p + 9, *end;
         if (*val == '\'' && (end = strchr(val + 1, '\'')))
-            add_secret(out, lens, n, val + 1, (size_t)(end - val - 1));
+            add_secret(x, val + 1, (size_t)(end - val - 1));
         else {
             end = val + strcspn(val, " \t&");
-            add_secret(out, lens, n, val, (size_t)(end - val));
+            add_password(x, "", 0, val, (size_t)(end - val));
         }
+    }
+}
+
+/* user:password pairs of separate keys, sent as HTTP Basic by the ES driver. */
+static void key_pairs(const struct target_conf *c, struct secrets *x)
+{
+    static const char *const pairs[][2] = {
+        { "username", "password" }, { "user", "password" }, { "sasl_username", "sasl_password" },
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        const char *u = tconf_raw(c, pairs[i][0]), *p = tconf_raw(c, pairs[i][1]);
+        if (u && p && *p && strlen(p) >= 3)
+            add_basic(x, u, strlen(u), p, strlen(p));
     }
 }
 
 void tconf_redact(const struct target_conf *c, char *text, size_t size)
 {
-    const char *sec[MAX_SECRETS];
-    size_t lens[MAX_SECRETS], n = 0;
+    struct secrets *x = calloc(1, sizeof *x);
+    if (!x) { /* cannot tell what to hide: hide everything */
+        snprintf(text, size, "(error text withheld: out of memory)");
+        return;
+    }
     for (size_t i = 0; i < c->n; i++) {
         const struct key_spec *s = tconf_spec(c, c->kv[i].key);
         if (s && ((s->flags & KEY_SECRET) || s->type == KEY_URL || s->type == KEY_HOSTPORT ||
                   s->type == KEY_CSV))
-            value_secrets(c->kv[i].val, (s->flags & KEY_SECRET) != 0, sec, lens, &n);
+            value_secrets(x, c->kv[i].val, (s->flags & KEY_SECRET) != 0);
     }
-    if (!n || !size)
-        return;
-    char out[2048];
-    size_t o = 0;
-    for (const char *p = text; *p && o + 4 < sizeof out;) {
-        size_t hit = 0;
-        for (size_t k = 0; k < n && !hit; k++)
-            if (!strncmp(p, sec[k], lens[k]))
-                hit = lens[k];
-        if (hit) {
-            memcpy(out + o, "***", 3);
-            o += 3;
-            p += hit;
-        } else {
-            out[o++] = *p++;
+    key_pairs(c, x);
+    if (x->n && size) {
+        char out[2048];
+        size_t o = 0;
+        for (const char *p = text; *p && o + 4 < sizeof out;) {
+            size_t hit = 0;
+            for (size_t k = 0; k < x->n; k++) /* the longest shape that starts here */
+                if (x->len[k] > hit && !strncmp(p, x->s[k], x->len[k]))
+                    hit = x->len[k];
+            if (hit) {
+                memcpy(out + o, "***", 3);
+                o += 3;
+                p += hit;
+            } else {
+                out[o++] = *p++;
+            }
         }
+        out[o] = 0;
+        snprintf(text, size, "%s", out);
     }
-    out[o] = 0;
-    snprintf(text, size, "%s", out);
+    free(x);
 }

@@ -27,13 +27,30 @@ peers_stop() {
 trap 'peers_stop; cleanup' EXIT
 [ -n "$KEEP_T" ] && trap 'peers_stop; gw_stop' EXIT
 
-# leaks FILE...: print the lines holding S3CR3T (with where), fail if any.
+# leaks FILE...: print the lines holding S3CR3T (with where), fail if any;
+# also S3CR3T inside base64 (HTTP Basic credentials quoted by a server).
 leaks() {
   local f hit=0
   for f in "$@"; do
     if [ -e "$f" ] && grep -aq S3CR3T "$f"; then
       hit=1; grep -aon '.\{0,60\}S3CR3T[-A-Za-z0-9]*.\{0,30\}' "$f" | head -3 | sed "s|^|#   leak in $(basename "$f"): |"
     fi
+    if [ -e "$f" ] && ! $PY -c 'import base64, re, sys
+hits = 0
+for m in re.finditer(rb"[A-Za-z0-9+/]{8,}={0,2}", open(sys.argv[1], "rb").read()):
+    t = m.group(0)
+    for cut in range(4):  # any alignment
+        s = t[cut:]
+        s = s[:len(s) - len(s) % 4]
+        try:
+            d = base64.b64decode(s)
+        except Exception:
+            continue
+        if b"S3CR3T" in d:
+            hits += 1
+            print("#   base64 leak in %s: %s -> %r" % (sys.argv[1].split("/")[-1], t[:60].decode(), d[:60]))
+            break
+sys.exit(1 if hits else 0)' "$f"; then hit=1; fi
   done
   return $hit
 }
@@ -298,6 +315,14 @@ refused "secret variables + bad MINIO_NOTIFY_REDIS_FORMAT_E" "" MINIO_NOTIFY_RED
 refused "bad MINIO_NOTIFY_AMQP_URL_E" "" MINIO_NOTIFY_AMQP_ENABLE_E=on MINIO_NOTIFY_AMQP_URL_E=amqp://u:S3CR3T-aj@h:xx/ \
   MINIO_NOTIFY_AMQP_EXCHANGE_E=x
 refused "bad LUAGATE_AUTH_TOKEN" "" "LUAGATE_AUTH_TOKEN=a b S3CR3T-ak"
+# issue 16: address keys take host:port only; a URL with userinfo is refused, masked
+refused "nats address with userinfo" "$(t nats:1 'address = "nats://lg:S3CR3T-al@127.0.0.1:4222", subject = "s"')"
+refused "redis address with userinfo" "$(t redis:1 'address = "redis://:S3CR3T-am@127.0.0.1:6379", key = "k"')"
+refused "nsq address with userinfo" "$(t nsq:1 'nsqd_address = "lg:S3CR3T-an@127.0.0.1:4150", topic = "t"')"
+refused "kafka brokers with userinfo" "$(t kafka:1 'brokers = "127.0.0.1:9092,sasl://lg:S3CR3T-ao@127.0.0.1:9093", topic = "t"')"
+refused "bad MINIO_NOTIFY_NATS_ADDRESS_E" "" MINIO_NOTIFY_NATS_ENABLE_E=on \
+  MINIO_NOTIFY_NATS_ADDRESS_E=nats://u:S3CR3T-ap@127.0.0.1:4222 MINIO_NOTIFY_NATS_SUBJECT_E=s
+refused "webhook endpoint with userinfo and a port out of range" "$(t webhook:1 'endpoint = "http://lg:S3CR3T-aq@127.0.0.1:99999/"')"
 refused "a secret as a list, not a string" "$(t redis:1 'address = "127.0.0.1:1", key = "k", password = { "S3CR3T-al", false }')"
 refused "a Lua syntax error: unfinished string holding the secret" "$(t redis:1 'address = "127.0.0.1:1", key = "k", password = "S3CR3T-am')"
 refused "webhook endpoint with user:password@ and a bad scheme (credentials in a non-secret key)" \
