@@ -51,12 +51,11 @@ static int authorized(struct gateway *gw, struct conn *c)
     return c->auth_seen && !diff;
 }
 
-/* A script that failed on an event: keep the event in the "_script"
- * dead-letter queue, with the error, so nothing acknowledged is lost. */
-static int dead_letter_event(struct gateway *gw, const struct event *ev, const char *why)
+/* Write iov (one message) to the dead-letter queue of target in dir. */
+static int dead_letter_iov(const char *dir, const char *target, const struct iovec *iov, int n,
+                           const struct event *ev, const char *key, const char *opts,
+                           const char *why)
 {
-    struct iovec iov[4];
-    int n = event_envelope(ev, iov);
     struct buf payload = { 0 };
     for (int i = 0; i < n; i++)
         if (buf_put(&payload, iov[i].iov_base, iov[i].iov_len)) {
@@ -64,13 +63,35 @@ static int dead_letter_event(struct gateway *gw, const struct event *ev, const c
             return -1;
         }
     struct msg m = { .payload = payload.p, .payload_len = payload.len, .event_name = ev->name,
-                     .key = ev->key, .event_time = ev->time };
+                     .key = key, .event_time = ev->time, .opts = opts };
     char err[512];
-    int rc = dlq_append(gw->cfg.queue_dir, "_script", &m, why, 1, err, sizeof err);
+    int rc = dlq_append(dir, target, &m, why, 1, err, sizeof err);
     if (rc)
         log_once(LOG_ERROR, "ingest", "%s", err);
     buf_free(&payload);
     return rc;
+}
+
+/* A script that failed on an event: keep the event in the "_script"
+ * dead-letter queue, with the error, so nothing acknowledged is lost. */
+static int dead_letter_event(struct gateway *gw, const struct event *ev, const char *why)
+{
+    struct iovec iov[4];
+    int n = event_envelope(ev, iov);
+    return dead_letter_iov(gw->cfg.queue_dir, "_script", iov, n, ev, ev->key, NULL, why);
+}
+
+/* A message no queue record can hold would be refused with 503 on every
+ * retry of MinIO's: it goes to its target's dead-letter queue at once. */
+static int dead_letter_oversized(struct target *t, const struct routed *m, const struct qrec *r,
+                                 const char *why)
+{
+    if (dead_letter_iov(t->dlq_dir, t->conf->name, r->payload, r->npayload, m->ev, r->key, r->opts, why))
+        return -1;
+    atomic_fetch_add(&t->dead_lettered, 1);
+    log_warn(t->conf->name, "message for %s moved to the dead-letter queue: %s",
+             *r->key ? r->key : "(no key)", why);
+    return 0;
 }
 
 static int grow_recs(struct worker *w, size_t n)
@@ -117,6 +138,13 @@ static int append_routed(struct gateway *gw, struct worker *w, struct pending *p
             r->event_time = m->ev->time;
             r->opts = m->opts;
             r->op = (enum msg_op)m->op;
+            char why[256];
+            if (!queue_rec_fits(r, why, sizeof why)) {
+                n--;
+                if (dead_letter_oversized(t, m, r, why))
+                    return snprintf(err, errlen, "%s: %s, and its dead-letter queue is not "
+                                    "writable", t->conf->name, why), -1;
+            }
         }
         if (n == first)
             continue;

@@ -2,6 +2,7 @@
  * find the next record after damage.
  *
  * A record is  u32 magic | u32 body length | u32 crc32c(body) | body. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "crc32c.h"
@@ -84,6 +85,24 @@ static char *put_str(char *p, const char *s, size_t n)
     return p + n + 1;
 }
 
+static size_t payload_len(const struct qrec *r)
+{
+    size_t pl = 0;
+    for (int i = 0; i < r->npayload; i++)
+        pl += r->payload[i].iov_len;
+    return pl;
+}
+
+int queue_rec_fits(const struct qrec *r, char *why, size_t whylen)
+{
+    size_t pl = payload_len(r), ol = r->opts ? strlen(r->opts) : 0;
+    if (pl + ol + FIXED_SIZE + 65535 * 2 + 255 * 2 + 6 <= REC_MAX)
+        return 1;
+    snprintf(why, whylen, "message of %zu bytes (payload %zu, opts %zu) is larger than a queue record "
+             "can be (%u MiB): it can never be queued", pl + ol, pl, ol, REC_MAX >> 20);
+    return 0;
+}
+
 /* Encode one record at *buf + at (grown as needed); its size, or 0 if it
  * is too large or on ENOMEM. */
 size_t qrec_encode(char **buf, size_t *cap, size_t at, const struct qrec *r, uint64_t ms)
@@ -91,9 +110,7 @@ size_t qrec_encode(char **buf, size_t *cap, size_t at, const struct qrec *r, uin
     const char *target = r->to->target;
     size_t tl = cstr_len(target, 255), nl = cstr_len(r->event_name, 65535),
            kl = cstr_len(r->key, 65535), ml = cstr_len(r->event_time, 255),
-           ol = cstr_len(r->opts, UINT32_MAX), pl = 0;
-    for (int i = 0; i < r->npayload; i++)
-        pl += r->payload[i].iov_len;
+           ol = cstr_len(r->opts, UINT32_MAX), pl = payload_len(r);
     size_t body = FIXED_SIZE + tl + nl + kl + ml + ol + pl + 6;
     if (body > REC_MAX || qgrow(buf, cap, at + HDR_SIZE + body))
         return 0;

@@ -60,6 +60,10 @@ int queue_start_committer(struct queue *q, unsigned window_us, void (*on_durable
  * *ticket is what queue_durable() must reach for them to be on disk. */
 int queue_append(struct queue *q, const struct qrec *recs, size_t n, uint64_t *ticket,
                  char *err, size_t errlen);
+/* 1 if the record can be queued whatever its target, event name and key;
+ * 0 with why if it never can (a payload past the record limit). */
+int queue_rec_fits(const struct qrec *r, char *why, size_t whylen);
+
 /* One journal's part of a request that goes to several. */
 struct qappend {
     struct queue *q;

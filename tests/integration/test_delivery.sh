@@ -120,3 +120,28 @@ timeout 10 "$LUAGATE_BIN" -c "$T/nine.lua" >"$T/nine.run" 2>&1; rc=$?
 check "the gateway refuses to start with them (exit $rc)" [ "$rc" = 2 ]
 check "...with the same message" grep -q 'at most 8 are supported' "$T/nine.run"
 check "...and created no queue directory" [ ! -e "$T/q1" ]
+
+# --- a message no queue record can hold: dead-lettered at once, not 503 forever -----------
+cat >"$T/big.lua" <<'EOF2'
+return function(event, send)
+  send("file:big", string.rep("x", 65 * 1024 * 1024))
+  send("file:small", event)
+end
+EOF2
+cat >"$T/big-gw.lua" <<EOF2
+listen = "127.0.0.1:$GATEWAY_PORT"
+queue_dir = "$T/qbig"
+script = "$T/big.lua"
+script_memory = 536870912
+targets = { ["file:big"] = { path = "$T/big.jsonl" }, ["file:small"] = { path = "$T/small.jsonl" } }
+EOF2
+: >"$T/gw.log"
+gw_start "$T/big-gw.lua" || { fail "luagate did not start (oversized payload)"; tail -3 "$T/gw.log"; exit 1; }
+check "an event whose script sends a 65 MiB payload is acknowledged, not 503" [ "$(post "$line1")" = 200 ]
+check "...and so is MinIO's next one" [ "$(post "$line2")" = 200 ]
+check "...both oversized messages are in file:big's dead-letter queue" \
+  [ "$(metric 'luagate_events_dead_lettered_total{target="file:big"}')" = 2 ]
+check "...with the reason" sh -c "head -c 400 '$T/qbig/dlq/file:big.jsonl' | grep -q 'larger than a queue record can be (64 MiB)'"
+wait_lines "$T/small.jsonl" 2
+check "...and the other target got both events" [ "$(lines "$T/small.jsonl")" = 2 ]
+gw_stop
