@@ -6,6 +6,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/lib.sh
 . tests/integration/lib_gateway.sh
+san_clean() { check "no sanitizer report in the gateway's log ($1)" sh -c "! grep -q 'ERROR: AddressSanitizer\\|ERROR: LeakSanitizer\\|runtime error' '$T/gw.log'"; }
 enc() { $PY -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 state() { curl -s "$GW/health" | $PY -c 'import json,sys; t=json.load(sys.stdin)["targets"]["webhook:1"]; print(t["state"], t.get("error", ""))'; }
 rx_ok() { grep -c '"status": 200' "$RX_LOG" 2>/dev/null || echo 0; }
@@ -92,6 +93,7 @@ targets = {
   ["webhook:b"] = { endpoint = "http://127.0.0.1:$DEAD/", queue_dir = "$T/qb", queue_limit = 1 },
 }
 EOF2
+san_clean "503s, refusals, outage"
 : >"$T/gw.log"
 gw_start "$T/two.lua" || { fail "luagate did not start with two queue directories"; cat "$T/gw.log"; exit 1; }
 check "the first event is acknowledged (one message for each directory)" [ "$(post "$line1")" = 200 ]
@@ -135,6 +137,7 @@ script = "$T/big.lua"
 script_memory = 536870912
 targets = { ["file:big"] = { path = "$T/big.jsonl" }, ["file:small"] = { path = "$T/small.jsonl" } }
 EOF2
+san_clean "two queue directories"
 : >"$T/gw.log"
 gw_start "$T/big-gw.lua" || { fail "luagate did not start (oversized payload)"; tail -3 "$T/gw.log"; exit 1; }
 check "an event whose script sends a 65 MiB payload is acknowledged, not 503" [ "$(post "$line1")" = 200 ]
@@ -145,3 +148,4 @@ check "...with the reason" sh -c "head -c 400 '$T/qbig/dlq/file:big.jsonl' | gre
 wait_lines "$T/small.jsonl" 2
 check "...and the other target got both events" [ "$(lines "$T/small.jsonl")" = 2 ]
 gw_stop
+san_clean "the last gateway"

@@ -5,6 +5,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/lib.sh
 . tests/integration/lib_gateway.sh
+san_clean() { check "no sanitizer report in the gateway's log ($1)" sh -c "! grep -q 'ERROR: AddressSanitizer\\|ERROR: LeakSanitizer\\|runtime error' '$T/gw.log'"; }
 
 # --- misspelled variables: exit 2 at start and in check, naming the closest ------------
 run_env() { # run_env NAME EXPECTED-TEXT VAR=VALUE...
@@ -76,3 +77,4 @@ check "no log line starts with the forged text" sh -c "! grep -q '^2026-01-01T00
 check "...the newline is written as \\n inside the one line" grep -q 'x\\n2026-01-01T00:00:00.000Z error luagate: FORGED\\r\\x1b\[2K' "$T/gw.log"
 check "no raw escape character reached the log" sh -c "! grep -q \$'\\x1b' '$T/gw.log'"
 gw_stop
+san_clean "the last gateway"
