@@ -3,6 +3,8 @@
  * Each test works in a fresh mkdtemp() directory it removes at the end. */
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -342,6 +344,59 @@ TEST(queue_limit_full_appends_nothing)
 out:
     queue_close(q);
     rmdir_all(dir);
+}
+
+/* issue 16: one request's appends to several journals are all or nothing.
+ * The second journal's write fails (RLIMIT_FSIZE: EFBIG), so the first
+ * must keep nothing of it: not on disk, not for its reader. */
+TEST(append_all_takes_back_a_failed_request)
+{
+    char *d1 = tmpdir(), *d2 = tmpdir();
+    struct qreader *r1[1], *r2[1];
+    struct queue *q1 = qopen(d1, r1, (const char *[]){ "t:one", NULL }, 100);
+    struct queue *q2 = qopen(d2, r2, (const char *[]){ "t:two", NULL }, 100);
+    struct rlimit old;
+    CHECK(q1 && q2 && getrlimit(RLIMIT_FSIZE, &old) == 0);
+    if (!q1 || !q2)
+        goto out;
+    CHECK_INT(put(q1, r1[0], "before"), 0);
+    CHECK_INT(put(q2, r2[0], "before"), 0);
+    queue_sync(q1);
+    queue_sync(q2);
+    long long size1 = seg1_size(d1);
+    static char big[65536];
+    memset(big, 'b', sizeof big);
+    struct qrec recs[2] = { { 0 } };
+    recs[0].to = r1[0];
+    recs[0].payload[0] = (struct iovec){ "small", 5 };
+    recs[0].npayload = 1;
+    recs[1].to = r2[0];
+    recs[1].payload[0] = (struct iovec){ big, sizeof big };
+    recs[1].npayload = 1;
+    struct qappend a[2] = { { q1, &recs[0], 1, 0 }, { q2, &recs[1], 1, 0 } };
+    /* room for the small record in q1's segment, not for the big one in q2's */
+    struct rlimit lim = { (rlim_t)(seg1_size(d2) > size1 ? seg1_size(d2) : size1) + 4096, old.rlim_max };
+    signal(SIGXFSZ, SIG_IGN);
+    CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    int rc = queue_append_all(a, 2, err, sizeof err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    CHECK_INT(rc, -1);
+    CHECK(strstr(err, "cannot write") != NULL);
+    CHECK_INT(seg1_size(d1), size1);
+    queue_sync(q1);
+    CHECK_INT(queue_len(r1[0]), 1);
+    /* the journal goes on as if the request had never come */
+    CHECK_INT(put(q1, r1[0], "after"), 0);
+    CHECK_INT(queue_append_all(a, 1, err, sizeof err), 0);
+    queue_sync(q1);
+    size_t n;
+    CHECK_STR(drain_all(r1[0], &n), "before,after,small");
+    CHECK_STR(drain_all(r2[0], &n), "before");
+out:
+    queue_close(q1);
+    queue_close(q2);
+    rmdir_all(d1);
+    rmdir_all(d2);
 }
 
 TEST(queue_limit_counts_within_one_batch)
@@ -1260,6 +1315,7 @@ int main(void)
     RUN(order_preserved_and_peek_max);
     RUN(two_readers_share_one_journal);
     RUN(queue_limit_full_appends_nothing);
+    RUN(append_all_takes_back_a_failed_request);
     RUN(queue_limit_counts_within_one_batch);
     RUN(visible_only_when_durable);
     RUN(committer_thread_makes_appends_visible);
