@@ -489,7 +489,7 @@ static const char *closest(const char *word, const char *const *cands, size_t n)
  * LUAGATE_LUA_DIR says where lua/ is (script.c). */
 static const char *const reserved_env[] = {
     "LUAGATE_LUA_DIR", "LUAGATE_BUILD", "LUAGATE_BIN", "LUAGATE_EVENTS", "LUAGATE_SAN",
-    "LUAGATE_SCRIPTS", "LUAGATE_FUZZ_QUEUE_SEEDS",
+    "LUAGATE_SCRIPTS", "LUAGATE_FUZZ_QUEUE_SEEDS", "LUAGATE_PKGROOT",
 };
 
 /* A misspelled variable would be ignored, and a queue would land in
