@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
+#include "jscan.h"
 
 static const char ENV_SUFFIX[] = "]}";
 
@@ -104,37 +105,202 @@ static int skip_value(const struct ingest *in, int i)
     return lo;
 }
 
-/* A member name to look for, with its length. */
-struct mkey {
-    const char *s;
-    size_t n;
-};
-#define MKEY(lit) { lit, sizeof lit - 1 }
+/* ---- validation: every field MinIO writes has MinIO's JSON type ------------
+ *
+ * One walk over the tokens jscan already made (no second parse): each member
+ * of the record, s3, s3.bucket, s3.object, ... is looked up in a small table
+ * of the fields MinIO writes (reference §1.1); a known field of the wrong
+ * type refuses the request, unknown members are let through (a newer MinIO
+ * may add some).  Required are only the fields the gateway cannot route
+ * without: eventName and s3.bucket.name (and s3, s3.bucket around it). */
 
-/* One walk over the members of the object at token obj: val[k] becomes
- * the value token of the first member named keys[k] (as json_get finds
- * it), or stays -1.  Stops once every key is found. */
-static inline __attribute__((always_inline)) void
-find_members(const struct ingest *in, int obj, const struct mkey *keys, int nkeys, int *val)
+enum { J_STR = 1, J_INT = 2, J_NUM = 4, J_OBJ = 8, J_ARR = 16, J_BOOL = 32, J_NULL = 64 };
+enum { F_REQUIRED = 1, F_STRMAP = 2 /* an object whose values are strings */ };
+/* slots: where the walk leaves the value tokens the events need */
+enum { S_NAME, S_TIME, S_BUCKET, S_KEY, S_RECORDS, S_ENAME, S_EKEY, S_N };
+
+struct field {
+    const char *name;
+    unsigned char len, types, flags;
+    signed char slot;         /* -1: not kept */
+    const struct field *sub;  /* members of an object value, NULL-terminated */
+};
+#define FLD(n, ty, fl, sl, sub) { n, sizeof n - 1, ty, fl, sl, sub }
+
+static const struct field principal_f[] = { FLD("principalId", J_STR, 0, -1, NULL), { 0 } };
+static const struct field bucket_f[] = {
+    FLD("name", J_STR, F_REQUIRED, S_BUCKET, NULL),
+    FLD("ownerIdentity", J_OBJ, 0, -1, principal_f),
+    FLD("arn", J_STR, 0, -1, NULL),
+    { 0 },
+};
+static const struct field object_f[] = {
+    FLD("key", J_STR, 0, S_KEY, NULL),
+    FLD("size", J_INT, 0, -1, NULL),
+    FLD("eTag", J_STR, 0, -1, NULL),
+    FLD("contentType", J_STR, 0, -1, NULL),
+    FLD("userMetadata", J_OBJ | J_NULL, F_STRMAP, -1, NULL),
+    FLD("versionId", J_STR, 0, -1, NULL),
+    FLD("sequencer", J_STR, 0, -1, NULL),
+    { 0 },
+};
+static const struct field s3_f[] = {
+    FLD("s3SchemaVersion", J_STR, 0, -1, NULL),
+    FLD("configurationId", J_STR, 0, -1, NULL),
+    FLD("bucket", J_OBJ, F_REQUIRED, -1, bucket_f),
+    FLD("object", J_OBJ, 0, -1, object_f),
+    { 0 },
+};
+static const struct field source_f[] = {
+    FLD("host", J_STR, 0, -1, NULL),
+    FLD("port", J_STR, 0, -1, NULL),
+    FLD("userAgent", J_STR, 0, -1, NULL),
+    { 0 },
+};
+static const struct field record_f[] = {
+    FLD("eventVersion", J_STR, 0, -1, NULL),
+    FLD("eventSource", J_STR, 0, -1, NULL),
+    FLD("awsRegion", J_STR, 0, -1, NULL),
+    FLD("eventTime", J_STR, 0, S_TIME, NULL),
+    FLD("eventName", J_STR, F_REQUIRED, S_NAME, NULL),
+    FLD("userIdentity", J_OBJ, 0, -1, principal_f),
+    FLD("requestParameters", J_OBJ | J_NULL, F_STRMAP, -1, NULL),
+    FLD("responseElements", J_OBJ | J_NULL, F_STRMAP, -1, NULL),
+    FLD("s3", J_OBJ, F_REQUIRED, -1, s3_f),
+    FLD("source", J_OBJ, 0, -1, source_f),
+    { 0 },
+};
+static const struct field envelope_f[] = {
+    FLD("Records", J_ARR, 0, S_RECORDS, NULL),
+    FLD("EventName", J_STR, 0, S_ENAME, NULL),
+    FLD("Key", J_STR, 0, S_EKEY, NULL),
+    { 0 },
+};
+
+/* A step of the path to a field, for messages: a member name, or an index
+ * when name is NULL. */
+struct step {
+    const struct step *up;
+    const char *name;
+    size_t len;
+    int idx;
+};
+
+static size_t path_text(const struct step *s, char *out, size_t cap)
+{
+    if (!s)
+        return 0;
+    size_t n = path_text(s->up, out, cap);
+    int w = s->name ? snprintf(out + n, cap - n, "%s%.*s", n ? "." : "", (int)s->len, s->name)
+                    : snprintf(out + n, cap - n, "[%d]", s->idx);
+    return w < 0 || (size_t)w >= cap - n ? cap - 1 : n + (size_t)w;
+}
+
+static unsigned tok_type(const struct ingest *in, int i)
+{
+    const jsmntok_t *t = &in->toks[i];
+    switch (t->type) {
+    case JSMN_STRING: return J_STR;
+    case JSMN_OBJECT: return J_OBJ;
+    case JSMN_ARRAY: return J_ARR;
+    default: break;
+    }
+    char c = in->body[t->start];
+    if (c == 't' || c == 'f')
+        return J_BOOL;
+    if (c == 'n')
+        return J_NULL;
+    const char *p = in->body + t->start, *e = in->body + t->end;
+    for (; p < e; p++)
+        if (*p == '.' || *p == 'e' || *p == 'E')
+            return J_NUM;
+    return J_INT | J_NUM;
+}
+
+static const char *type_name(unsigned ty)
+{
+    return ty & J_STR ? "a string" : ty & J_INT ? "an integer" : ty & J_NUM ? "a number with a fraction or exponent"
+         : ty & J_OBJ ? "an object" : ty & J_ARR ? "an array" : ty & J_BOOL ? "a boolean" : "null";
+}
+
+__attribute__((cold)) static int type_error(const struct step *at, unsigned want, unsigned got,
+                                            char *err, size_t errlen)
+{
+    char path[256];
+    path_text(at, path, sizeof path);
+    snprintf(err, errlen, "%s: %s where MinIO writes %s%s", path, type_name(got),
+             type_name(want), want & J_NULL && !(want & J_STR) ? " or null" : "");
+    return -1;
+}
+
+/* The members of the string map at token obj (opened as step at) must all
+ * be strings; the index past it, or -1. */
+static int check_strmap(const struct ingest *in, int obj, const struct step *at, char *err, size_t errlen)
 {
     const jsmntok_t *t = in->toks;
-    for (int k = 0; k < nkeys; k++)
-        val[k] = -1;
-    if (obj < 0 || t[obj].type != JSMN_OBJECT)
-        return;
-    int found = 0, j = obj + 1;
+    int j = obj + 1;
+    for (int m = 0; m < t[obj].size; m++, j += 2)
+        if (t[j + 1].type != JSMN_STRING) {
+            struct step s = { at, in->body + t[j].start, (size_t)(t[j].end - t[j].start), 0 };
+            return type_error(&s, J_STR, tok_type(in, j + 1), err, errlen);
+        }
+    return j;
+}
+
+/* Walk the object at token obj against spec: types checked, required
+ * fields present, the kept tokens in slot[].  The index past the object,
+ * or -1 with err naming the field. */
+static int check_object(const struct ingest *in, int obj, const struct field *spec, const struct step *at,
+                        int *slot, char *err, size_t errlen)
+{
+    const jsmntok_t *t = in->toks;
+    unsigned seen = 0;
+    int j = obj + 1;
+    const struct field *hint = spec;
     for (int m = 0; m < t[obj].size; m++) {
         const char *kp = in->body + t[j].start;
         size_t kl = (size_t)(t[j].end - t[j].start);
-        for (int k = 0; k < nkeys; k++)
-            if (val[k] < 0 && kl == keys[k].n && !memcmp(kp, keys[k].s, keys[k].n)) {
-                val[k] = j + 1;
-                if (++found == nkeys)
-                    return;
-                break;
-            }
-        j = skip_value(in, j + 1);
+        int v = j + 1;
+        /* MinIO writes the fields in the table's order: the one after the
+         * last match is tried first, so a MinIO record costs one compare
+         * per member */
+        const struct field *f = hint;
+        if (!f->name || kl != f->len || *kp != *f->name || memcmp(kp, f->name, kl))
+            for (f = spec; f->name && (kl != f->len || *kp != *f->name || memcmp(kp, f->name, kl)); f++)
+                ;
+        unsigned bit = 1u << (f - spec);
+        if (!f->name || seen & bit) { /* unknown, or a later duplicate: json_get takes the first */
+            j = t[v].type == JSMN_STRING || t[v].type == JSMN_PRIMITIVE ? v + 1 : skip_value(in, v);
+            continue;
+        }
+        hint = f + 1;
+        seen |= bit;
+        unsigned ty = t[v].type == JSMN_STRING ? J_STR : tok_type(in, v);
+        struct step s = { at, f->name, f->len, 0 };
+        if (!(ty & f->types))
+            return type_error(&s, f->types, ty, err, errlen);
+        if (f->slot >= 0)
+            slot[f->slot] = v;
+        if (ty == J_OBJ && f->sub)
+            j = check_object(in, v, f->sub, &s, slot, err, errlen);
+        else if (ty == J_OBJ && f->flags & F_STRMAP)
+            j = check_strmap(in, v, &s, err, errlen);
+        else if (ty & (J_STR | J_NUM | J_BOOL | J_NULL))
+            j = v + 1;
+        else
+            j = skip_value(in, v);
+        if (j < 0)
+            return -1;
     }
+    for (int k = 0; spec[k].name; k++)
+        if (spec[k].flags & F_REQUIRED && !(seen & 1u << k)) {
+            struct step s = { at, spec[k].name, spec[k].len, 0 };
+            char path[256];
+            path_text(&s, path, sizeof path);
+            snprintf(err, errlen, "%s: missing: not an S3 event record", path);
+            return -1;
+        }
+    return j;
 }
 
 /* The string at token t, decoded, copied to the arena: NULL if t is no
@@ -160,24 +326,22 @@ static char *arena_string(struct ingest *in, int t, size_t *len)
     return d;
 }
 
-/* Fill name, key and time of the record at token ev->tok, in one walk
- * over its members (and those of s3, s3.bucket, s3.object). */
+/* Check the record at token ev->tok (Records[idx]) and fill its name, key
+ * and time, in one walk over its members and those of the objects in it. */
 static int event_fields(struct ingest *in, struct event *ev, int idx, char *err, size_t errlen)
 {
-    const struct mkey rec_keys[] = { MKEY("eventName"), MKEY("eventTime"), MKEY("s3") };
-    const struct mkey s3_keys[] = { MKEY("bucket"), MKEY("object") };
-    const struct mkey name_key[] = { MKEY("name") }, key_key[] = { MKEY("key") };
-    int rv[3], sv[2], bt, kt;
-    find_members(in, ev->tok, rec_keys, 3, rv);
-    find_members(in, rv[2], s3_keys, 2, sv);
-    find_members(in, sv[0], name_key, 1, &bt);
-    find_members(in, sv[1], key_key, 1, &kt);
-    ev->name = arena_string(in, rv[0], &ev->name_len);
+    static const struct step records = { NULL, "Records", 7, 0 };
+    const struct step at = { &records, NULL, 0, idx };
+    int sl[S_N] = { -1, -1, -1, -1, -1, -1, -1 };
+    if (check_object(in, ev->tok, record_f, &at, sl, err, errlen) < 0)
+        return -1;
+    int bt = sl[S_BUCKET], kt = sl[S_KEY];
+    ev->name = arena_string(in, sl[S_NAME], &ev->name_len);
     if (!ev->name || !*ev->name) {
         snprintf(err, errlen, "Records[%d]: no eventName: not an S3 event record", idx);
         return -1;
     }
-    ev->time = arena_string(in, rv[1], &ev->time_len);
+    ev->time = arena_string(in, sl[S_TIME], &ev->time_len);
     if (!ev->time) {
         ev->time = in->arena + in->arena_len++;
         *ev->time = 0;
@@ -248,24 +412,76 @@ static struct event *new_event(struct ingest *in)
     return ev;
 }
 
+/* Where jscan stopped: the path of the string it was reading at pos, from
+ * the ntok tokens it made before (containers still open have end -1), as
+ * "Records[0].s3.object.key" or "a key in Records[0].s3". */
+__attribute__((cold)) static void scan_where(const char *body, const jsmntok_t *t, int ntok, size_t pos,
+                                             char *out, size_t cap)
+{
+    int open[JSCAN_MAX_DEPTH + 1], kids[JSCAN_MAX_DEPTH + 1], key[JSCAN_MAX_DEPTH + 1], depth = 0;
+    for (int k = 0;; k++) {
+        int start = k < ntok ? t[k].start : (int)pos;
+        while (depth && t[open[depth - 1]].end >= 0 && t[open[depth - 1]].end <= start)
+            depth--;
+        if (k == ntok)
+            break;
+        if (depth && t[open[depth - 1]].type == JSMN_OBJECT && kids[depth - 1] % 2 == 0)
+            key[depth - 1] = k;
+        if (depth)
+            kids[depth - 1]++;
+        if ((t[k].type == JSMN_OBJECT || t[k].type == JSMN_ARRAY) && depth <= JSCAN_MAX_DEPTH)
+            open[depth] = k, kids[depth] = 0, depth++;
+    }
+    int in_key = depth && t[open[depth - 1]].type == JSMN_OBJECT && kids[depth - 1] % 2 == 0;
+    size_t n = 0;
+    out[0] = 0;
+    if (in_key)
+        n = (size_t)snprintf(out, cap, "a key in ");
+    for (int d = 0; d < depth - in_key && n < cap; d++) {
+        const jsmntok_t *c = &t[open[d]];
+        int last = d == depth - 1;
+        if (c->type == JSMN_ARRAY)
+            n += (size_t)snprintf(out + n, cap - n, "[%d]", kids[d] - !last);
+        else
+            n += (size_t)snprintf(out + n, cap - n, "%s%.*s", n && out[n - 1] != ' ' ? "." : "",
+                                  t[key[d]].end - t[key[d]].start, body + t[key[d]].start);
+    }
+    if (in_key && depth == 1)
+        snprintf(out + n, n < cap ? cap - n : 0, "the body");
+}
+
+/* The tokenizer refused the body: say which field, when it is a string
+ * that is no UTF-8 (scanned again: this is the refusal path only). */
+__attribute__((cold)) static void scan_error(struct ingest *in, char *err, size_t errlen)
+{
+    struct jscan_error e;
+    if (jscan(in->body, in->len, &in->toks, &in->tokcap, &e) >= 0 || e.code != JSCAN_E_UTF8)
+        return;
+    char where[256];
+    scan_where(in->body, in->toks, e.ntok, e.pos, where, sizeof where);
+    snprintf(err, errlen, "%s: not valid UTF-8 (byte %zu)", where[0] ? where : "the body", e.pos);
+}
+
 int ingest_parse(struct ingest *in, const char *body, size_t len, char *err, size_t errlen)
 {
     ingest_reset(in);
     in->body = body;
     in->len = len;
     in->ntoks = json_tokenize(body, len, &in->toks, &in->tokcap, err, errlen);
-    if (in->ntoks < 0)
+    if (in->ntoks < 0) {
+        scan_error(in, err, errlen);
         return -1;
+    }
     const jsmntok_t *t = in->toks;
     if (t[0].type != JSMN_OBJECT) {
         snprintf(err, errlen, "the body is not a JSON object with \"Records\": not an S3 event");
         return -1;
     }
-    const struct mkey top_keys[] = { MKEY("Records"), MKEY("EventName"), MKEY("Key") };
-    int tv[3];
-    find_members(in, 0, top_keys, 3, tv);
-    int recs = tv[0];
-    if (recs < 0 || t[recs].type != JSMN_ARRAY || t[recs].size == 0) {
+    int tv[S_N] = { -1, -1, -1, -1, -1, -1, -1 };
+    if (check_object(in, 0, envelope_f, NULL, tv, err, errlen) < 0)
+        return -1;
+    int recs = tv[S_RECORDS];
+    if (recs < 0 || t[recs].size == 0) {
         snprintf(err, errlen, "the body has no \"Records\" array with events: not an S3 event");
         return -1;
     }
@@ -281,7 +497,7 @@ int ingest_parse(struct ingest *in, const char *body, size_t len, char *err, siz
         in->arena = a;
         in->arena_cap = need;
     }
-    int is_envelope = t[recs].size == 1 && tv[1] >= 0 && tv[2] >= 0;
+    int is_envelope = t[recs].size == 1 && tv[S_ENAME] >= 0 && tv[S_EKEY] >= 0;
     int r = recs + 1;
     for (int i = 0; i < t[recs].size; i++, r = i < t[recs].size ? skip_value(in, r) : r) {
         if (t[r].type != JSMN_OBJECT) {

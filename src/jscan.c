@@ -26,8 +26,9 @@
 #include "jscan.h"
 
 /* byte classes: C_WS blanks, C_STR bytes that end a string body scan ('"',
- * '\\' and the control bytes), C_HEX hex digits, C_DIGIT decimal digits,
- * C_ESC the characters after a backslash that make a valid escape (but u) */
+ * '\\', the control bytes, and bytes >= 0x80, which start a UTF-8 sequence
+ * to check), C_HEX hex digits, C_DIGIT decimal digits, C_ESC the characters
+ * after a backslash that make a valid escape (but u) */
 enum { C_WS = 1, C_STR = 2, C_HEX = 4, C_DIGIT = 8, C_ESC = 16 };
 static const unsigned char cls[256] = {
      2,  2,  2,  2,  2,  2,  2,  2,  2,  3,  3,  2,  2,  3,  2,  2,  /* 0x00 */
@@ -38,14 +39,14 @@ static const unsigned char cls[256] = {
      0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, 18,  0,  0,  0,  /* 0x50 */
      0,  4, 20,  4,  4,  4, 20,  0,  0,  0,  0,  0,  0,  0, 16,  0,  /* 0x60 */
      0,  0, 16,  0, 16,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 0x70 */
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 0x80 */
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 0x90 */
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 0xa0 */
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 0xb0 */
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 0xc0 */
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 0xd0 */
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 0xe0 */
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  /* 0xf0 */
+     2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  /* 0x80 */
+     2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  /* 0x90 */
+     2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  /* 0xa0 */
+     2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  /* 0xb0 */
+     2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  /* 0xc0 */
+     2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  /* 0xd0 */
+     2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  /* 0xe0 */
+     2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  /* 0xf0 */
 };
 
 const char *jscan_reason(enum jscan_code code)
@@ -62,6 +63,7 @@ const char *jscan_reason(enum jscan_code code)
     case JSCAN_E_DEPTH: return "nested too deep";
     case JSCAN_E_NOMEM: return "out of memory";
     case JSCAN_E_TOOBIG: return "document too large";
+    case JSCAN_E_UTF8: return "invalid UTF-8";
     }
     return "error";
 }
@@ -97,6 +99,32 @@ static int lit_prefix(const unsigned char *p, const unsigned char *end, const ch
     return p == end;
 }
 
+/* Length of the well-formed UTF-8 sequence at q (lead byte >= 0x80), or 0:
+ * the ranges of Unicode's table 3-7, so no overlong forms, no surrogates
+ * (U+D800..DFFF), nothing past U+10FFFF, no truncated sequence. */
+static inline int utf8_len(const unsigned char *q, const unsigned char *end)
+{
+    unsigned c = q[0], lo = 0x80, hi = 0xbf;
+    ptrdiff_t left = end - q;
+    if (c < 0xc2 || c > 0xf4)
+        return 0;
+    if (c < 0xe0)
+        return left >= 2 && (q[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+    if (left < 3 || q[1] < lo || q[1] > hi || (q[2] & 0xc0) != 0x80)
+        return 0;
+    if (c < 0xf0)
+        return 3;
+    return left >= 4 && (q[3] & 0xc0) == 0x80 ? 4 : 0;
+}
+
 /* The closing quote of the string body starting at q, or NULL with *bad and
  * *code set.  lim16: the last address a 16-byte load may start at (0 when
  * the text is shorter). */
@@ -107,12 +135,14 @@ string_end(const unsigned char *q, const unsigned char *end, uintptr_t lim16,
     for (;;) {
 #if defined(__SSE2__)
         /* '"' ^ 2 = 0x20 and the control bytes ^ 2 stay below 0x20, so
-         * one unsigned "<= 0x20" test after the xor finds both */
+         * one unsigned "<= 0x20" test after the xor finds both; or-ing v
+         * in flags the bytes >= 0x80 (movemask takes the top bits) */
         while ((uintptr_t)q <= lim16) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
             __m128i x = _mm_xor_si128(v, _mm_set1_epi8(2));
             __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x),
                                      _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+            m = _mm_or_si128(m, v);
             unsigned mask = (unsigned)_mm_movemask_epi8(m);
             if (mask) {
                 q += __builtin_ctz(mask);
@@ -131,7 +161,7 @@ string_end(const unsigned char *q, const unsigned char *end, uintptr_t lim16,
             memcpy(&v, q, 8);
             a = v ^ (ones * '"');
             b = v ^ (ones * '\\');
-            m = (((a - ones) & ~a) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & high;
+            m = (((a - ones) & ~a) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v) & high;
             if (m) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
                 q += __builtin_ctzll(m) / 8;
@@ -155,6 +185,15 @@ string_end(const unsigned char *q, const unsigned char *end, uintptr_t lim16,
 #endif
         if (*q == '"')
             return q;
+        if (*q >= 0x80) {
+            int n = utf8_len(q, end);
+            if (!n) {
+                *code = JSCAN_E_UTF8, *bad = q;
+                return NULL;
+            }
+            q += n;
+            continue;
+        }
         if (*q != '\\') {
             *code = JSCAN_E_CTRL, *bad = q; /* < 0x20; NUL is told apart later */
             return NULL;
@@ -204,6 +243,7 @@ int jscan(const char *text, size_t len, jsmntok_t **toksp, size_t *capp, struct 
     if (len > INT_MAX) {
         e->code = JSCAN_E_TOOBIG;
         e->pos = 0;
+        e->ntok = 0;
         return -1;
     }
     if (!*toksp || !*capp) {
@@ -212,6 +252,7 @@ int jscan(const char *text, size_t len, jsmntok_t **toksp, size_t *capp, struct 
         if (!nt) {
             e->code = JSCAN_E_NOMEM;
             e->pos = 0;
+            e->ntok = 0;
             return -1;
         }
         *toksp = nt;
@@ -422,6 +463,7 @@ close:
 nomem:
     e->code = JSCAN_E_NOMEM;
     e->pos = (size_t)(p - s);
+    e->ntok = (int)(tp - t);
     return -1;
 
 fail:
@@ -429,6 +471,7 @@ fail:
         code = JSCAN_E_NUL;
     e->code = code;
     e->pos = (size_t)(q - s);
+    e->ntok = (int)(tp - t);
     return -1;
 #undef SKIP_WS
 #undef TOKEN

@@ -15,9 +15,11 @@
  * "1.", "-", ".5", "+1", "1e"), literals other than true/false/null,
  * control bytes (< 0x20) in strings, escapes other than \" \\ \/ \b \f \n
  * \r \t \uXXXX, NUL bytes, unclosed containers, nesting deeper than
- * JSCAN_MAX_DEPTH (the root is at depth 0).  Strings are not checked for
- * UTF-8 validity, and \u escapes for lone surrogates are accepted (RFC 8259
- * allows them; json_unescape decodes them to U+FFFD, as Go does).
+ * JSCAN_MAX_DEPTH (the root is at depth 0), strings and keys that are not
+ * well-formed UTF-8 (RFC 8259 §8.1: overlong forms, encoded surrogates,
+ * stray continuation bytes, 0xF5..0xFF).  \u escapes for lone surrogates
+ * are accepted (RFC 8259 allows them; json_unescape decodes them to U+FFFD,
+ * as Go does).
  *
  * One pass, no recursion (an explicit stack of JSCAN_MAX_DEPTH + 1 open
  * containers), string bodies scanned 16 bytes at a time with SSE2 (8 with
@@ -46,11 +48,13 @@ enum jscan_code {
     JSCAN_E_DEPTH,    /* nesting deeper than JSCAN_MAX_DEPTH */
     JSCAN_E_NOMEM,    /* growing the token array failed */
     JSCAN_E_TOOBIG,   /* text longer than INT_MAX (token offsets are int) */
+    JSCAN_E_UTF8,     /* a string (or key) that is not UTF-8 (pos at the sequence) */
 };
 
 struct jscan_error {
     enum jscan_code code;
     size_t pos; /* byte offset of the problem */
+    int ntok;   /* tokens written before it (open containers have end -1) */
 };
 
 /* Tokenize text[0..len) (need not be NUL-terminated) into *toks, which is

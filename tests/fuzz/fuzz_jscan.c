@@ -33,6 +33,10 @@
  *  - cJSON skips a UTF-8 byte order mark; we refuse it (the text after it
  *    must then be accepted);
  *  - cJSON takes \u followed by non-hex digits (as U+0000); we refuse it;
+ *  - cJSON does not check UTF-8; we refuse a string or key that is not
+ *    well-formed UTF-8: the refused offset must start a sequence that the
+ *    reference decoder (ref_utf8_at in jscan_ref.h) finds invalid, and the
+ *    old path must refuse the text too (its string check is that decoder);
  *  - cJSON nests up to 1000 levels, we up to JSCAN_MAX_DEPTH;
  *  - cJSON refuses \u escapes of lone surrogates, the RFC grammar does not
  *    (json_unescape decodes them to U+FFFD like Go): with every surrogate
@@ -116,6 +120,9 @@ static int known_leniency(const char *buf, size_t size, const struct jscan_error
     unsigned char at = e->pos < size ? (unsigned char)buf[e->pos] : 0;
     if (e->code == JSCAN_E_DEPTH)
         return 1;
+    if (e->code == JSCAN_E_UTF8)
+        return at >= 0x80 &&
+               !ref_utf8_at((const unsigned char *)buf + e->pos, (const unsigned char *)buf + size);
     /* blanks are " \t\n\r" only; control bytes refused, in strings too */
     if (e->pos < size && at < 0x20 &&
         ((at != '\t' && at != '\n' && at != '\r') || e->code == JSCAN_E_CTRL))
@@ -226,7 +233,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *buf = malloc(size ? size : 1);
     memcpy(buf, data, size);
-    struct jscan_error e = { JSCAN_OK, 0 };
+    struct jscan_error e = { JSCAN_OK, 0, 0 };
     /* every 16th input from an empty array, to run the growing path */
     if ((size & 15) == 7) {
         free(toks);

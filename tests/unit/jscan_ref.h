@@ -71,11 +71,44 @@ static int ref_primitive_ok(const char *s, const jsmntok_t *t)
     return ref_number_ok(p, n);
 }
 
+/* Is s[0..n) one well-formed UTF-8 sequence and nothing more?  Decoded
+ * the long way (the code point, then the shortest form it needs), unlike
+ * jscan's range table, so the two check each other. */
+static int ref_utf8_seq_ok(const unsigned char *s, int n)
+{
+    static const unsigned lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+    int want = s[0] < 0x80 ? 1 : s[0] >= 0xc0 && s[0] < 0xe0 ? 2 : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
+             : s[0] >= 0xf0 && s[0] < 0xf8 ? 4 : 0;
+    if (!want || want != n)
+        return 0;
+    unsigned long cp = s[0] & lead_mask[want];
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    int shortest = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    return shortest == n && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
+}
+
+/* The length of the valid sequence at s (up to end), 0 if none is. */
+static int ref_utf8_at(const unsigned char *s, const unsigned char *end)
+{
+    for (int n = 1; n <= 4 && s + n <= end; n++)
+        if (ref_utf8_seq_ok(s, n))
+            return n;
+    return 0;
+}
+
 static int ref_string_ok(const char *s, const jsmntok_t *t)
 {
-    for (int i = t->start; i < t->end; i++)
-        if ((unsigned char)s[i] < 0x20)
+    const unsigned char *p = (const unsigned char *)s + t->start, *end = (const unsigned char *)s + t->end;
+    while (p < end) {
+        int n = ref_utf8_at(p, end);
+        if (!n || *p < 0x20)
             return 0;
+        p += n;
+    }
     return 1;
 }
 

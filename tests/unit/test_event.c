@@ -345,6 +345,105 @@ TEST(not_an_event_refused)
     CHECK(strstr(err, "Records[1]") != NULL);
 }
 
+/* body refused with exactly the message want */
+static int refused_with(const char *body, const char *want)
+{
+    if (!refused(body, strlen(body)))
+        return 0;
+    if (strcmp(err, want)) {
+        printf("  # message: %s\n  # wanted:  %s\n", err, want);
+        return 0;
+    }
+    return 1;
+}
+
+#define OBJ(fields) "\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{" fields "}}"
+#define BODY1(rec) "{\"Records\":[" REC "}," rec "]}"
+
+TEST(field_types_as_minio_writes_them)
+{
+    /* the second record carries the wrong type: named with its index */
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\"," OBJ("\"key\":\"k\",\"size\":\"12\"") "}"),
+                       "Records[1].s3.object.size: a string where MinIO writes an integer"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\"," OBJ("\"key\":\"k\",\"size\":1.5") "}"),
+                       "Records[1].s3.object.size: a number with a fraction or exponent where MinIO "
+                       "writes an integer"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\"," OBJ("\"key\":\"k\",\"size\":1e3") "}"),
+                       "Records[1].s3.object.size: a number with a fraction or exponent where MinIO "
+                       "writes an integer"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\"," OBJ("\"key\":7") "}"),
+                       "Records[1].s3.object.key: an integer where MinIO writes a string"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\"," OBJ("\"key\":null") "}"),
+                       "Records[1].s3.object.key: null where MinIO writes a string"));
+    CHECK(refused_with(BODY1("{\"eventName\":[\"x\"]," OBJ("\"key\":\"k\"") "}"),
+                       "Records[1].eventName: an array where MinIO writes a string"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"eventTime\":1," OBJ("\"key\":\"k\"") "}"),
+                       "Records[1].eventTime: an integer where MinIO writes a string"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":true}}}"),
+                       "Records[1].s3.bucket.name: a boolean where MinIO writes a string"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":\"b\"}}"),
+                       "Records[1].s3.bucket: a string where MinIO writes an object"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"object\":{\"key\":\"k\"}}}"),
+                       "Records[1].s3.bucket: missing: not an S3 event record"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{}}}"),
+                       "Records[1].s3.bucket.name: missing: not an S3 event record"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\"," OBJ("\"userMetadata\":{\"a\":\"1\",\"X-Amz-Meta-N\":2}") "}"),
+                       "Records[1].s3.object.userMetadata.X-Amz-Meta-N: an integer where MinIO writes a string"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"requestParameters\":[]," OBJ("") "}"),
+                       "Records[1].requestParameters: an array where MinIO writes an object or null"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"source\":{\"port\":0}," OBJ("") "}"),
+                       "Records[1].source.port: an integer where MinIO writes a string"));
+    CHECK(refused_with("{\"EventName\":1,\"Key\":\"b/k\",\"Records\":[" REC "}]}",
+                       "EventName: an integer where MinIO writes a string"));
+    CHECK(refused_with("{\"EventName\":\"x\",\"Key\":{},\"Records\":[" REC "}]}",
+                       "Key: an object where MinIO writes a string"));
+    CHECK(refused_with("{\"Records\":{\"a\":1}}", "Records: an object where MinIO writes an array"));
+    CHECK(refused_with("{\"Records\":[" REC "},[]]}", "Records[1] is not an object"));
+    /* accepted: nulls where MinIO writes them, a size of any length,
+     * unknown members of any type, a later duplicate (json_get takes the
+     * first, so the first is checked) */
+    const char *ok[] = {
+        BODY1("{\"eventName\":\"x\",\"requestParameters\":null,\"responseElements\":null,"
+              OBJ("\"key\":\"k\",\"size\":0,\"userMetadata\":null") "}"),
+        BODY1("{\"eventName\":\"x\"," OBJ("\"size\":1234567890123456789012345678901234567890") "}"),
+        BODY1("{\"eventName\":\"x\",\"glacier\":[1,{\"a\":null}],\"s3\":{\"bucket\":{\"name\":\"b\",\"x\":1}}}"),
+        BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\"}},\"eventName\":7}"),
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        struct ingest in = { 0 };
+        int rc = ingest_parse(&in, ok[i], strlen(ok[i]), err, sizeof err);
+        if (rc)
+            printf("  # ok[%zu] refused: %s\n", i, err);
+        CHECK_INT(rc, 0);
+        ingest_free(&in);
+    }
+}
+
+TEST(invalid_utf8_named_by_field)
+{
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\"," OBJ("\"key\":\"a\xff\"") "}"),
+                       "Records[1].s3.object.key: not valid UTF-8 (byte 162)"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\"," OBJ("\"userMetadata\":{\"k\xc0\xaf\":\"v\"}") "}"),
+                       "a key in Records[1].s3.object.userMetadata: not valid UTF-8 (byte 172)"));
+    CHECK(refused_with("{\"Records\":[{\"eventName\":\"s3:ObjectCreated:\xed\xa0\x80\"}]}",
+                       "Records[0].eventName: not valid UTF-8 (byte 43)"));
+    CHECK(refused_with("{\"Records\":[{\"a\":[1,{\"b\":[\"\",\"\xf5\"]}]}]}",
+                       "Records[0].a[1].b[1]: not valid UTF-8 (byte 30)"));
+    CHECK(refused_with("{\"K\xff\":1}", "a key in the body: not valid UTF-8 (byte 3)"));
+    CHECK(refused_with("\"\xff\"", "the body: not valid UTF-8 (byte 1)"));
+    /* every sample with one byte of its object key made 0xFF is refused */
+    for (size_t i = 0; i < nsamples; i++) {
+        char *b = strdup(samples[i].envelope), *k = strstr(b, "\"key\":\"");
+        if (!k || k[7] == '"') {
+            free(b);
+            continue;
+        }
+        k[7] = (char)0xff;
+        CHECK(refused(b, strlen(b)) && strstr(err, ".s3.object.key: not valid UTF-8"));
+        free(b);
+    }
+}
+
 static int quotes_as(const char *s, size_t n, const char *want)
 {
     struct buf b = { 0 };
@@ -400,6 +499,8 @@ int main(void)
     RUN(deep_nesting_refused);
     RUN(not_an_event_refused);
     RUN(json_quote_like_go);
+    RUN(field_types_as_minio_writes_them);
+    RUN(invalid_utf8_named_by_field);
     unit_samples_free(samples, nsamples);
     return unit_done();
 }

@@ -110,7 +110,9 @@ static const char *const valid[] = {
     "\"\\ud800\"", "\"\\udc00x\"",           /* lone surrogates: RFC grammar allows them */
     "\"\\u0000\"",                         /* an escaped NUL is fine */
     "\"caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x9a\x80\"",
-    "\"\xff\xfe not UTF-8, not checked\"",
+    "\"\xc2\x80 \xdf\xbf \xe0\xa0\x80 \xed\x9f\xbf \xee\x80\x80 \xef\xbf\xbf\"", /* UTF-8 edges */
+    "{\"\xf0\x90\x80\x80\":\"\xf4\x8f\xbf\xbf\"}",
+    "\"0123456789abcd\xc3\xa9\xe4\xb8\xad" "0123456789abcdef\xf0\x9f\x9a\x80\"", /* across blocks */
     "{\"\":\"\"}", "{\"a\":\"\\\"}\"}", "[\"]\",\"[\",\"{\",\"}\",\",\",\":\"]",
     "{\"a\":{\"b\":{\"c\":{\"d\":[1,[2,[3]]]}}}}",
     "[0,-0,0.0,1e0,0e0,0E+0,-0e-0]",
@@ -229,6 +231,23 @@ static const struct bad {
     { "[1]\0", 4, 3, JSCAN_E_NUL },
     { "\0", 1, 0, JSCAN_E_NUL },
     { "[1,\0]", 5, 3, JSCAN_E_NUL },
+    { "\"\xff\"", 0, 1, JSCAN_E_UTF8 },                /* UTF-8 */
+    { "\"ab\xfe\"", 0, 3, JSCAN_E_UTF8 },
+    { "\"\x80\"", 0, 1, JSCAN_E_UTF8 },                /* a stray continuation byte */
+    { "\"\xc0\xaf\"", 0, 1, JSCAN_E_UTF8 },            /* overlong '/' */
+    { "\"\xc1\xbf\"", 0, 1, JSCAN_E_UTF8 },
+    { "\"\xe0\x9f\xbf\"", 0, 1, JSCAN_E_UTF8 },        /* overlong 3-byte */
+    { "\"\xf0\x8f\xbf\xbf\"", 0, 1, JSCAN_E_UTF8 },    /* overlong 4-byte */
+    { "\"\xed\xa0\x80\"", 0, 1, JSCAN_E_UTF8 },        /* an encoded surrogate */
+    { "\"\xf4\x90\x80\x80\"", 0, 1, JSCAN_E_UTF8 },    /* past U+10FFFF */
+    { "\"\xf5\x80\x80\x80\"", 0, 1, JSCAN_E_UTF8 },
+    { "\"\xc3(\"", 0, 1, JSCAN_E_UTF8 },               /* cut sequences */
+    { "\"\xe4\xb8\"", 0, 1, JSCAN_E_UTF8 },
+    { "\"\xe4\xb8", 0, 1, JSCAN_E_UTF8 },
+    { "{\"k\xff\":1}", 0, 3, JSCAN_E_UTF8 },            /* in a key */
+    { "\"0123456789abcdef0123\xff" "56789abcdef\"", 0, 21, JSCAN_E_UTF8 }, /* in a block */
+    { "\"\xc3\xa9" "0123456789abcdef\xc3\xa9\xa9\"", 0, 21, JSCAN_E_UTF8 },
+    { "[1,\xff]", 0, 3, JSCAN_E_SYNTAX },              /* outside strings: syntax */
     { "\xef\xbb\xbf{}", 0, 0, JSCAN_E_SYNTAX },       /* no BOM */
     { "[1,\f2]", 0, 3, JSCAN_E_SYNTAX },               /* blanks are " \t\n\r" only */
     { "[\v]", 0, 1, JSCAN_E_SYNTAX },
@@ -241,7 +260,7 @@ TEST(malformed_refused_with_offset)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const struct bad *b = &bad[i];
         size_t len = b->len ? b->len : strlen(b->text);
-        struct jscan_error e = { JSCAN_OK, 0 };
+        struct jscan_error e = { JSCAN_OK, 0, 0 };
         jsmntok_t *t = NULL;
         size_t cap = 0;
         int n = jscan(b->text, len, &t, &cap, &e);
@@ -336,6 +355,61 @@ TEST(not_nul_terminated)
     }
 }
 
+/* jscan's verdict on the string "<seq>x" (seq n bytes) against the
+ * reference decoder: 1 if they agree. */
+static int utf8_agrees(const unsigned char *seq, int n)
+{
+    unsigned char doc[8] = { '"' };
+    memcpy(doc + 1, seq, (size_t)n);
+    doc[n + 1] = 'x', doc[n + 2] = '"';
+    struct jscan_error e = { JSCAN_OK, 0, 0 };
+    int got = jscan((const char *)doc, (size_t)n + 3, &toks, &tokcap, &e);
+    /* the reference: seq is one whole sequence, or the leading valid
+     * sequences are followed by an invalid one */
+    const unsigned char *p = seq, *end = seq + n;
+    while (p < end && *p >= 0x20 && *p != '"' && *p != '\\') {
+        int l = ref_utf8_at(p, end);
+        if (!l)
+            break;
+        p += l;
+    }
+    if (p == end)
+        return got == 1;
+    if (*p < 0x20 || *p == '"' || *p == '\\')
+        return 1; /* not a UTF-8 question */
+    return got == -1 && e.code == JSCAN_E_UTF8 && e.pos == (size_t)(p - seq) + 1;
+}
+
+TEST(utf8_against_reference)
+{
+    /* every 1- and 2-byte string, every 3-byte one with a lead >= 0xc0, and
+     * the 4-byte ones with leads 0xf0..0xf7 over chosen continuations */
+    unsigned char b[4];
+    int bad = 0;
+    for (unsigned x = 0; x < 0x10000 && bad < 5; x++) {
+        b[0] = (unsigned char)(x >> 8), b[1] = (unsigned char)x;
+        if (!utf8_agrees(b, 1) || !utf8_agrees(b, 2))
+            printf("  # %02x %02x\n", b[0], b[1]), bad++;
+    }
+    for (unsigned x = 0xc00000; x < 0x1000000 && bad < 5; x++) {
+        b[0] = (unsigned char)(x >> 16), b[1] = (unsigned char)(x >> 8), b[2] = (unsigned char)x;
+        if (!utf8_agrees(b, 3))
+            printf("  # %02x %02x %02x\n", b[0], b[1], b[2]), bad++;
+    }
+    static const unsigned char cont[] = { 0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xff };
+    for (unsigned l = 0xf0; l <= 0xf7; l++)
+        for (unsigned i = 0; i < 256; i++)
+            for (size_t j = 0; j < sizeof cont; j++)
+                for (size_t k = 0; k < sizeof cont && bad < 5; k++) {
+                    b[0] = (unsigned char)l, b[1] = (unsigned char)i, b[2] = cont[j], b[3] = cont[k];
+                    if (!utf8_agrees(b, 4))
+                        printf("  # %02x %02x %02x %02x\n", b[0], b[1], b[2], b[3]), bad++;
+                }
+    CHECK_INT(bad, 0);
+    CHECK_INT(tokenize("{\"a\":\"\xff\"}", 9), -1);
+    CHECK_STR(err, "malformed JSON near byte 6: invalid UTF-8");
+}
+
 int main(void)
 {
     nsamples = unit_samples(samples, MAX_SAMPLES);
@@ -348,6 +422,7 @@ int main(void)
     RUN(nesting_limit);
     RUN(token_array_grows);
     RUN(not_nul_terminated);
+    RUN(utf8_against_reference);
     unit_samples_free(samples, nsamples);
     free(toks);
     return unit_done();
