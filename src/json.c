@@ -314,6 +314,277 @@ void json_push_array_mt(lua_State *L)
     lua_rawsetp(L, LUA_REGISTRYINDEX, &array_mt_key);
 }
 
+/* ---- numbers ---------------------------------------------------------------
+ *
+ * A JSON number becomes a Lua integer or float when that keeps its value
+ * exactly (the float written back by json_format_double means the same
+ * number); any other (a 70-digit size, 1e400, an integer past 2^63) becomes
+ * a json.number: a userdata holding the text, written back as it came, that
+ * converts itself to a float only when a script does arithmetic or compares
+ * with it. */
+
+static const char NUMBER_MT[] = "luagate.json.number";
+
+/* The decimal value of the JSON number s[0..n) as sign, significant digits
+ * (no leading or trailing zeros) and the power of ten of the first one. */
+struct decimal {
+    int neg;
+    long exp;
+    size_t nd;
+    char d[32];   /* the first digits; more than fit means "not a double" */
+    int overflow; /* more significant digits than d holds */
+};
+
+static void decimal_of(const char *s, size_t n, struct decimal *v)
+{
+    size_t i = 0;
+    long point = 0, e = 0;
+    int seen_point = 0;
+    memset(v, 0, sizeof *v);
+    if (i < n && s[i] == '-')
+        v->neg = 1, i++;
+    for (; i < n && (s[i] == '.' || (s[i] >= '0' && s[i] <= '9')); i++) {
+        if (s[i] == '.') {
+            seen_point = 1;
+            continue;
+        }
+        if (!seen_point)
+            point++;
+        if (s[i] == '0' && !v->nd) {
+            point--; /* a leading zero moves the first digit down */
+            continue;
+        }
+        if (v->nd < sizeof v->d)
+            v->d[v->nd++] = s[i];
+        else if (s[i] != '0')
+            v->overflow = 1;
+        else
+            v->nd++; /* counted, trimmed below when trailing */
+    }
+    if (i < n && (s[i] | 0x20) == 'e') {
+        int eneg = s[++i] == '-';
+        if (s[i] == '+' || s[i] == '-')
+            i++;
+        for (; i < n && e < 100000; i++)
+            e = e * 10 + (s[i] - '0');
+        e = eneg ? -e : e;
+    }
+    if (v->nd > sizeof v->d)
+        v->nd = sizeof v->d;
+    while (v->nd && v->d[v->nd - 1] == '0')
+        v->nd--;
+    v->exp = v->nd ? point - 1 + e : 0;
+    if (!v->nd)
+        v->neg = 0; /* -0 and 0 are the same value */
+}
+
+static int same_decimal(const char *a, size_t an, const char *b, size_t bn)
+{
+    struct decimal x, y;
+    decimal_of(a, an, &x);
+    decimal_of(b, bn, &y);
+    return !x.overflow && !y.overflow && x.neg == y.neg && x.exp == y.exp && x.nd == y.nd &&
+           !memcmp(x.d, y.d, x.nd);
+}
+
+int json_format_double(double d, char *out, size_t cap)
+{
+    char e[40];
+    int prec = 1;
+    if (!isfinite(d) || cap < 32)
+        return -1;
+    /* the shortest digits that read back as d (Go's strconv 'g', -1) */
+    for (; prec <= 17; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec - 1, d);
+        if (strtod(e, NULL) == d)
+            break;
+    }
+    char digits[20];
+    size_t nd = 0;
+    const char *p = e + (*e == '-');
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.')
+            digits[nd++] = *p;
+    long x = strtol(p + 1, NULL, 10);
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    char *o = out;
+    if (signbit(d))
+        *o++ = '-';
+    double a = fabs(d);
+    if (a != 0 && (a < 1e-6 || a >= 1e21)) {
+        /* Go's 'e' form: d[.ddd]e±XX, then "e-07" cut to "e-7" */
+        *o++ = digits[0];
+        if (nd > 1) {
+            *o++ = '.';
+            memcpy(o, digits + 1, nd - 1);
+            o += nd - 1;
+        }
+        sprintf(o, "e%c%s%ld", x < 0 ? '-' : '+', labs(x) < 10 && x > 0 ? "0" : "", labs(x));
+        return 0;
+    }
+    if (a == 0) {
+        strcpy(o, "0");
+        return 0;
+    }
+    if (x < 0) { /* 0.000ddd */
+        *o++ = '0', *o++ = '.';
+        for (long z = -1; z > x; z--)
+            *o++ = '0';
+        memcpy(o, digits, nd);
+        o[nd] = 0;
+        return 0;
+    }
+    for (long k = 0; k <= x || k < (long)nd; k++) {
+        if (k == x + 1)
+            *o++ = '.';
+        *o++ = k < (long)nd ? digits[k] : '0';
+    }
+    *o = 0;
+    return 0;
+}
+
+static const char *number_text(lua_State *L, int idx, size_t *n)
+{
+    lua_getiuservalue(L, idx, 1);
+    const char *s = lua_tolstring(L, -1, n);
+    lua_pop(L, 1); /* the userdata keeps the string alive */
+    return s;
+}
+
+void json_push_number_text(lua_State *L, const char *s, size_t n)
+{
+    lua_newuserdatauv(L, 0, 1);
+    lua_pushlstring(L, s, n);
+    lua_setiuservalue(L, -2, 1);
+    luaL_setmetatable(L, NUMBER_MT);
+}
+
+/* The Lua value of the number s[0..n): pushed as a number when that is
+ * exact, else as a json.number. */
+static void push_json_number(lua_State *L, const char *s, size_t n)
+{
+    char num[64], back[40];
+    if (n < sizeof num) {
+        memcpy(num, s, n);
+        num[n] = 0;
+        if (lua_stringtonumber(L, num)) {
+            if (lua_isinteger(L, -1)) {
+                if (*s == '-' && !lua_tointeger(L, -1)) { /* -0: Go keeps the sign, a float's */
+                    lua_pop(L, 1);
+                    lua_pushnumber(L, -0.0);
+                }
+                return;
+            }
+            if (!memchr(s, '.', n) && !memchr(s, 'e', n) && !memchr(s, 'E', n)) {
+                lua_pop(L, 1); /* an integer past 64 bits that Lua made a float */
+            } else if (!json_format_double(lua_tonumber(L, -1), back, sizeof back) &&
+                       same_decimal(s, n, back, strlen(back))) {
+                return;
+            } else {
+                lua_pop(L, 1);
+            }
+        }
+    }
+    json_push_number_text(L, s, n);
+}
+
+/* A json.number or plain operand of an arithmetic metamethod, as a number. */
+static void arith_operand(lua_State *L, int idx)
+{
+    if (luaL_testudata(L, idx, NUMBER_MT)) {
+        size_t n;
+        const char *s = number_text(L, idx, &n);
+        lua_pushnumber(L, strtod(s, NULL));
+    } else {
+        lua_pushvalue(L, idx);
+    }
+}
+
+static int number_arith(lua_State *L, int op)
+{
+    arith_operand(L, 1);
+    if (op != LUA_OPUNM)
+        arith_operand(L, 2);
+    else
+        lua_pushvalue(L, -1);
+    lua_arith(L, op);
+    return 1;
+}
+
+static int n_add(lua_State *L) { return number_arith(L, LUA_OPADD); }
+static int n_sub(lua_State *L) { return number_arith(L, LUA_OPSUB); }
+static int n_mul(lua_State *L) { return number_arith(L, LUA_OPMUL); }
+static int n_div(lua_State *L) { return number_arith(L, LUA_OPDIV); }
+static int n_mod(lua_State *L) { return number_arith(L, LUA_OPMOD); }
+static int n_pow(lua_State *L) { return number_arith(L, LUA_OPPOW); }
+static int n_idiv(lua_State *L) { return number_arith(L, LUA_OPIDIV); }
+static int n_unm(lua_State *L) { return number_arith(L, LUA_OPUNM); }
+
+static int number_compare(lua_State *L, int op)
+{
+    arith_operand(L, 1);
+    arith_operand(L, 2);
+    lua_pushboolean(L, lua_compare(L, -2, -1, op));
+    return 1;
+}
+
+static int n_eq(lua_State *L) { return number_compare(L, LUA_OPEQ); }
+static int n_lt(lua_State *L) { return number_compare(L, LUA_OPLT); }
+static int n_le(lua_State *L) { return number_compare(L, LUA_OPLE); }
+
+static int n_tostring(lua_State *L)
+{
+    size_t n;
+    const char *s = number_text(L, 1, &n);
+    lua_pushlstring(L, s, n);
+    return 1;
+}
+
+static int n_concat(lua_State *L)
+{
+    for (int i = 1; i <= 2; i++)
+        if (luaL_testudata(L, i, NUMBER_MT)) {
+            size_t n;
+            const char *s = number_text(L, i, &n);
+            lua_pushlstring(L, s, n);
+            lua_replace(L, i);
+        }
+    lua_concat(L, 2);
+    return 1;
+}
+
+static void number_mt(lua_State *L)
+{
+    static const luaL_Reg mm[] = {
+        { "__add", n_add },   { "__sub", n_sub },           { "__mul", n_mul },
+        { "__div", n_div },   { "__mod", n_mod },           { "__pow", n_pow },
+        { "__idiv", n_idiv }, { "__unm", n_unm },           { "__eq", n_eq },
+        { "__lt", n_lt },     { "__le", n_le },             { "__tostring", n_tostring },
+        { "__tojson", n_tostring }, { "__concat", n_concat }, { NULL, NULL },
+    };
+    if (luaL_newmetatable(L, NUMBER_MT))
+        luaL_setfuncs(L, mm, 0);
+    lua_pop(L, 1);
+}
+
+static int l_number(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    jsmntok_t *tp = NULL;
+    size_t cap = 0;
+    struct jscan_error e;
+    int ok = jscan(s, n, &tp, &cap, &e) == 1 && tp[0].type == JSMN_PRIMITIVE && tp[0].start == 0 &&
+             (size_t)tp[0].end == n && strchr("-0123456789", *s);
+    free(tp);
+    if (!ok)
+        return luaL_argerror(L, 1, "not a JSON number");
+    number_mt(L);
+    json_push_number_text(L, s, n);
+    return 1;
+}
+
 static int push_tokens(lua_State *L, const char *s, const jsmntok_t *t, int i, struct buf *tmp)
 {
     const jsmntok_t *v = &t[i];
@@ -329,16 +600,8 @@ static int push_tokens(lua_State *L, const char *s, const jsmntok_t *t, int i, s
             lua_pushboolean(L, s[v->start] == 't');
         else if (s[v->start] == 'n')
             json_push_null(L);
-        else {
-            char num[64];
-            size_t n = (size_t)(v->end - v->start);
-            if (n >= sizeof num)
-                n = sizeof num - 1;
-            memcpy(num, s + v->start, n);
-            num[n] = 0;
-            if (!lua_stringtonumber(L, num))
-                lua_pushnumber(L, strtod(num, NULL));
-        }
+        else
+            push_json_number(L, s + v->start, (size_t)(v->end - v->start));
         return i + 1;
     case JSMN_ARRAY: {
         lua_createtable(L, v->size, 0);
@@ -369,6 +632,7 @@ static int push_tokens(lua_State *L, const char *s, const jsmntok_t *t, int i, s
 
 int json_decode_lua(lua_State *L, const char *text, size_t len)
 {
+    number_mt(L);
     jsmntok_t *toks = NULL;
     size_t cap = 0;
     char err[160];
@@ -414,16 +678,20 @@ static int table_is_array(lua_State *L, int idx, lua_Integer *n)
 }
 
 struct okey {
-    char *name;       /* the key as JSON writes it */
+    char *name;       /* the key as JSON writes it (may hold NULs) */
+    size_t len;
     int is_num;       /* a number key, fetched with rawget of nkey */
     lua_Number nkey;
     int is_int;
     lua_Integer ikey;
 };
 
+/* Go sorts map keys as byte strings: a NUL is a byte like any other. */
 static int key_cmp(const void *a, const void *b)
 {
-    return strcmp(((const struct okey *)a)->name, ((const struct okey *)b)->name);
+    const struct okey *x = a, *y = b;
+    int c = memcmp(x->name, y->name, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
 /* Collect the keys of the table at idx; -1 on a key JSON cannot hold. */
@@ -456,7 +724,9 @@ static int collect_keys(lua_State *L, int idx, struct okey **out, size_t *n, cha
         k->ikey = k->is_int ? lua_tointeger(L, -1) : 0;
         k->nkey = k->is_num ? lua_tonumber(L, -1) : 0;
         lua_pushvalue(L, -1); /* tostring on a copy: lua_next needs the original */
-        k->name = strdup(lua_tostring(L, -1));
+        const char *ks = lua_tolstring(L, -1, &k->len);
+        if ((k->name = malloc(k->len + 1)))
+            memcpy(k->name, ks, k->len + 1);
         lua_pop(L, 1);
         if (!k->name) {
             lua_pop(L, 1);
@@ -479,14 +749,16 @@ static int encode_object(lua_State *L, int idx, struct buf *out, int depth, char
         for (size_t i = 0; i < n && !rc; i++) {
             if (i)
                 rc |= buf_put(out, ",", 1);
-            rc |= json_quote(out, keys[i].name, strlen(keys[i].name)) | buf_put(out, ":", 1);
+            rc |= json_quote(out, keys[i].name, keys[i].len) | buf_put(out, ":", 1);
             if (keys[i].is_int)
                 lua_rawgeti(L, idx, keys[i].ikey);
             else if (keys[i].is_num) {
                 lua_pushnumber(L, keys[i].nkey);
                 lua_rawget(L, idx);
-            } else
-                lua_getfield(L, idx, keys[i].name);
+            } else {
+                lua_pushlstring(L, keys[i].name, keys[i].len);
+                lua_gettable(L, idx);
+            }
             rc = rc || encode(L, lua_gettop(L), out, depth + 1, err, errlen);
             lua_pop(L, 1);
         }
@@ -523,18 +795,10 @@ static int encode(lua_State *L, int idx, struct buf *out, int depth, char *err, 
             snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, idx));
         else {
             double d = lua_tonumber(L, idx);
-            if (!isfinite(d)) {
+            if (json_format_double(d, num, sizeof num)) {
                 snprintf(err, errlen, "cannot encode %g as JSON", d);
                 return -1;
             }
-            if (d == floor(d) && fabs(d) < 1e15)
-                snprintf(num, sizeof num, "%.0f", d);
-            else /* the shortest text that reads back the same, as Go writes */
-                for (int prec = 15; prec <= 17; prec++) {
-                    snprintf(num, sizeof num, "%.*g", prec, d);
-                    if (strtod(num, NULL) == d)
-                        break;
-                }
         }
         return buf_puts(out, num);
     }
@@ -637,7 +901,7 @@ int luaopen_luagate_json(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         { "encode", l_encode }, { "decode", l_decode }, { "array", l_array },
-        { "quote", l_quote },   { NULL, NULL },
+        { "quote", l_quote },   { "number", l_number }, { NULL, NULL },
     };
     luaL_newlib(L, fns);
     json_push_null(L);

@@ -46,6 +46,11 @@ int json_path(const char *text, const jsmntok_t *t, int i, const char *path);
  * as an array when it carries that metatable or has only keys 1..n
  * (n > 0), else as an object with its keys sorted (like Go's maps). */
 int json_decode_lua(lua_State *L, const char *text, size_t len); /* pushes value or nil,err */
+/* Push a json.number holding the JSON number text s[0..n) as it is. */
+void json_push_number_text(lua_State *L, const char *s, size_t n);
+/* d as Go's encoding/json writes a float64 (shortest digits; 'f' form for
+ * 1e-6 <= |d| < 1e21, else 1e+21 / 1e-7); -1 for NaN and infinities. */
+int json_format_double(double d, char *out, size_t cap);
 int json_encode_lua(lua_State *L, int idx, struct buf *out, char *err, size_t errlen);
 void json_push_null(lua_State *L);
 void json_push_array_mt(lua_State *L);

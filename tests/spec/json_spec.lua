@@ -130,6 +130,13 @@ describe("luagate.json", function()
       assert.equal([[{"a":{"x":1,"y":2},"z":0}]], json.encode({ z = 0, a = { y = 2, x = 1 } }))
     end)
 
+    it("keeps keys holding NUL bytes whole, sorted bytewise", function()
+      assert.equal([[{"a":3,"a\u0000a":2,"a\u0000b":1}]], json.encode({ ["a\0b"] = 1, ["a\0a"] = 2, a = 3 }))
+      local v = assert(json.decode([[{"k\u0000x":1,"k\u0000y":2}]]))
+      assert.equal(1, v["k\0x"])
+      assert.equal([[{"k\u0000x":1,"k\u0000y":2}]], json.encode(v))
+    end)
+
     it("keeps the value of a non-integer number key", function()
       -- a float key must either be written with its value or be refused, never become null
       local ok, s = pcall(json.encode, { [1.5] = 1 })
@@ -175,6 +182,40 @@ describe("luagate.json", function()
       assert.equal(100.0, v[4])
       assert.equal(9007199254740993, v[5]) -- beyond 2^53: exact, not rounded through a double
       assert.equal("integer", math.type(v[5]))
+    end)
+
+    it("writes floats as Go's encoding/json does: plain digits from 1e-6 up to 1e21, e-notation outside", function()
+      local cases = {
+        { 1e20, "100000000000000000000" }, { 1e21, "1e+21" }, { -1e21, "-1e+21" },
+        { 123456789012345678e3, "123456789012345680000" }, { 1.5e300, "1.5e+300" },
+        { 1e-6, "0.000001" }, { 1.234e-6, "0.000001234" }, { 1e-7, "1e-7" }, { 1.5e-10, "1.5e-10" },
+        { 5e-324, "5e-324" }, { 1.7976931348623157e308, "1.7976931348623157e+308" },
+        { 1 / 3, "0.3333333333333333" }, { 123456789.125, "123456789.125" }, { -0.0, "-0" },
+      }
+      for _, c in ipairs(cases) do assert.equal(c[2], json.encode(c[1])) end
+    end)
+
+    it("keeps numbers a double cannot hold as their text, whatever their length", function()
+      local big = ("1234567890"):rep(7) -- a 70-digit size
+      local text = '{"huge":1e400,"int64max1":9223372036854775808,"size":' .. big .. "}"
+      local v = assert(json.decode(text))
+      assert.equal(text, json.encode(v))
+      assert.equal(big, tostring(v.size))
+      assert.equal("x" .. big, "x" .. v.size)
+      assert.equal('{"Records":[{"s3":{"object":{"size":' .. big .. "}}}]}",
+        json.encode(assert(json.decode('{"Records":[{"s3":{"object":{"size":' .. big .. "}}}]}"))))
+    end)
+
+    it("turns such a number into a float only when a script does arithmetic or compares", function()
+      local v = assert(json.decode("[123456789012345678901234567890,-0]"))
+      assert.equal(1.2345678901234568e29, v[1] + 0)
+      assert.equal(2.4691357802469136e29, v[1] * 2)
+      assert.is_true(v[1] > 1e29)
+      assert.is_true(v[1] < 1e30)
+      assert.equal("-0", json.encode(v[2]))
+      assert.equal("12345678901234567890123", json.encode(json.number("12345678901234567890123")))
+      assert.has_error(function() json.number("12a") end)
+      assert.has_error(function() json.number("[1]") end)
     end)
 
     it("refuses NaN and infinities with an error", function()
