@@ -44,7 +44,7 @@ int dlq_append(const char *queue_dir, const char *target, const struct msg *m, c
              field(&b, "error", why, strlen(why), 0) | buf_puts(&b, ",\"attempts\":") |
              buf_puts(&b, num) |
              field(&b, "event_name", m->event_name, m->event_name ? strlen(m->event_name) : 0, 0) |
-             field(&b, "key", m->key, m->key ? strlen(m->key) : 0, 0) |
+             field(&b, "key", m->key, msg_key_len(m), 0) |
              field(&b, "event_time", m->event_time, m->event_time ? strlen(m->event_time) : 0, 0) |
              field(&b, "op", m->op == OP_DELETE ? "delete" : "upsert", m->op == OP_DELETE ? 6 : 6, 0) |
              buf_puts(&b, ",\"opts\":") | buf_puts(&b, m->opts ? m->opts : "null") |

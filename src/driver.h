@@ -66,6 +66,7 @@ struct msg {
     size_t payload_len;
     const char *event_name; /* "s3:ObjectCreated:Put" ("" if unknown) */
     const char *key;        /* "bucket/object", object unescaped ("" if unknown) */
+    size_t key_len;         /* its bytes: an object name with %00 holds a NUL (0: strlen) */
     const char *event_time; /* record eventTime "2026-11-21T08:00:02.653Z" or "" */
     const char *opts;       /* the script's opts as a JSON object text, or NULL */
     enum msg_op op;         /* namespace formats: upsert or delete */
@@ -74,6 +75,8 @@ struct msg {
     char error[640];        /* why, for MSG_RETRY / MSG_REJECT: room for 512 bytes of an answer */
 };
 
+/* Bytes of m->key, NULs included. */
+size_t msg_key_len(const struct msg *m);
 /* Bucket name of a message: the part of key before the first '/'. */
 size_t msg_bucket(const struct msg *m, const char **start);
 

@@ -63,7 +63,8 @@ static int dead_letter_iov(const char *dir, const char *target, const struct iov
             return -1;
         }
     struct msg m = { .payload = payload.p, .payload_len = payload.len, .event_name = ev->name,
-                     .key = key, .event_time = ev->time, .opts = opts };
+                     .key = key, .key_len = key == ev->key ? ev->key_len : 0, .event_time = ev->time,
+                     .opts = opts };
     char err[512];
     int rc = dlq_append(dir, target, &m, why, 1, err, sizeof err);
     if (rc)
@@ -135,6 +136,8 @@ static int append_routed(struct gateway *gw, struct worker *w, struct pending *p
             r->npayload = m->niov;
             r->event_name = m->ev->name;
             r->key = m->key ? m->key : m->ev->key;
+            /* the event's key whole: "b/a%00x" and "b/a%00y" are two rows */
+            r->key_len = m->key ? 0 : m->ev->key_len;
             r->event_time = m->ev->time;
             r->opts = m->opts;
             r->op = (enum msg_op)m->op;

@@ -271,6 +271,7 @@ static size_t peek_from(struct qreader *r, struct qpos dpos, struct msg *out, si
         m->payload_len = v.payload_len;
         m->event_name = v.event_name;
         m->key = v.key;
+        m->key_len = v.key_len;
         m->event_time = v.event_time;
         m->opts = v.opts;
         m->op = v.op;

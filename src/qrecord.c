@@ -32,6 +32,7 @@ int qrec_decode(const char *body, uint32_t len, struct rec_view *v)
     v->target = p; p += tl + 1;
     v->event_name = p; p += nl + 1;
     v->key = p; p += kl + 1;
+    v->key_len = kl;
     v->event_time = p; p += ml + 1;
     v->opts = ol ? p : NULL; p += ol + 1;
     v->payload = p;
@@ -109,7 +110,8 @@ size_t qrec_encode(char **buf, size_t *cap, size_t at, const struct qrec *r, uin
 {
     const char *target = r->to->target;
     size_t tl = cstr_len(target, 255), nl = cstr_len(r->event_name, 65535),
-           kl = cstr_len(r->key, 65535), ml = cstr_len(r->event_time, 255),
+           kl = r->key_len ? (r->key_len > 65535 ? 65535 : r->key_len) : cstr_len(r->key, 65535),
+           ml = cstr_len(r->event_time, 255),
            ol = cstr_len(r->opts, UINT32_MAX), pl = payload_len(r);
     size_t body = FIXED_SIZE + tl + nl + kl + ml + ol + pl + 6;
     if (body > REC_MAX || qgrow(buf, cap, at + HDR_SIZE + body))

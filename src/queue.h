@@ -28,6 +28,7 @@ struct qrec {
     struct iovec payload[4];
     int npayload;
     const char *event_name, *key, *event_time, *opts; /* opts may be NULL */
+    size_t key_len; /* bytes of key, which may hold NULs (an object name with %00); 0: strlen */
     enum msg_op op;
 };
 

@@ -95,7 +95,7 @@ static inline uint16_t get16(const char *p) { uint16_t v; memcpy(&v, p, 2); retu
 struct rec_view {
     enum msg_op op;
     const char *target, *event_name, *key, *event_time, *opts, *payload;
-    size_t payload_len;
+    size_t payload_len, key_len;
     uint64_t enq_ms;
 };
 

@@ -178,6 +178,11 @@ const char *tconf_printable(const struct target_conf *c, const char *key)
     return tconf_str(c, key);
 }
 
+size_t msg_key_len(const struct msg *m)
+{
+    return m->key_len ? m->key_len : m->key ? strlen(m->key) : 0;
+}
+
 size_t msg_bucket(const struct msg *m, const char **start)
 {
     const char *k = m->key ? m->key : "";

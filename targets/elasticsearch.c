@@ -329,7 +329,7 @@ static int es_dest(struct es *e, struct msg *m, struct dest *d)
         d->id[0] = 0;
         d->del = !e->access && m->op == OP_DELETE;
         if (!e->access)
-            hh_es_doc_id(key, strlen(key), d->id);
+            hh_es_doc_id(key, key == m->key ? msg_key_len(m) : strlen(key), d->id);
     }
     cJSON_Delete(opts);
     return rc;

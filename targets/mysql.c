@@ -535,7 +535,7 @@ static int my_send(void *ctx, struct msg *msgs, size_t n)
         set_status(&msgs[i], MSG_PENDING, NULL);
         keys[i] = sqlpool_rowkey(&msgs[i], &docs[i]);
         if (!x->access && !*keys[i])
-            set_status(&msgs[i], MSG_REJECT, "namespace format needs a key (bucket/object or opts.key)");
+            set_status(&msgs[i], MSG_REJECT, "namespace format needs a key (bucket/object or opts.key) without NUL bytes");
         else
             cnt[sqlpool_conn(keys[i], nconn)]++;
     }

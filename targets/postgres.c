@@ -587,7 +587,7 @@ static int pg_send(void *ctx, struct msg *msgs, size_t n)
         msgs[i].error[0] = 0;
         keys[i] = sqlpool_rowkey(&msgs[i], &docs[i]);
         if (!x->access && !*keys[i]) {
-            set_status(&msgs[i], MSG_REJECT, "namespace format needs a key (bucket/object or opts.key)");
+            set_status(&msgs[i], MSG_REJECT, "namespace format needs a key (bucket/object or opts.key) without NUL bytes");
             continue;
         }
         cnt[sqlpool_conn(keys[i], nconn)]++;

@@ -400,7 +400,7 @@ static int redis_send(void *ctx, struct msg *msgs, size_t n)
             }
             int del = m->op == OP_DELETE;
             head = del ? &r->hdel : &r->hset;
-            argv[0] = field, lens[0] = strlen(field);
+            argv[0] = field, lens[0] = field == m->key ? msg_key_len(m) : strlen(field);
             argv[1] = m->payload, lens[1] = m->payload_len;
             argc = del ? 1 : 2;
         }

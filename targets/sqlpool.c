@@ -1,4 +1,5 @@
 /* sqlpool.c -- row keys and their connection, for postgres.c and mysql.c. */
+#include <string.h>
 #include "sqlpool.h"
 
 const char *sqlpool_rowkey(const struct msg *m, cJSON **doc)
@@ -10,7 +11,9 @@ const char *sqlpool_rowkey(const struct msg *m, cJSON **doc)
         if (cJSON_IsString(k) && *k->valuestring)
             return k->valuestring;
     }
-    return m->key ? m->key : "";
+    /* SQL text cannot hold a NUL (PostgreSQL refuses it): an object name
+     * with %00 is refused, never cut short onto another object's row */
+    return m->key && msg_key_len(m) == strlen(m->key) ? m->key : "";
 }
 
 size_t sqlpool_conn(const char *key, size_t nconn)

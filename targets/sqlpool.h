@@ -7,7 +7,8 @@
 #include <stdint.h>
 #include "driver.h"
 
-/* The row key of a message: the script's opts.key, else bucket/object.
+/* The row key of a message: the script's opts.key, else bucket/object
+ * ("" when that holds a NUL byte: the caller refuses the message).
  * *doc receives the parsed opts (free it with cJSON_Delete), or NULL. */
 const char *sqlpool_rowkey(const struct msg *m, cJSON **doc);
 /* The connection of a row key: rows of one key always share one. */
