@@ -1,4 +1,5 @@
 /* event.c -- split a request body into events (see event.h). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,10 +113,10 @@ static int skip_value(const struct ingest *in, int i)
  * of the fields MinIO writes (reference §1.1); a known field of the wrong
  * type refuses the request, unknown members are let through (a newer MinIO
  * may add some).  Required are only the fields the gateway cannot route
- * without: eventName and s3.bucket.name (and s3, s3.bucket around it). */
+ * without: eventName and s3.bucket.name (event_fields checks they came). */
 
 enum { J_STR = 1, J_INT = 2, J_NUM = 4, J_OBJ = 8, J_ARR = 16, J_BOOL = 32, J_NULL = 64 };
-enum { F_REQUIRED = 1, F_STRMAP = 2 /* an object whose values are strings */ };
+enum { F_STRMAP = 1 /* an object whose values are strings */ };
 /* slots: where the walk leaves the value tokens the events need */
 enum { S_NAME, S_TIME, S_BUCKET, S_KEY, S_RECORDS, S_ENAME, S_EKEY, S_N };
 
@@ -129,7 +130,7 @@ struct field {
 
 static const struct field principal_f[] = { FLD("principalId", J_STR, 0, -1, NULL), { 0 } };
 static const struct field bucket_f[] = {
-    FLD("name", J_STR, F_REQUIRED, S_BUCKET, NULL),
+    FLD("name", J_STR, 0, S_BUCKET, NULL),
     FLD("ownerIdentity", J_OBJ, 0, -1, principal_f),
     FLD("arn", J_STR, 0, -1, NULL),
     { 0 },
@@ -147,7 +148,7 @@ static const struct field object_f[] = {
 static const struct field s3_f[] = {
     FLD("s3SchemaVersion", J_STR, 0, -1, NULL),
     FLD("configurationId", J_STR, 0, -1, NULL),
-    FLD("bucket", J_OBJ, F_REQUIRED, -1, bucket_f),
+    FLD("bucket", J_OBJ, 0, -1, bucket_f),
     FLD("object", J_OBJ, 0, -1, object_f),
     { 0 },
 };
@@ -162,11 +163,11 @@ static const struct field record_f[] = {
     FLD("eventSource", J_STR, 0, -1, NULL),
     FLD("awsRegion", J_STR, 0, -1, NULL),
     FLD("eventTime", J_STR, 0, S_TIME, NULL),
-    FLD("eventName", J_STR, F_REQUIRED, S_NAME, NULL),
+    FLD("eventName", J_STR, 0, S_NAME, NULL),
     FLD("userIdentity", J_OBJ, 0, -1, principal_f),
     FLD("requestParameters", J_OBJ | J_NULL, F_STRMAP, -1, NULL),
     FLD("responseElements", J_OBJ | J_NULL, F_STRMAP, -1, NULL),
-    FLD("s3", J_OBJ, F_REQUIRED, -1, s3_f),
+    FLD("s3", J_OBJ, 0, -1, s3_f),
     FLD("source", J_OBJ, 0, -1, source_f),
     { 0 },
 };
@@ -247,6 +248,22 @@ static int check_strmap(const struct ingest *in, int obj, const struct step *at,
     return j;
 }
 
+/* a[0..n) == b[0..n), inline for the short member names MinIO writes */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y, u, w;
+    if (n >= 8 && n <= 16) { /* two loads that overlap cover it */
+        memcpy(&x, a, 8), memcpy(&y, b, 8), memcpy(&u, a + n - 8, 8), memcpy(&w, b + n - 8, 8);
+        return !((x ^ y) | (u ^ w));
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t p, q, r, z;
+        memcpy(&p, a, 4), memcpy(&q, b, 4), memcpy(&r, a + n - 4, 4), memcpy(&z, b + n - 4, 4);
+        return !((p ^ q) | (r ^ z));
+    }
+    return !memcmp(a, b, n);
+}
+
 /* Walk the object at token obj against spec: types checked, required
  * fields present, the kept tokens in slot[].  The index past the object,
  * or -1 with err naming the field. */
@@ -265,8 +282,8 @@ static int check_object(const struct ingest *in, int obj, const struct field *sp
          * last match is tried first, so a MinIO record costs one compare
          * per member */
         const struct field *f = hint;
-        if (!f->name || kl != f->len || *kp != *f->name || memcmp(kp, f->name, kl))
-            for (f = spec; f->name && (kl != f->len || *kp != *f->name || memcmp(kp, f->name, kl)); f++)
+        if (!f->name || kl != f->len || !same_bytes(kp, f->name, kl))
+            for (f = spec; f->name && (kl != f->len || !same_bytes(kp, f->name, kl)); f++)
                 ;
         unsigned bit = 1u << (f - spec);
         if (!f->name || seen & bit) { /* unknown, or a later duplicate: json_get takes the first */
@@ -292,14 +309,6 @@ static int check_object(const struct ingest *in, int obj, const struct field *sp
         if (j < 0)
             return -1;
     }
-    for (int k = 0; spec[k].name; k++)
-        if (spec[k].flags & F_REQUIRED && !(seen & 1u << k)) {
-            struct step s = { at, spec[k].name, spec[k].len, 0 };
-            char path[256];
-            path_text(&s, path, sizeof path);
-            snprintf(err, errlen, "%s: missing: not an S3 event record", path);
-            return -1;
-        }
     return j;
 }
 
@@ -363,8 +372,8 @@ static int event_fields(struct ingest *in, struct event *ev, int idx, char *err,
         if (memchr(s, '\\', n)) {
             if (json_unescape(s, n, &in->tmp))
                 n = 0, s = "";
-            else
-                s = in->tmp.p, n = strlen(s);
+            else /* whole: an escaped NUL (\u0000) stays in the key, as %00 does */
+                s = in->tmp.p, n = in->tmp.len;
         }
         ol = qunescape_to(s, n, key + bl + 1);
         if (ol < 0) {

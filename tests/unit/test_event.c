@@ -384,9 +384,9 @@ TEST(field_types_as_minio_writes_them)
     CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":\"b\"}}"),
                        "Records[1].s3.bucket: a string where MinIO writes an object"));
     CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"object\":{\"key\":\"k\"}}}"),
-                       "Records[1].s3.bucket: missing: not an S3 event record"));
+                       "Records[1]: no s3.bucket.name: not an S3 event record"));
     CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{}}}"),
-                       "Records[1].s3.bucket.name: missing: not an S3 event record"));
+                       "Records[1]: no s3.bucket.name: not an S3 event record"));
     CHECK(refused_with(BODY1("{\"eventName\":\"x\"," OBJ("\"userMetadata\":{\"a\":\"1\",\"X-Amz-Meta-N\":2}") "}"),
                        "Records[1].s3.object.userMetadata.X-Amz-Meta-N: an integer where MinIO writes a string"));
     CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"requestParameters\":[]," OBJ("") "}"),
@@ -441,6 +441,29 @@ TEST(invalid_utf8_named_by_field)
         k[7] = (char)0xff;
         CHECK(refused(b, strlen(b)) && strstr(err, ".s3.object.key: not valid UTF-8"));
         free(b);
+    }
+}
+
+TEST(object_key_with_nul_kept_whole)
+{
+    /* %00 and \u0000 both put a NUL in the object name: the key keeps it
+     * and what follows, so two objects never share one namespace key */
+    const char *keys[] = { "a%00x", "a%00y", "a\\u0000x", "a\\u0000z" };
+    const char *want[] = { "b/a\0x", "b/a\0y", "b/a\0x", "b/a\0z" };
+    for (size_t i = 0; i < 4; i++) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"Records\":[{\"eventName\":\"s3:ObjectCreated:Put\","
+                                    "\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"%s\"}}}]}", keys[i]);
+        struct ingest in = { 0 };
+        CHECK_INT(ingest_parse(&in, body, strlen(body), err, sizeof err), 0);
+        if (in.nev == 1) {
+            CHECK_INT(in.ev[0].key_len, 5);
+            CHECK(!memcmp(in.ev[0].key, want[i], 6));
+            char *env = envelope_of(&in.ev[0]);
+            CHECK(strstr(env, "\"Key\":\"b/a\\u0000") != NULL);
+            free(env);
+        }
+        ingest_free(&in);
     }
 }
 
@@ -501,6 +524,7 @@ int main(void)
     RUN(json_quote_like_go);
     RUN(field_types_as_minio_writes_them);
     RUN(invalid_utf8_named_by_field);
+    RUN(object_key_with_nul_kept_whole);
     unit_samples_free(samples, nsamples);
     return unit_done();
 }
