@@ -272,8 +272,7 @@ static int check_object(const struct ingest *in, int obj, const struct field *sp
 {
     const jsmntok_t *t = in->toks;
     unsigned seen = 0;
-    int j = obj + 1;
-    const struct field *hint = spec;
+    int j = obj + 1, k = 0;
     for (int m = 0; m < t[obj].size; m++) {
         const char *kp = in->body + t[j].start;
         size_t kl = (size_t)(t[j].end - t[j].start);
@@ -281,29 +280,32 @@ static int check_object(const struct ingest *in, int obj, const struct field *sp
         /* MinIO writes the fields in the table's order: the one after the
          * last match is tried first, so a MinIO record costs one compare
          * per member */
-        const struct field *f = hint;
-        if (!f->name || kl != f->len || !same_bytes(kp, f->name, kl))
-            for (f = spec; f->name && (kl != f->len || !same_bytes(kp, f->name, kl)); f++)
+        if (!spec[k].name || kl != spec[k].len || !same_bytes(kp, spec[k].name, kl))
+            for (k = 0; spec[k].name && (kl != spec[k].len || !same_bytes(kp, spec[k].name, kl)); k++)
                 ;
-        unsigned bit = 1u << (f - spec);
-        if (!f->name || seen & bit) { /* unknown, or a later duplicate: json_get takes the first */
+        const struct field *f = &spec[k];
+        if (!f->name || seen & 1u << k) { /* unknown, or a later duplicate: json_get takes the first */
             j = t[v].type == JSMN_STRING || t[v].type == JSMN_PRIMITIVE ? v + 1 : skip_value(in, v);
+            k = 0;
             continue;
         }
-        hint = f + 1;
-        seen |= bit;
+        seen |= 1u << k++;
         unsigned ty = t[v].type == JSMN_STRING ? J_STR : tok_type(in, v);
-        struct step s = { at, f->name, f->len, 0 };
-        if (!(ty & f->types))
+        if (__builtin_expect(!(ty & f->types), 0)) {
+            struct step s = { at, f->name, f->len, 0 };
             return type_error(&s, f->types, ty, err, errlen);
+        }
         if (f->slot >= 0)
             slot[f->slot] = v;
+        if (ty & (J_STR | J_NUM | J_BOOL | J_NULL)) {
+            j = v + 1;
+            continue;
+        }
+        struct step s = { at, f->name, f->len, 0 };
         if (ty == J_OBJ && f->sub)
             j = check_object(in, v, f->sub, &s, slot, err, errlen);
         else if (ty == J_OBJ && f->flags & F_STRMAP)
             j = check_strmap(in, v, &s, err, errlen);
-        else if (ty & (J_STR | J_NUM | J_BOOL | J_NULL))
-            j = v + 1;
         else
             j = skip_value(in, v);
         if (j < 0)
