@@ -271,6 +271,17 @@ describe("luagate.json", function()
       end
     end)
 
+    it("refuses strings and keys that are not UTF-8, naming the byte", function()
+      for _, text in ipairs { '"\xff"', '["ok","a\xfe"]', '{"k\xc0\xaf":1}', '"\xed\xa0\x80"', '"\xe4\xb8"',
+        '"\xf4\x90\x80\x80"' } do
+        local v, err = json.decode(text)
+        assert.is_nil(v)
+        assert.truthy(err:find("invalid UTF-8", 1, true), err)
+      end
+      local _, err = json.decode('{"a":"ok","b":"x\xff"}')
+      assert.equal("malformed JSON near byte 16: invalid UTF-8", err)
+    end)
+
     it("allows blanks around the document", function()
       assert.same({ 1 }, json.decode(" \n[1]\t "))
     end)
