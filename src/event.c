@@ -264,9 +264,10 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
     return !memcmp(a, b, n);
 }
 
-/* Walk the object at token obj against spec: types checked, required
- * fields present, the kept tokens in slot[].  The index past the object,
- * or -1 with err naming the field. */
+/* Walk the object at token obj against spec: the type of every known
+ * member checked, the kept tokens in slot[] (event_fields then checks the
+ * required ones came).  The index past the object, or -1 with err naming
+ * the field. */
 static int check_object(const struct ingest *in, int obj, const struct field *spec, const struct step *at,
                         int *slot, char *err, size_t errlen)
 {
