@@ -41,7 +41,10 @@ struct ingest {
 };
 
 /* Parse body (kept by the caller for the life of the events).  -1 with a
- * one-line reason in err for malformed JSON or a body that is no event. */
+ * one-line reason in err for malformed JSON, a string that is not UTF-8, a
+ * field MinIO writes that has another JSON type, or a body that is no
+ * event; the reason names the record and the field ("Records[1].s3.object.
+ * size: a string where MinIO writes an integer"). */
 int ingest_parse(struct ingest *in, const char *body, size_t len, char *err, size_t errlen);
 void ingest_reset(struct ingest *in);  /* drop the events, keep the buffers */
 void ingest_free(struct ingest *in);
