@@ -271,11 +271,13 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
 static int check_object(const struct ingest *in, int obj, const struct field *spec, const struct step *at,
                         int *slot, char *err, size_t errlen)
 {
-    const jsmntok_t *t = in->toks;
+    const jsmntok_t *const t = in->toks;
+    const char *const body = in->body;
+    const int size = t[obj].size; /* read once: slot[] stores may alias it */
     unsigned seen = 0;
     int j = obj + 1, k = 0;
-    for (int m = 0; m < t[obj].size; m++) {
-        const char *kp = in->body + t[j].start;
+    for (int m = 0; m < size; m++) {
+        const char *kp = body + t[j].start;
         size_t kl = (size_t)(t[j].end - t[j].start);
         int v = j + 1;
         /* MinIO writes the fields in the table's order: the one after the
