@@ -33,7 +33,8 @@ struct gateway {
     atomic_int nconns;        /* open ingest connections, all workers */
     atomic_int ready, stopping;
     /* counters */
-    atomic_uint_fast64_t http_codes[HTTP_CODES];
+    atomic_uint_fast64_t http_codes[HTTP_CODES];  /* ingest: everything but the two below */
+    atomic_uint_fast64_t monitor_codes[2][HTTP_CODES]; /* GET/HEAD /health, /metrics */
     atomic_uint_fast64_t events_received, script_runs, script_errors, script_ns;
     atomic_uint_fast64_t reloads_ok, reloads_failed;
     atomic_uint_fast64_t ingest_latency_buckets[12], ingest_latency_us_sum, ingest_latency_count;

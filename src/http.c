@@ -65,7 +65,6 @@
 const int http_code_list[HTTP_CODES] = { 200, 400, 401, 404, 405, 413, 431, 500, 503 };
 
 static int conn_flush(struct conn *c);
-static const http_parser_settings parser_settings;
 
 /* ---- responses ---------------------------------------------------------- */
 
@@ -85,7 +84,7 @@ static const char *reason_of(int code)
     }
 }
 
-static int out_reserve(struct conn *c, size_t n)
+int conn_reserve(struct conn *c, size_t n)
 {
     if (c->out_len + n <= c->out_cap)
         return 0;
@@ -110,7 +109,7 @@ static char *start_response(struct conn *c, int code, const char *ctype, size_t 
         c->close_after = 1;
     const char *reason = reason_of(code);
     size_t rl = strlen(reason), cl = strlen(ctype);
-    if (out_reserve(c, 160 + rl + cl + blen))
+    if (conn_reserve(c, 160 + rl + cl + blen))
         return NULL;
     char *d = c->out + c->out_len;
     d = PUTS(d, "HTTP/1.1 ");
@@ -124,14 +123,14 @@ static char *start_response(struct conn *c, int code, const char *ctype, size_t 
     if (code == 503)
         d = PUTS(d, "\r\nRetry-After: 1");
     else if (code == 405)
-        d = PUTS(d, "\r\nAllow: GET, POST");
+        d = PUTS(d, "\r\nAllow: GET, HEAD, POST");
     if (c->close_after)
         d = PUTS(d, "\r\nConnection: close");
     else if (c->http10)
         d = PUTS(d, "\r\nConnection: keep-alive");
     d = PUTS(d, "\r\n\r\n");
     c->out_len = (size_t)(d - c->out);
-    count_code(gw, code);
+    count_answer(c, code);
     return d;
 }
 
@@ -171,20 +170,47 @@ static int reply_render(struct conn *c, int code, const char *ctype)
         conn_close(c);
         return -1;
     }
-    evbuffer_remove(render, d, n);
-    c->out_len += n;
+    if (c->is_head) { /* the headers only, Content-Length as for GET */
+        evbuffer_drain(render, n);
+    } else {
+        evbuffer_remove(render, d, n);
+        c->out_len += n;
+    }
     c->resp_queued = 1;
     return conn_flush(c);
 }
 
 /* ---- requests (POSTs go to ingest.c) ---------------------------------------- */
 
+/* The path of the request target: origin form (/health) as is, absolute
+ * form (http://host:port/health, RFC 9112 section 3.2.2) from the first
+ * '/' after the authority. */
+static const char *target_path(const struct conn *c, size_t *len)
+{
+    size_t n = c->url_len > URL_MAX ? 0 : c->url_len, skip = 0;
+    if (n >= 7 && !strncasecmp(c->url, "http://", 7))
+        skip = 7;
+    else if (n >= 8 && !strncasecmp(c->url, "https://", 8))
+        skip = 8;
+    if (skip) {
+        const char *slash = memchr(c->url + skip, '/', n - skip);
+        if (!slash) {
+            *len = 1;
+            return "/";
+        }
+        skip = (size_t)(slash - c->url);
+    }
+    *len = n - skip;
+    return c->url + skip;
+}
+
 static int path_is(const struct conn *c, const char *path, int query_ok)
 {
-    size_t n = strlen(path);
-    if (c->url_len < n || c->url_len > URL_MAX || memcmp(c->url, path, n))
+    size_t n = strlen(path), len;
+    const char *u = target_path(c, &len);
+    if (len < n || memcmp(u, path, n))
         return 0;
-    return c->url_len == n || (query_ok && c->url[n] == '?');
+    return len == n || (query_ok && u[n] == '?');
 }
 
 /* A complete request.  -1 if c was closed. */
@@ -193,20 +219,23 @@ static int handle_request(struct conn *c)
     struct worker *w = c->w;
     struct gateway *gw = w->gw;
     unsigned method = c->p.method;
+    int get = method == HTTP_GET || method == HTTP_HEAD;
     /* one writer: no locked instruction, /metrics reads it from any thread */
     atomic_store_explicit(&w->requests, atomic_load_explicit(&w->requests, memory_order_relaxed) + 1,
                           memory_order_relaxed);
-    if (method == HTTP_GET && path_is(c, "/health", 1)) {
+    if (get && path_is(c, "/health", 1)) {
         int code;
+        c->monitor = 1;
         health_render(gw, w->render, &code);
         return reply_render(c, code, "application/json");
     }
-    if (method == HTTP_GET && path_is(c, "/metrics", 0)) {
+    if (get && path_is(c, "/metrics", 0)) {
+        c->monitor = 2;
         metrics_render(gw, w->render);
         return reply_render(c, 200, "text/plain; version=0.0.4");
     }
     if (method != HTTP_POST)
-        return http_reply_error(c, 405, "POST events to any path; GET /health or /metrics");
+        return http_reply_error(c, 405, "POST events to any path; GET or HEAD /health or /metrics");
     if (!atomic_load(&gw->ready) || atomic_load(&gw->stopping)) {
         c->close_after = 1;
         return http_reply_error(c, 503, atomic_load(&gw->stopping) ? "shutting down" : "starting");
@@ -214,162 +243,40 @@ static int handle_request(struct conn *c)
     return handle_ingest(gw, c);
 }
 
-/* ---- parser callbacks ------------------------------------------------------ */
+/* ---- idle connections -------------------------------------------------------
+ * Connections between requests (and new ones before their first byte) are
+ * kept in a list, longest idle first, so that near the connection cap the
+ * oldest can be cut for a new one (http_on_accept): connections that never
+ * send must not keep out those that do. */
 
-static int head_add(struct conn *c, size_t n)
+static void idle_enter(struct conn *c)
 {
-    c->head_bytes += n;
-    if (c->head_bytes > HEAD_MAX) {
-        c->err_code = 431;
-        return -1;
-    }
-    return 0;
+    struct worker *w = c->w;
+    c->idle = 1;
+    c->idle_since = w->now;
+    c->idle_next = NULL;
+    c->idle_prev = w->idle_tail;
+    if (w->idle_tail)
+        w->idle_tail->idle_next = c;
+    else
+        w->idle_head = c;
+    w->idle_tail = c;
 }
 
-static int on_message_begin(http_parser *p)
+static void idle_leave(struct conn *c)
 {
-    struct conn *c = p->data;
-    c->phase = P_HEAD;
-    c->head_bytes = c->field_len = c->url_len = c->auth_len = c->expect_len = 0;
-    c->auth_seen = c->hdr_in_value = c->is_head = 0;
-    c->cur = H_OTHER;
-    c->body_len = 0;
-    c->deadline = c->w->now + HEAD_TIMEOUT_S;
-    return 0;
+    struct worker *w = c->w;
+    if (c->idle_prev)
+        c->idle_prev->idle_next = c->idle_next;
+    else
+        w->idle_head = c->idle_next;
+    if (c->idle_next)
+        c->idle_next->idle_prev = c->idle_prev;
+    else
+        w->idle_tail = c->idle_prev;
+    c->idle = 0;
+    c->idle_prev = c->idle_next = NULL;
 }
-
-static int on_url(http_parser *p, const char *at, size_t n)
-{
-    struct conn *c = p->data;
-    if (head_add(c, n))
-        return -1;
-    if (c->url_len + n <= URL_MAX)
-        memcpy(c->url + c->url_len, at, n);
-    c->url_len += n;
-    return 0;
-}
-
-static int on_header_field(http_parser *p, const char *at, size_t n)
-{
-    struct conn *c = p->data;
-    if (head_add(c, n))
-        return -1;
-    if (c->hdr_in_value) { /* a new header */
-        c->hdr_in_value = 0;
-        c->field_len = 0;
-    }
-    if (c->field_len + n <= sizeof c->field)
-        memcpy(c->field + c->field_len, at, n);
-    c->field_len += n;
-    return 0;
-}
-
-static int on_header_value(http_parser *p, const char *at, size_t n)
-{
-    struct conn *c = p->data;
-    if (head_add(c, n))
-        return -1;
-    if (!c->hdr_in_value) { /* the name is complete: is it one we want? */
-        c->hdr_in_value = 1;
-        c->cur = H_OTHER;
-        if (c->field_len == 13 && !strncasecmp(c->field, "Authorization", 13) && !c->auth_seen) {
-            c->cur = H_AUTH;
-            c->auth_seen = 1;
-        } else if (c->field_len == 6 && !strncasecmp(c->field, "Expect", 6)) {
-            c->cur = H_EXPECT;
-            c->expect_len = 0;
-        }
-    }
-    if (c->cur == H_AUTH) {
-        if (c->auth_len + n <= AUTH_MAX)
-            memcpy(c->auth + c->auth_len, at, n);
-        c->auth_len += n; /* longer than AUTH_MAX: never equal */
-    } else if (c->cur == H_EXPECT) {
-        if (c->expect_len + n <= sizeof c->expect)
-            memcpy(c->expect + c->expect_len, at, n);
-        c->expect_len += n;
-    }
-    return 0;
-}
-
-static int on_headers_complete(http_parser *p)
-{
-    struct conn *c = p->data;
-    struct gateway *gw = c->w->gw;
-    c->hdr_in_value = 0;
-    int chunked = (p->flags & F_CHUNKED) != 0;
-    uint64_t cl = p->content_length;
-    if (!chunked && cl != ULLONG_MAX && cl > gw->cfg.body_limit) {
-        c->err_code = 413; /* before reading the body */
-        return -1;
-    }
-    c->phase = P_BODY;
-    if (!chunked && (cl == ULLONG_MAX || cl == 0))
-        return 0; /* no body: on_message_complete follows */
-    if (!chunked && cl > c->body_cap) {
-        char *b = realloc(c->body, cl);
-        if (b) {
-            c->body = b;
-            c->body_cap = cl;
-        }
-    }
-    if (c->expect_len == 12 && !strncasecmp(c->expect, "100-continue", 12) && p->http_major == 1 &&
-        p->http_minor >= 1 && c->out_len == 0) {
-        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        if (out_reserve(c, sizeof cont - 1) == 0) {
-            memcpy(c->out + c->out_len, cont, sizeof cont - 1);
-            c->out_len += sizeof cont - 1; /* sent when the parser returns */
-        }
-    }
-    c->deadline = c->w->now + BODY_TIMEOUT_S;
-    return 0;
-}
-
-static int on_body(http_parser *p, const char *at, size_t n)
-{
-    struct conn *c = p->data;
-    if (c->body_len + n > c->w->gw->cfg.body_limit) {
-        c->err_code = 413; /* a chunked body grew too large */
-        return -1;
-    }
-    if (c->body_len + n > c->body_cap) {
-        size_t cap = c->body_cap ? c->body_cap : 4096;
-        while (cap < c->body_len + n)
-            cap *= 2;
-        char *b = realloc(c->body, cap);
-        if (!b) {
-            c->err_code = 500;
-            return -1;
-        }
-        c->body = b;
-        c->body_cap = cap;
-    }
-    memcpy(c->body + c->body_len, at, n);
-    c->body_len += n;
-    return 0;
-}
-
-static int on_message_complete(http_parser *p)
-{
-    struct conn *c = p->data;
-    c->phase = P_BUSY;
-    c->keep_alive = http_should_keep_alive(p) != 0;
-    c->http10 = p->http_major == 1 && p->http_minor == 0;
-    c->is_head = p->method == HTTP_HEAD;
-    c->deadline = 0; /* none while routing and waiting for the commit */
-    http_parser_pause(p, 1); /* one request at a time */
-    return 0;
-}
-
-static const http_parser_settings parser_settings = {
-    .on_message_begin = on_message_begin,
-    .on_url = on_url,
-    .on_header_field = on_header_field,
-    .on_header_value = on_header_value,
-    .on_headers_complete = on_headers_complete,
-    .on_body = on_body,
-    .on_message_complete = on_message_complete,
-};
 
 /* ---- connections ------------------------------------------------------------ */
 
@@ -377,6 +284,8 @@ void conn_close(struct conn *c)
 {
     if (c->pend) /* its commit is still to come: orphan the entry */
         c->pend->c = NULL;
+    if (c->idle)
+        idle_leave(c);
     event_free(c->rev);
     event_free(c->wev);
     if (c->ssl) {
@@ -472,6 +381,7 @@ static int response_done(struct conn *c)
         c->out_cap = 0;
     }
     c->deadline = c->w->now + IDLE_TIMEOUT_S;
+    idle_enter(c);
     if (c->rpaused && !c->peer_eof) {
         event_add(c->rev, NULL);
         c->rpaused = 0;
@@ -513,7 +423,7 @@ static int conn_reject(struct conn *c)
     if (code == 500)
         return http_reply_error(c, 500, "out of memory");
     char msg[160];
-    snprintf(msg, sizeof msg, "malformed HTTP request: %s", http_errno_description(e));
+    snprintf(msg, sizeof msg, "malformed HTTP request: %s", c->err_msg ? c->err_msg : http_errno_description(e));
     return http_reply_error(c, 400, msg);
 }
 
@@ -521,22 +431,17 @@ static int conn_reject(struct conn *c)
 void conn_drive(struct conn *c)
 {
     while (c->phase != P_BUSY && c->phase != P_LINGER && c->in_off < c->in_len) {
-        size_t n = http_parser_execute(&c->p, &parser_settings, c->in + c->in_off, c->in_len - c->in_off);
-        c->in_off += n;
-        enum http_errno e = HTTP_PARSER_ERRNO(&c->p);
-        if (e == HPE_PAUSED) {
-            http_parser_pause(&c->p, 0);
-            if (c->out_len > c->out_off && !c->wpending && conn_send(c) < 0)
-                return;
-            if (handle_request(c) < 0)
-                return;
-            continue;
-        }
-        if (e != HPE_OK) {
+        if (c->idle) /* a request begins */
+            idle_leave(c);
+        int r = http_parse(c);
+        if (r == HTTP_PARSE_ERROR) {
             conn_reject(c);
             return;
         }
-        if (c->out_len > c->out_off && !c->wpending && conn_send(c) < 0) /* 100 Continue */
+        /* a 100 Continue, or what is left of the previous answer */
+        if (c->out_len > c->out_off && !c->wpending && conn_send(c) < 0)
+            return;
+        if (r == HTTP_PARSE_REQUEST && handle_request(c) < 0)
             return;
     }
     if (c->in_off == c->in_len)
@@ -665,6 +570,20 @@ void http_on_sweep(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Near the cap: cut the connection of this worker idle the longest (one
+ * that never sent a byte, or one between keep-alive requests), so that
+ * clients that do send keep being served.  -1 if none is idle. */
+static int make_room(struct worker *w)
+{
+    struct conn *c = w->idle_head;
+    if (!c)
+        return -1;
+    log_once(LOG_WARN, "http", "near %d connections: closing those idle the longest for new ones",
+             HTTP_MAX_CONNS);
+    conn_close(c);
+    return 0;
+}
+
 static void accept_refuse(struct gateway *gw, evutil_socket_t fd)
 {
     atomic_fetch_sub(&gw->nconns, 1);
@@ -681,8 +600,9 @@ void http_on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct socka
     struct gateway *gw = w->gw;
     /* the cap is the process's: take a place first, so that two workers
      * cannot both take the last one */
-    if (atomic_fetch_add(&gw->nconns, 1) >= HTTP_MAX_CONNS) {
-        log_once(LOG_WARN, "http", "%d connections open: refusing more", HTTP_MAX_CONNS);
+    int n = atomic_fetch_add(&gw->nconns, 1);
+    if (n >= HTTP_MAX_CONNS - IDLE_RESERVE && make_room(w) && n >= HTTP_MAX_CONNS) {
+        log_once(LOG_WARN, "http", "%d connections open, none of them idle: refusing more", HTTP_MAX_CONNS);
         accept_refuse(gw, fd);
         return;
     }
@@ -715,15 +635,15 @@ void http_on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct socka
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    http_parser_init(&c->p, HTTP_REQUEST);
-    c->p.data = c;
+    http_parse_init(c);
     c->phase = P_IDLE;
     if (!w->nconns && !evtimer_pending(w->sweep_ev, NULL)) {
         w->now = coarse_now();
         struct timeval tv = { 1, 0 };
         evtimer_add(w->sweep_ev, &tv);
     }
-    c->deadline = w->now + (c->hs ? HEAD_TIMEOUT_S : IDLE_TIMEOUT_S);
+    c->deadline = w->now + FIRST_BYTE_TIMEOUT_S;
+    idle_enter(c);
     c->next = w->conns;
     if (w->conns)
         w->conns->prev = c;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include "gateway.h"
+#include "http_chunked.h"
 
 #define MAX_QUEUES_PER_REQ QUEUE_APPEND_MAX
 #define HTTP_MAX_CONNS 4096
@@ -25,6 +26,8 @@
 #define HEAD_TIMEOUT_S 10
 #define BODY_TIMEOUT_S 30
 #define IDLE_TIMEOUT_S 60
+#define FIRST_BYTE_TIMEOUT_S 10 /* a new connection that sends nothing */
+#define IDLE_RESERVE 64         /* near the cap: idle connections give way to new ones */
 #define WRITE_TIMEOUT_S 30
 #define LINGER_TIMEOUT_S 2
 #define KEEP_BODY_CAP (64 * 1024) /* larger body buffers are freed after use */
@@ -38,10 +41,15 @@ enum phase {
     P_LINGER, /* answered an error and shut down writing: drain, then close */
 };
 
-enum hdr { H_OTHER, H_AUTH, H_EXPECT };
+enum hdr { H_OTHER, H_AUTH, H_EXPECT, H_TE };
+
+/* http_parse's answers */
+enum { HTTP_PARSE_MORE, HTTP_PARSE_REQUEST, HTTP_PARSE_ERROR };
 
 struct conn {
     struct conn *prev, *next;
+    struct conn *idle_prev, *idle_next; /* in w's idle list, oldest first, while P_IDLE */
+    uint64_t idle_since;
     int fd;
     SSL *ssl;               /* NULL: plain HTTP */
     enum phase phase;
@@ -55,13 +63,22 @@ struct conn {
         wpending : 1, resp_queued : 1, auth_seen : 1, hdr_in_value : 1, is_head : 1,
         hs : 1,       /* TLS handshake not done yet */
         tls_ok : 1,   /* TLS up and sane: close with a close_notify */
-        tls_rww : 1;  /* SSL_read wants the socket writable */
+        tls_rww : 1,  /* SSL_read wants the socket writable */
+        chunked : 1,  /* its chunked body is being decoded (ck) */
+        idle : 1,     /* in the idle list */
+        monitor : 2;  /* 1 /health, 2 /metrics: counted apart from ingest */
     enum hdr cur;
     int err_code;           /* set by a callback that refused the request */
+    const char *err_msg;    /* and why, when it is not the parser's error */
+    const char *exec_start; /* the input the parser is running on */
+    char tail;              /* the last non-blank byte parsed before it */
+    int te_count;
+    struct chunked ck;
     size_t head_bytes;
-    size_t field_len, url_len, auth_len, expect_len;
-    char field[16];
+    size_t field_len, url_len, auth_len, expect_len, te_len;
+    char field[24];
     char expect[16];
+    char te[16];
     char url[URL_MAX];
     char auth[AUTH_MAX];
     /* buffers */
@@ -99,6 +116,7 @@ struct worker {
     struct event *retry_ev;
     struct conn *conns;
     size_t nconns;
+    struct conn *idle_head, *idle_tail; /* connections between requests, longest idle first */
     struct event *sweep_ev;    /* once a second while connections are open */
     uint64_t now;              /* seconds, monotonic, updated by the sweep */
     struct pending *free_pending;
@@ -135,6 +153,15 @@ void conn_close(struct conn *c);
 void conn_drive(struct conn *c);
 int http_reply(struct conn *c, int code, const char *ctype, const char *body, size_t blen);
 int http_reply_error(struct conn *c, int code, const char *msg);
+int conn_reserve(struct conn *c, size_t n); /* room for n more output bytes */
+
+/* http_parse.c */
+void http_parse_init(struct conn *c);
+/* Parse c's buffered input up to the end of one request: HTTP_PARSE_MORE
+ * (all consumed, the request is not complete), HTTP_PARSE_REQUEST (one is
+ * complete, the bytes after it wait), HTTP_PARSE_ERROR (refused: c->err_code,
+ * c->err_msg or the parser's error say why; nothing more is to be parsed). */
+int http_parse(struct conn *c);
 
 /* http_tls.c */
 ssize_t tls_recv(struct conn *c, char *buf, size_t len);
@@ -156,6 +183,20 @@ static inline void count_code(struct gateway *gw, int code)
     for (int i = 0; i < HTTP_CODES; i++)
         if (http_code_list[i] == code) {
             atomic_fetch_add(&gw->http_codes[i], 1);
+            return;
+        }
+}
+
+/* /health and /metrics (c->monitor) apart from ingest. */
+static inline void count_answer(struct conn *c, int code)
+{
+    if (!c->monitor) {
+        count_code(c->w->gw, code);
+        return;
+    }
+    for (int i = 0; i < HTTP_CODES; i++)
+        if (http_code_list[i] == code) {
+            atomic_fetch_add(&c->w->gw->monitor_codes[c->monitor - 1][i], 1);
             return;
         }
 }

@@ -17,6 +17,21 @@ static void gauge(struct evbuffer *o, const char *name, const char *help)
     evbuffer_add_printf(o, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
+/* A label value as the text format wants it: backslash, quote and newline
+ * escaped (a queue directory or a target id may hold any of them). */
+static const char *label_value(struct buf *b, const char *s)
+{
+    b->len = 0;
+    for (; *s; s++) {
+        const char *esc = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
+        if (esc ? buf_puts(b, esc) : buf_put(b, s, 1))
+            return "";
+    }
+    if (buf_put(b, "", 1))
+        return "";
+    return b->p;
+}
+
 typedef uint64_t (*target_value)(struct target *t);
 static uint64_t v_routed(struct target *t) { return atomic_load(&t->routed); }
 static uint64_t v_delivered(struct target *t) { return atomic_load(&t->delivered); }
@@ -33,9 +48,11 @@ static void per_target(struct gateway *gw, struct evbuffer *o, const char *name,
         counter(o, name, help);
     else
         gauge(o, name, help);
+    struct buf b = { 0 };
     for (size_t i = 0; i < gw->nt; i++)
-        evbuffer_add_printf(o, "%s{target=\"%s\"} %llu\n", name, gw->targets[i].conf->name,
+        evbuffer_add_printf(o, "%s{target=\"%s\"} %llu\n", name, label_value(&b, gw->targets[i].conf->name),
                             (unsigned long long)fn(&gw->targets[i]));
+    buf_free(&b);
 }
 
 static void histogram(struct evbuffer *o, const char *name, const char *labels, const double *bounds,
@@ -49,16 +66,38 @@ static void histogram(struct evbuffer *o, const char *name, const char *labels, 
     }
     evbuffer_add_printf(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, *labels ? "," : "",
                         (unsigned long long)count);
-    evbuffer_add_printf(o, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels, sum_s, name, labels,
-                        (unsigned long long)count);
+    const char *open = *labels ? "{" : "", *close = *labels ? "}" : "";
+    evbuffer_add_printf(o, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", name, open, labels, close, sum_s, name,
+                        open, labels, close, (unsigned long long)count);
+}
+
+static void per_queue(struct gateway *gw, struct evbuffer *o, const char *name, int cut)
+{
+    struct buf b = { 0 };
+    for (size_t i = 0; i < gw->nq; i++) {
+        struct queue_stats st;
+        queue_stats(gw->queues[i], &st);
+        evbuffer_add_printf(o, "%s{dir=\"%s\"} %llu\n", name, label_value(&b, queue_dir(gw->queues[i])),
+                            (unsigned long long)(cut ? st.cut_records : st.bytes));
+    }
+    buf_free(&b);
 }
 
 void metrics_render(struct gateway *gw, struct evbuffer *o)
 {
-    counter(o, "luagate_http_requests_total", "ingest HTTP requests by response code");
+    counter(o, "luagate_http_requests_total",
+            "ingest HTTP requests by response code (not /health and /metrics: see luagate_http_monitor_requests_total)");
     for (int i = 0; i < HTTP_CODES; i++)
         evbuffer_add_printf(o, "luagate_http_requests_total{code=\"%d\"} %llu\n", http_code_list[i],
                             (unsigned long long)atomic_load(&gw->http_codes[i]));
+    counter(o, "luagate_http_monitor_requests_total", "GET and HEAD requests of /health and /metrics by response code");
+    for (int m = 0; m < 2; m++)
+        for (int i = 0; i < HTTP_CODES; i++) {
+            uint64_t v = atomic_load(&gw->monitor_codes[m][i]);
+            if (v || http_code_list[i] == 200) /* the codes these paths answer with, once seen */
+                evbuffer_add_printf(o, "luagate_http_monitor_requests_total{path=\"%s\",code=\"%d\"} %llu\n",
+                                    m ? "/metrics" : "/health", http_code_list[i], (unsigned long long)v);
+        }
     counter(o, "luagate_ingest_worker_requests_total", "HTTP requests each ingest worker handled");
     for (size_t i = 0; i < gw->nworkers; i++)
         evbuffer_add_printf(o, "luagate_ingest_worker_requests_total{worker=\"%zu\"} %llu\n", i,
@@ -66,8 +105,8 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
     counter(o, "luagate_events_received_total", "events accepted from request bodies");
     evbuffer_add_printf(o, "luagate_events_received_total %llu\n",
                         (unsigned long long)atomic_load(&gw->events_received));
-    gauge(o, "luagate_ingest_latency_seconds", "time from request to acknowledgement");
-    evbuffer_add_printf(o, "# TYPE luagate_ingest_latency_seconds histogram\n");
+    evbuffer_add_printf(o, "# HELP luagate_ingest_latency_seconds time from request to acknowledgement\n"
+                           "# TYPE luagate_ingest_latency_seconds histogram\n");
     histogram(o, "luagate_ingest_latency_seconds", "", ingest_bounds_ms, gw->ingest_latency_buckets,
               atomic_load(&gw->ingest_latency_count),
               (double)atomic_load(&gw->ingest_latency_us_sum) / 1e6);
@@ -92,24 +131,23 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
     per_target(gw, o, "luagate_target_online", "1 when the target answered its last attempt", 0, v_online);
     evbuffer_add_printf(o, "# HELP luagate_delivery_latency_seconds time from enqueue to confirmation\n"
                            "# TYPE luagate_delivery_latency_seconds histogram\n");
+    struct buf b = { 0 }, lb = { 0 };
     for (size_t i = 0; i < gw->nt; i++) {
         struct target *t = &gw->targets[i];
-        char labels[256];
-        snprintf(labels, sizeof labels, "target=\"%s\"", t->conf->name);
-        histogram(o, "luagate_delivery_latency_seconds", labels, target_latency_bounds,
+        lb.len = 0;
+        if (buf_puts(&lb, "target=\"") || buf_puts(&lb, label_value(&b, t->conf->name)) || buf_put(&lb, "\"", 2))
+            continue;
+        histogram(o, "luagate_delivery_latency_seconds", lb.p, target_latency_bounds,
                   t->latency_buckets, atomic_load(&t->latency_count),
                   (double)atomic_load(&t->latency_ms_sum) / 1e3);
     }
+    buf_free(&b);
+    buf_free(&lb);
+    /* every sample of a family follows its own TYPE line: one pass per family */
     gauge(o, "luagate_queue_bytes", "journal bytes on disk per queue directory");
+    per_queue(gw, o, "luagate_queue_bytes", 0);
     counter(o, "luagate_queue_cut_records_total", "corrupt or torn records skipped at recovery");
-    for (size_t i = 0; i < gw->nq; i++) {
-        struct queue_stats st;
-        queue_stats(gw->queues[i], &st);
-        evbuffer_add_printf(o, "luagate_queue_bytes{dir=\"%s\"} %llu\n", queue_dir(gw->queues[i]),
-                            (unsigned long long)st.bytes);
-        evbuffer_add_printf(o, "luagate_queue_cut_records_total{dir=\"%s\"} %llu\n",
-                            queue_dir(gw->queues[i]), (unsigned long long)st.cut_records);
-    }
+    per_queue(gw, o, "luagate_queue_cut_records_total", 1);
 }
 
 void health_render(struct gateway *gw, struct evbuffer *o, int *status)

@@ -186,6 +186,7 @@ elif case == "slowloris":
     # others are served meanwhile
     slow = conn(20)
     slow.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Le")
+    silent = conn(20)  # and one that never sends a byte
     t0 = time.time()
     for i in range(5):
         s = conn(); r = Reader(s)
@@ -201,33 +202,46 @@ elif case == "slowloris":
         d = b""
     took = time.time() - t0
     expect(d == b"" and 8 < took < 14, f"slow head closed after {took:.1f}s ({d!r})")
+    try:
+        d = silent.recv(1)
+    except ConnectionResetError:
+        d = b""
+    took = time.time() - t0
+    expect(d == b"" and took < 14, f"a connection that never sent a byte closed after {took:.1f}s ({d!r})")
 elif case == "many":
-    # more connections than the cap (4096): the extra ones are closed at
-    # once, the ones inside the cap and new ones later are served
+    # more connections than the cap (4096) that never send a byte: those
+    # idle the longest give way, so that /health and POSTs on new
+    # connections are served while all of them stay connected
     n = int(sys.argv[2])
     socks = []
     for i in range(n):
         socks.append(socket.create_connection(("127.0.0.1", port), timeout=10))
     time.sleep(0.5)
-    closed = 0
-    for s in socks[-(n - 4096 + 50):]:
-        s.setblocking(False)
+    s = conn(); r = Reader(s)
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    expect(r.response()[0] == 200, "/health on a new connection beside the idle ones")
+    s2 = conn(); r2 = Reader(s2)
+    s2.sendall(post(events[7]))
+    expect(r2.response()[0] == 200, "a POST on a new connection beside the idle ones")
+    def closed(x):
+        x.setblocking(False)
         try:
-            if s.recv(1) == b"":
-                closed += 1
+            return x.recv(1) == b""
         except BlockingIOError:
-            pass
+            return False
         except ConnectionResetError:
-            closed += 1
-    expect(closed >= n - 4096 - 10, f"only {closed} of {n - 4096} connections above the cap closed")
-    s = socks[0]; r = Reader(s)
-    s.sendall(b"GET /health HTTP/1.1\r\n\r\n")
-    expect(r.response()[0] == 200, "a connection inside the cap is served")
-    for s in socks:
-        s.close()
+            return True
+    gone = [closed(x) for x in socks]
+    expect(all(gone[:n - 4096]), f"only {sum(gone[:n - 4096])} of the {n - 4096} oldest were cut")
+    expect(not any(gone[-1000:]), f"{sum(gone[-1000:])} of the 1000 newest were cut")
+    x = socks[-1]; x.setblocking(True); rx = Reader(x)
+    x.sendall(b"GET /health HTTP/1.1\r\n\r\n")
+    expect(rx.response()[0] == 200, "the newest idle connection is served when it sends")
+    for x in socks:
+        x.close()
     time.sleep(0.5)
     s = conn(); r = Reader(s)
-    s.sendall(post(events[7]))
+    s.sendall(post(events[8]))
     expect(r.response()[0] == 200, "new connections served after")
 elif case == "leave":
     # clients that post and go away (reset or close) before their 200,
@@ -265,10 +279,10 @@ hcheck "Expect: 100-continue gets 100 Continue, then 200" continue
 hcheck "Content-Length above body_limit -> 413 before the body, then close" 413-before-body
 hcheck "HTTP/1.0 closes, 1.0 keep-alive stays, Connection: close closes" http10
 hcheck "garbage -> 400, 70 KB head -> 431, HEAD -> headers only" bad
-hcheck "slow-loris head cut after 10 s while others are served" slowloris
+hcheck "slow-loris head, and a connection that never sends, cut after 10 s while others are served" slowloris
 ulimit -n 20000 2>/dev/null
 if [ "$(ulimit -n)" -ge 9000 ]; then
-  hcheck "4300 connections: above the cap closed, service goes on" many 4300
+  hcheck "4300 connections that never send: the oldest give way, /health and POSTs served" many 4300
 else
   echo "# skipped the connection cap check: ulimit -n is $(ulimit -n)"
 fi
