@@ -11,7 +11,7 @@ PKGS="build-essential pkg-config make git ca-certificates openssl curl
   postgresql mariadb-server mariadb-client rabbitmq-server
   python3 python3-pika python3-paho-mqtt python3-redis python3-psycopg2 python3-pymysql
   python3-confluent-kafka python3-requests
-  valgrind clang libclang-rt-14-dev wrk gnuplot-nox strace
+  valgrind clang libclang-rt-14-dev wrk gnuplot-nox strace prometheus
   dpkg-dev debootstrap lintian iproute2"
 missing=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $PKGS 2>/dev/null | awk '$1 != "ii" {print $2}')
 # dpkg-query prints nothing at all for packages it has never heard of.
