@@ -144,7 +144,7 @@ static int check_te(struct conn *c, const http_parser *p)
         return 0;
     if (p->http_major == 1 && p->http_minor == 0)
         return refuse(c, "Transfer-Encoding in an HTTP/1.0 request");
-    size_t n = c->te_len;
+    size_t n = c->te_len <= sizeof c->te ? c->te_len : 0; /* longer: not kept, not "chunked" */
     while (n && is_ws(c->te[n - 1]))
         n--;
     if (c->te_count > 1 || n != 7 || strncasecmp(c->te, "chunked", 7))
