@@ -93,12 +93,16 @@ refused = {
     "chunk size with a letter after it": H + TE + b"\r\n5x\r\nhello\r\n0\r\n\r\n",
     "chunk size missing": H + TE + b"\r\n;a\r\nhello\r\n0\r\n\r\n",
     "chunk extension ending in a bare LF": H + TE + b"\r\n5;ext\nhello\r\n0\r\n\r\n",
+    "chunk extension ending in a bare LF, then what the lenient reading takes for the end":
+        H + TE + b"\r\n5;ext\nhello\r\n0\r\n\r\n\r\n0\r\n\r\n",
     "chunk size ending in a bare LF": H + TE + b"\r\n5\nhello\r\n0\r\n\r\n",
     "chunk extension with a bad value": H + TE + b"\r\n5;a=b c\r\nhello\r\n0\r\n\r\n",
     "chunk extension with an unterminated quote": H + TE + b"\r\n5;a=\"b\r\nhello\r\n0\r\n\r\n",
     "chunk data not followed by CRLF": H + TE + b"\r\n5\r\nhelloXX0\r\n\r\n",
     "chunk data followed by a bare LF": H + TE + b"\r\n5\r\nhello\n0\r\n\r\n",
     "chunk data longer than its size": H + TE + b"\r\n3\r\nhello\r\n0\r\n\r\n",
+    "chunk data longer than its size, the extra bytes where its CRLF goes":
+        H + TE + b"\r\n3\r\nhello0\r\n\r\n",
     "chunk size above 2^64": H + TE + b"\r\n1FFFFFFFFFFFFFFFFF\r\nhello\r\n0\r\n\r\n",
     "last chunk ending in a bare LF": H + TE + b"\r\n0\n\r\n",
     "trailer with a space before the colon": H + TE + b"\r\n0\r\nX-T : 1\r\n\r\n",
