@@ -2,18 +2,18 @@
  *
  * POST any path: parse the body into events, route each through the Lua
  * state, append every resulting message to its target's queue, and answer
- * 200 only once the group commit made those appends durable.  GET /health
- * and GET /metrics.  Errors are one-line JSON bodies naming the problem.
+ * 200 only once the group commit made those appends durable.  GET (or
+ * HEAD) /health and /metrics.  Errors are one-line JSON bodies naming the problem.
  *
  * Why not evhttp: it cost ~38k instructions per request (reply formatting
  * with vsnprintf, header lists searched with strcasecmp, several mallocs
  * and ~7 syscalls per request).  Here a connection owns one input buffer,
  * one body buffer and one output buffer, reused by every request on it;
- * Debian's http-parser does the parsing (no hand-written HTTP parser), a
+ * http_parse.c frames requests (Debian's http-parser, made strict), a
  * response is formatted with memcpy and leaves in one send().
  *
  * A connection handles one request at a time, in order: when a request is
- * complete the parser is paused, and bytes of pipelined requests wait in
+ * complete parsing stops, and bytes of pipelined requests wait in
  * the input buffer until the response went out.  Reading goes on while a
  * request waits for its group commit, so a reset is noticed; the pending
  * entry of a closed connection is orphaned (its c is NULL), never freed
@@ -21,12 +21,14 @@
  *
  * Limits: head 64 KiB (431), body cfg.body_limit (413, before the body
  * when Content-Length says so, and for chunked bodies as they arrive),
- * 10 s to send a head, 30 s for a body, 60 s idle between keep-alive
- * requests, 30 s for a client to take a response (checked by a sweep
- * once a second: a request only stores a deadline), HTTP_MAX_CONNS
- * connections (more are accepted and closed at once).  A connection costs
- * ~18 KiB (its 16 KiB input buffer inline), plus its body buffer while
- * that is at most 64 KiB.
+ * 10 s for a new connection's first byte and for a head, 30 s for a body,
+ * 60 s idle between keep-alive requests, 30 s for a client to take a
+ * response (checked by a sweep once a second: a request only stores a
+ * deadline), HTTP_MAX_CONNS connections: within IDLE_RESERVE of the cap
+ * each new connection closes the worker's connection idle the longest,
+ * and only when none is idle is it refused.  A connection costs ~18 KiB
+ * (its 16 KiB input buffer inline), plus its body buffer while that is at
+ * most 64 KiB.
  *
  * Workers (ingest_workers): each serves its own listening socket on the
  * same address (SO_REUSEPORT), its own connections and Lua state; worker 0

@@ -1,6 +1,7 @@
-/* http_conn.h -- private to the ingest server (http.c, http_tls.c, ingest.c):
+/* http_conn.h -- private to the ingest server (http.c, http_parse.c,
+ * http_tls.c, ingest.c):
  * a connection, a request waiting for the group commit, the server state,
- * and the calls between the three files.  Not an interface for the rest of
+ * and the calls between those files.  Not an interface for the rest of
  * luagate: that is gateway.h (http_start, http_on_durable, ...). */
 #ifndef LUAGATE_HTTP_CONN_H
 #define LUAGATE_HTTP_CONN_H
