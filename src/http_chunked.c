@@ -1,9 +1,11 @@
 /* http_chunked.c -- a strict decoder of chunked request bodies.
  *
  * Why not http-parser's own: Debian builds libhttp-parser without
- * HTTP_PARSER_STRICT, and even its strict mode ignores everything after a
- * space or ';' up to the next CR in a chunk-size line (a bare LF included)
- * and takes any two bytes after chunk data as its CRLF.  A front proxy that
+ * HTTP_PARSER_STRICT, so it takes any two bytes after chunk data as its
+ * CRLF, and even its strict mode ignores everything after a space or ';'
+ * up to the next CR in a chunk-size line (a bare LF included).  (Debian
+ * has no deb-src here to rebuild it strict, and ships no llhttp C library:
+ * node-llhttp holds its TypeScript sources.)  A front proxy that
  * frames the same bytes by the RFC sees a different request boundary, so
  * bytes it passed on as body would run here as a request of their own.
  * The ingest server makes the parser stop after a chunked request's head
