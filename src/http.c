@@ -352,6 +352,8 @@ static int response_done(struct conn *c)
 {
     c->resp_queued = 0;
     if (c->close_after) {
+        if (c->in_off < c->in_len) /* bytes after the last request (CONNECT, Connection: close) */
+            c->linger = 1;
         if (!c->linger || c->peer_eof) {
             conn_close(c);
             return -1;

@@ -116,6 +116,11 @@ for i, (name, data) in enumerate(refused.items()):
     report(good, "refused, 400 and closed, nothing after it runs: " + name,
            f"codes {codes}, closed {closed}, bodies {[g[2][:90] for g in got]}")
 
+# CONNECT: what follows it is a tunnel for the client, never a request here
+got, closed, rest = responses(b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n" + post("smuggled-connect"))
+report([g[0] for g in got] == [405] and closed, "CONNECT: 405 and closed, what follows never runs",
+       f"codes {[g[0] for g in got]}, closed {closed}")
+
 # well-framed requests, each followed by a pipelined one: both answered
 accepted = {
     "chunked body with extensions (BWS, quoted strings) and trailers":
