@@ -27,6 +27,8 @@ static const struct global_key globals[] = {
     { "commit_window", "LUAGATE_COMMIT_WINDOW", "1ms", "how long a group commit waits for more requests" },
     { "log_format", "LUAGATE_LOG_FORMAT", "text", "text or json" },
     { "shutdown_timeout", "LUAGATE_SHUTDOWN_TIMEOUT", "10s", "longest SIGTERM wait for requests in flight" },
+    { "script_timeout", "LUAGATE_SCRIPT_TIMEOUT", "2s",
+      "wall-clock time one event may route before the worker is killed and the event quarantined" },
     { "script_memory", "LUAGATE_SCRIPT_MEMORY", "67108864", "bytes a Lua state may allocate" },
     { "script_instructions", "LUAGATE_SCRIPT_INSTRUCTIONS", "1000000", "Lua instructions per event" },
     { "ingest_workers", "LUAGATE_INGEST_WORKERS", "1",
@@ -313,6 +315,15 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         c->shutdown_ms = n;
         return 0;
     }
+    if (!strcmp(key, "script_timeout")) {
+        /* below 10 ms the supervisor's watch could not tell a slow event from a runaway */
+        if (parse_duration_ms(val, &n) || n < 10 || n > 86400000) {
+            snprintf(err, errlen, "key 'script_timeout' must be a duration from 10ms to 24h, not '%s'", val);
+            return -1;
+        }
+        c->script_timeout_ms = n;
+        return 0;
+    }
     if (!strcmp(key, "ingest_workers")) {
         if (parse_llong(val, &n) || n < 1 || n > INGEST_WORKERS_MAX) {
             snprintf(err, errlen, "key 'ingest_workers' must be an integer from 1 to %d, not '%s'",
@@ -331,8 +342,8 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         return 0;
     }
     snprintf(err, errlen, "unknown key '%s' (known: listen auth_token queue_dir script body_limit "
-             "commit_window log_format shutdown_timeout script_memory script_instructions ingest_workers "
-             "tls_cert tls_key tls_client_ca targets buckets)", key);
+             "commit_window log_format shutdown_timeout script_timeout script_memory script_instructions "
+             "ingest_workers tls_cert tls_key tls_client_ca targets buckets)", key);
     return -1;
 }
 

@@ -18,6 +18,7 @@ struct gw_config {
     size_t body_limit;        /* bytes */
     unsigned commit_window_us;
     long long shutdown_ms;    /* SIGTERM: longest wait for in-flight requests */
+    long long script_timeout_ms; /* one event routing longer: the supervisor kills the worker */
     int log_json;
     size_t script_memory;     /* bytes per Lua state */
     unsigned long script_instructions;

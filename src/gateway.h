@@ -32,6 +32,7 @@ struct gateway {
     size_t nworkers;
     atomic_int nconns;        /* open ingest connections, all workers */
     atomic_int ready, stopping;
+    int *listen_fds;          /* bound by the supervisor, one per ingest worker; NULL: bind here */
     /* counters */
     atomic_uint_fast64_t http_codes[HTTP_CODES];  /* ingest: everything but the two below */
     atomic_uint_fast64_t monitor_codes[2][HTTP_CODES]; /* GET/HEAD /health, /metrics */
@@ -57,6 +58,8 @@ void gateway_print_arns(struct gateway *gw, FILE *f);
 struct route_target *gateway_route_targets(struct gw_config *cfg);
 
 /* http.c */
+/* Bind n listening sockets on listen_addr (SO_REUSEPORT when n > 1) into fds. */
+int http_bind(const char *listen_addr, size_t n, int *fds, char *err, size_t errlen);
 /* Create the ingest workers and bind their listeners (no threads yet). */
 int http_start(struct gateway *gw, char *err, size_t errlen);
 /* Run workers 1..N-1 on threads of their own (worker 0 runs in gw->base). */

@@ -22,15 +22,23 @@
 
 /* ---- listening sockets --------------------------------------------------------- */
 
-static struct evconnlistener *listen_on(struct worker *w, const struct sockaddr *sa, int salen,
-                                        int reuseport)
+/* A listening socket as evconnlistener_new_bind makes one. */
+static int bind_one(const struct sockaddr *sa, socklen_t salen, int reuseport)
 {
-    unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC |
-                     (reuseport ? LEV_OPT_REUSEABLE_PORT : 0);
-    struct evconnlistener *lev = evconnlistener_new_bind(w->base, http_on_accept, w, flags, 1024, sa, salen);
-    if (lev)
-        evconnlistener_set_error_cb(lev, http_on_accept_error);
-    return lev;
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+        (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one)) ||
+        bind(fd, sa, salen) || listen(fd, 1024)) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
 }
 
 /* With SO_REUSEPORT, a second gateway started on the same port would bind
@@ -48,19 +56,30 @@ static int port_taken(const struct sockaddr *sa, socklen_t len)
     return taken;
 }
 
+static void close_fds(int *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fds[i] >= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+}
+
 /* One worker: a listening socket, as always.  Several: one socket each,
  * all bound to the same address with SO_REUSEPORT so that the kernel
  * spreads the connections; the others bind where the first did (its port
  * when listen says 0). */
-static int listen_all(struct gateway *gw, char *err, size_t errlen)
+int http_bind(const char *listen_addr, size_t n, int *fds, char *err, size_t errlen)
 {
     char host[256], port[16];
-    const char *colon = strrchr(gw->cfg.listen, ':');
+    const char *colon = strrchr(listen_addr, ':');
+    for (size_t i = 0; i < n; i++)
+        fds[i] = -1;
     if (!colon) {
-        snprintf(err, errlen, "listen: expected host:port, got '%s'", gw->cfg.listen);
+        snprintf(err, errlen, "listen: expected host:port, got '%s'", listen_addr);
         return -1;
     }
-    snprintf(host, sizeof host, "%.*s", (int)(colon - gw->cfg.listen), gw->cfg.listen);
+    snprintf(host, sizeof host, "%.*s", (int)(colon - listen_addr), listen_addr);
     if (host[0] == '[') { /* [::1]:9100 */
         memmove(host, host + 1, strlen(host));
         host[strlen(host) - 1] = 0;
@@ -75,31 +94,60 @@ static int listen_all(struct gateway *gw, char *err, size_t errlen)
     hints.ai_protocol = IPPROTO_TCP;
     hints.ai_flags = EVUTIL_AI_PASSIVE;
     if (evutil_getaddrinfo(host, port, &hints, &ai) || !ai) {
-        snprintf(err, errlen, "cannot listen on %s (in use, or not a local address?)", gw->cfg.listen);
+        snprintf(err, errlen, "cannot listen on %s (in use, or not a local address?)", listen_addr);
         return -1;
     }
-    int many = gw->nworkers > 1;
-    struct worker *first = &gw->workers[0];
-    for (struct evutil_addrinfo *a = ai; a && !first->lev; a = a->ai_next)
+    int many = n > 1;
+    for (struct evutil_addrinfo *a = ai; a && fds[0] < 0; a = a->ai_next)
         if (!many || !port_taken(a->ai_addr, (socklen_t)a->ai_addrlen))
-            first->lev = listen_on(first, a->ai_addr, (int)a->ai_addrlen, many);
+            fds[0] = bind_one(a->ai_addr, (socklen_t)a->ai_addrlen, many);
     evutil_freeaddrinfo(ai);
-    if (!first->lev) {
-        snprintf(err, errlen, "cannot listen on %s (in use, or not a local address?)", gw->cfg.listen);
+    if (fds[0] < 0) {
+        snprintf(err, errlen, "cannot listen on %s (in use, or not a local address?)", listen_addr);
         return -1;
     }
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof ss;
-    if (many && getsockname(evconnlistener_get_fd(first->lev), (struct sockaddr *)&ss, &sslen)) {
-        snprintf(err, errlen, "listen %s: %s", gw->cfg.listen, strerror(errno));
+    if (many && getsockname(fds[0], (struct sockaddr *)&ss, &sslen)) {
+        snprintf(err, errlen, "listen %s: %s", listen_addr, strerror(errno));
+        close_fds(fds, n);
         return -1;
     }
-    for (size_t i = 1; i < gw->nworkers; i++)
-        if (!(gw->workers[i].lev = listen_on(&gw->workers[i], (struct sockaddr *)&ss, (int)sslen, 1))) {
-            snprintf(err, errlen, "cannot listen on %s a %zuth time (SO_REUSEPORT): %s", gw->cfg.listen,
-                     i + 1, strerror(errno));
+    for (size_t i = 1; i < n; i++)
+        if ((fds[i] = bind_one((struct sockaddr *)&ss, sslen, 1)) < 0) {
+            snprintf(err, errlen, "cannot listen on %s a %zuth time (SO_REUSEPORT): %s", listen_addr, i + 1,
+                     strerror(errno));
+            close_fds(fds, n);
             return -1;
         }
+    return 0;
+}
+
+/* Each worker serves one socket: bound here, or inherited from the
+ * supervisor, which keeps its own copies so that connections wait in the
+ * backlog while a worker restarts. */
+static int listen_all(struct gateway *gw, char *err, size_t errlen)
+{
+    int own[INGEST_WORKERS_MAX];
+    int *fds = gw->listen_fds;
+    if (!fds) {
+        if (http_bind(gw->cfg.listen, gw->nworkers, own, err, errlen))
+            return -1;
+        fds = own;
+    }
+    for (size_t i = 0; i < gw->nworkers; i++) {
+        struct worker *w = &gw->workers[i];
+        int fd = fds[i]; /* the listener owns it: closing it on drain refuses new connections */
+        w->lev = fd < 0 ? NULL
+                        : evconnlistener_new(w->base, http_on_accept, w,
+                                             LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+        if (!w->lev) {
+            snprintf(err, errlen, "cannot serve the listening socket of %s: %s", gw->cfg.listen, strerror(errno));
+            close_fds(fds + i, gw->nworkers - i);
+            return -1;
+        }
+        evconnlistener_set_error_cb(w->lev, http_on_accept_error);
+    }
     return 0;
 }
 

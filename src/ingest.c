@@ -12,8 +12,10 @@
 #include <string.h>
 #include <time.h>
 #include "dlq.h"
+#include "heartbeat.h"
 #include "http_conn.h"
 #include "log.h"
+#include "quarantine.h"
 
 static uint64_t now_us(void)
 {
@@ -93,6 +95,25 @@ static int dead_letter_oversized(struct target *t, const struct routed *m, const
     log_warn(t->conf->name, "message for %s moved to the dead-letter queue: %s",
              *r->key ? r->key : "(no key)", why);
     return 0;
+}
+
+/* An event the supervisor quarantined (it took a worker down): MinIO's
+ * retry of it goes to the dead-letter queue once, without the script.
+ * 1: handled, 0: route it, -1: the dead-letter queue is unwritable. */
+static int quarantined(struct gateway *gw, const struct event *ev, uint64_t id)
+{
+    int done = 0;
+    const char *why = quarantine_reason(id, &done);
+    if (!why)
+        return 0;
+    if (done)
+        return 1;
+    log_warn("script", "event %s %s was quarantined (%s): moved to the dead-letter queue _script "
+             "without running the script", ev->name, ev->key, why);
+    if (dead_letter_event(gw, ev, why))
+        return -1;
+    quarantine_dead_lettered(id);
+    return 1;
 }
 
 static int grow_recs(struct worker *w, size_t n)
@@ -325,8 +346,22 @@ int handle_ingest(struct gateway *gw, struct conn *c)
     for (size_t i = 0; i < in->nev; i++) {
         const struct event *ev = &in->ev[i];
         uint64_t t0 = now_us();
+        struct heartbeat_shared *hb = heartbeat_shm; /* the supervisor's watch: see supervisor.c */
+        if (hb) {
+            uint64_t id = heartbeat_event_id(ev->record, ev->record_len);
+            int q = quarantined(gw, ev, id);
+            if (q < 0) {
+                route_out_reset(out);
+                return http_reply_error(c, 500, "a quarantined event could not be dead-lettered");
+            }
+            if (q)
+                continue;
+            heartbeat_routing(hb, w->id, id, t0);
+        }
         atomic_fetch_add(&gw->script_runs, 1);
         int rc = router_route(router, in, ev, out, err, sizeof err);
+        if (hb)
+            heartbeat_idle(hb, w->id);
         atomic_fetch_add(&gw->script_ns, (now_us() - t0) * 1000);
         if (rc) {
             atomic_fetch_add(&gw->script_errors, 1);

@@ -14,7 +14,10 @@
 #include "docgen.h"
 #include "import.h"
 #include "gateway.h"
+#include "heartbeat.h"
 #include "log.h"
+#include "quarantine.h"
+#include "supervisor.h"
 
 static struct gateway gw;
 
@@ -43,13 +46,26 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         gateway_reload(g);
         return;
     }
-    if (atomic_exchange(&g->stopping, 1)) {
-        http_stop_now(g); /* a second signal: stop now */
+    if (sig == SUPERVISOR_SIG_STOP_NOW) { /* a second SIGTERM/SIGINT to the parent */
+        atomic_store(&g->stopping, 1);
+        http_stop_now(g);
         return;
     }
+    /* the parent's drain request, and the same signal straight from a
+     * service manager that signals the whole group, are one request */
+    if (atomic_exchange(&g->stopping, 1))
+        return;
     log_info("luagate", "%s: finishing %zu in-flight request(s), then stopping",
-             sig == SIGTERM ? "SIGTERM" : "SIGINT", http_npending(g));
+             sig == SIGINT ? "SIGINT" : "SIGTERM", http_npending(g));
     http_drain(g); /* the main loop ends with worker 0's drain */
+}
+
+static void on_beat(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    heartbeat_beat();
 }
 
 /* The address as bound: listen = "host:0" asks for any free port. */
@@ -65,14 +81,33 @@ static void log_listening(void)
              router_script(gw.routers[0]));
 }
 
-static int run(const char *config_path)
+#define NSIGS 5
+
+static int install_signals(struct event **sigs)
+{
+    int signums[NSIGS] = { SIGTERM, SIGINT, SIGHUP, SUPERVISOR_SIG_DRAIN, SUPERVISOR_SIG_STOP_NOW };
+    for (int i = 0; i < NSIGS; i++) {
+        sigs[i] = evsignal_new(gw.base, signums[i], on_signal, &gw);
+        if (!sigs[i] || event_add(sigs[i], NULL))
+            return -1;
+    }
+    supervisor_worker_signals_ready();
+    return 0;
+}
+
+static void free_events(struct event **evs, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (evs[i])
+            event_free(evs[i]);
+}
+
+/* The worker process: the whole gateway, on the supervisor's sockets. */
+static int worker_run(struct gw_config *cfg, int *fds)
 {
     char err[1024];
-    if (config_load(&gw.cfg, config_path, err, sizeof err)) {
-        fprintf(stderr, "luagate: %s\n", err);
-        return 2;
-    }
-    log_init(gw.cfg.log_json, LOG_INFO);
+    gw.cfg = *cfg; /* this process's copy: gateway_close frees it */
+    gw.listen_fds = fds;
     if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
         fprintf(stderr, "luagate: cannot initialise libcurl\n");
         return 1;
@@ -82,42 +117,58 @@ static int run(const char *config_path)
         fprintf(stderr, "luagate: cannot create the event loop\n");
         return 1;
     }
-    if (gateway_open(&gw, err, sizeof err)) {
+    if (gateway_open(&gw, err, sizeof err) || quarantine_load(gw.cfg.queue_dir, err, sizeof err)) {
         fprintf(stderr, "luagate: %s\n", err);
         gateway_close(&gw);
         return 2;
     }
     gateway_print_arns(&gw, stdout);
-    struct event *sigs[3];
-    int signums[3] = { SIGTERM, SIGINT, SIGHUP };
-    for (int i = 0; i < 3; i++) {
-        sigs[i] = evsignal_new(gw.base, signums[i], on_signal, &gw);
-        if (!sigs[i] || event_add(sigs[i], NULL)) {
-            fprintf(stderr, "luagate: cannot install signal handlers\n");
-            return 1;
-        }
+    struct event *evs[NSIGS + 1] = { 0 };
+    struct timeval beat = { 0, 250000 };
+    if (install_signals(evs) || !(evs[NSIGS] = event_new(gw.base, -1, EV_PERSIST, on_beat, NULL)) ||
+        event_add(evs[NSIGS], &beat)) {
+        fprintf(stderr, "luagate: cannot install signal handlers\n");
+        free_events(evs, NSIGS + 1);
+        gateway_close(&gw);
+        return 1;
     }
     if (http_start(&gw, err, sizeof err) || gateway_start(&gw, err, sizeof err) ||
         http_spawn(&gw, err, sizeof err)) {
         fprintf(stderr, "luagate: %s\n", err);
-        for (int i = 0; i < 3; i++)
-            event_free(sigs[i]);
+        free_events(evs, NSIGS + 1);
         gateway_close(&gw);
         return 1;
     }
     atomic_store(&gw.ready, 1);
+    heartbeat_beat();
+    heartbeat_ready(1);
     log_listening();
     event_base_dispatch(gw.base);
     /* the other workers drain on their own threads (shutdown_timeout at most) */
     atomic_store(&gw.stopping, 1);
     http_drain(&gw);
     http_join(&gw);
-    for (int i = 0; i < 3; i++)
-        event_free(sigs[i]);
+    free_events(evs, NSIGS + 1);
     gateway_close(&gw);
+    quarantine_free();
     curl_global_cleanup();
     log_info("luagate", "stopped");
     return 0;
+}
+
+static int run(const char *config_path)
+{
+    char err[1024];
+    struct gw_config cfg = { 0 };
+    if (config_load(&cfg, config_path, err, sizeof err)) {
+        fprintf(stderr, "luagate: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
+    log_init(cfg.log_json, LOG_INFO);
+    int rc = supervisor_run(&cfg, worker_run);
+    config_free(&cfg);
+    return rc;
 }
 
 int main(int argc, char **argv)

@@ -2,8 +2,11 @@
 #include <event2/buffer.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "gateway.h"
+#include "heartbeat.h"
 #include "json.h"
+#include "quarantine.h"
 
 static const double ingest_bounds_ms[12] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000 };
 
@@ -122,6 +125,12 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
                         (unsigned long long)atomic_load(&gw->reloads_ok));
     evbuffer_add_printf(o, "luagate_script_reloads_total{result=\"failed\"} %llu\n",
                         (unsigned long long)atomic_load(&gw->reloads_failed));
+    counter(o, "luagate_worker_restarts_total", "worker processes the supervisor started again");
+    evbuffer_add_printf(o, "luagate_worker_restarts_total %llu\n", (unsigned long long)heartbeat_restarts());
+    counter(o, "luagate_script_quarantined_total",
+            "events quarantined for running past script_timeout or crashing the worker");
+    evbuffer_add_printf(o, "luagate_script_quarantined_total %llu\n",
+                        (unsigned long long)heartbeat_quarantined());
     per_target(gw, o, "luagate_events_routed_total", "messages queued for a target", 1, v_routed);
     per_target(gw, o, "luagate_events_delivered_total", "messages the target confirmed", 1, v_delivered);
     per_target(gw, o, "luagate_events_failed_total", "failed delivery attempts", 1, v_failed);
@@ -177,7 +186,9 @@ void health_render(struct gateway *gw, struct evbuffer *o, int *status)
     if (!gw->nt)
         evbuffer_add_printf(o, "{\"targets\":{");
     const char *s = !ready ? (atomic_load(&gw->stopping) ? "stopping" : "starting") : full ? "full" : "ok";
-    evbuffer_add_printf(o, "},\"status\":\"%s\"}\n", s);
+    evbuffer_add_printf(o, "},\"worker\":{\"pid\":%d,\"restarts\":%llu,\"quarantined\":%zu}", (int)getpid(),
+                        (unsigned long long)heartbeat_restarts(), quarantine_count());
+    evbuffer_add_printf(o, ",\"status\":\"%s\"}\n", s);
     *status = ready && !full ? 200 : 503;
     buf_free(&b);
 }

@@ -1,0 +1,59 @@
+/* heartbeat.h -- what the worker tells the supervisor, through memory the
+ * supervisor maps (MAP_SHARED) before it forks: that its event loop turns,
+ * that it is ready, and for each ingest worker thread which event it is
+ * routing (a hash of the record's bytes) and since when.  The supervisor
+ * writes back the counters /health and /metrics show.
+ *
+ * Without a supervisor (unit tests, subcommands) nothing is mapped and
+ * every call here is a no-op. */
+#ifndef LUAGATE_HEARTBEAT_H
+#define LUAGATE_HEARTBEAT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+
+struct heartbeat_slot {
+    _Atomic uint64_t since_us; /* CLOCK_MONOTONIC µs routing began; 0: not routing */
+    _Atomic uint64_t event;    /* heartbeat_event_id of the record being routed */
+};
+
+struct heartbeat_shared {
+    _Atomic uint64_t beat_us;  /* the worker's main loop last turned */
+    atomic_int ready;          /* the worker serves requests */
+    _Atomic uint64_t restarts, quarantined; /* written by the supervisor */
+    struct heartbeat_slot slot[INGEST_WORKERS_MAX];
+};
+
+/* The supervisor: map the block (before the first fork).  NULL on failure. */
+struct heartbeat_shared *heartbeat_map(void);
+/* The worker: the block its supervisor mapped, for the calls below. */
+void heartbeat_attach(struct heartbeat_shared *hb);
+int heartbeat_supervised(void);
+
+uint64_t heartbeat_now_us(void);
+/* The identity of an event: a keyed hash of its record's bytes, the same for
+ * MinIO's retry of it (it sends the same bytes) and never 0. */
+uint64_t heartbeat_event_id(const char *record, size_t len);
+
+/* Around one route() call of ingest worker thread `slot`. */
+static inline void heartbeat_routing(struct heartbeat_shared *hb, unsigned slot, uint64_t event,
+                                     uint64_t now_us)
+{
+    atomic_store_explicit(&hb->slot[slot].event, event, memory_order_relaxed);
+    atomic_store_explicit(&hb->slot[slot].since_us, now_us ? now_us : 1, memory_order_release);
+}
+static inline void heartbeat_idle(struct heartbeat_shared *hb, unsigned slot)
+{
+    atomic_store_explicit(&hb->slot[slot].since_us, 0, memory_order_release);
+}
+/* The mapped block, or NULL when not supervised (callers test it once). */
+extern struct heartbeat_shared *heartbeat_shm;
+
+void heartbeat_beat(void);       /* from a timer of the main loop */
+void heartbeat_ready(int ready);
+uint64_t heartbeat_restarts(void);
+uint64_t heartbeat_quarantined(void);
+
+#endif
