@@ -3,8 +3,10 @@
 # For each target (DRILL_KILL9_TARGETS, default "file redis kafka"): CYCLES
 # times (50; 5 with --quick) drills/load.py posts unique events over 8
 # connections, luagate gets SIGKILL after a random 0.2-1.5 s, and is started
-# again on the same queue.  Then every acknowledged event must reach the
-# target at least once; duplicates are counted, not failed.
+# again on the same queue.  Odd cycles kill the worker process (its parent
+# must start another at once), even cycles the parent (the worker must go
+# with it).  Then every acknowledged event must reach the target at least
+# once; duplicates are counted, not failed.
 #   file:  JSON lines, counted by the unique object key
 #   redis: namespace format, HSET field bucket/object (HKEYS)
 #   kafka: the mock of scripts/kafka.sh, consumed with kcat from the beginning
@@ -12,6 +14,8 @@
 CYCLES=${CYCLES:-$([ "$QUICK" = 1 ] && echo 5 || echo 50)}
 TARGETS=${DRILL_KILL9_TARGETS:-file redis kafka}
 id=drill_k9_$$
+
+gone() { ! alive "$1"; }
 
 one() { # one KIND
   local kind=$1 tname conf=$T/k9-$1.lua seen=$T/k9-$1.seen acked=$T/k9-$1.acked offered=$T/k9-$1.offered
@@ -33,7 +37,7 @@ queue_dir = "$T/q-k9-$kind"
 targets = { ["$tname"] = { $tconf, retry_min = "50ms", retry_max = "1s" } }
 EOC
   : >"$acked"; : >"$offered"
-  local started=$(now_ms) restarts=0 c lp kc=
+  local started=$(now_ms) restarts=0 worker_kills=0 c lp kc= w
   if [ "$kind" = kafka ]; then
     # consume during the whole drill: the mock keeps only ~5 MB per partition
     # (rdkafka_mock's max_size), so reading at the end would miss trimmed messages
@@ -47,14 +51,32 @@ EOC
     lp=$!
     rnd_sleep 0.2 1.5
     if ! gw_alive; then fail "kill9/$kind: luagate died by itself in cycle $c"; tail -5 "$T/gw.log" | sed 's/^/# /'; fi
-    gw_kill 2>/dev/null
-    wait $lp
-    if ! gw_up "$conf"; then
-      fail "kill9/$kind: luagate did not come back after kill -9 #$c"; tail -5 "$T/gw.log" | sed 's/^/# /'; return
+    if [ $((c % 2)) = 1 ]; then
+      w=$(pgrep -P "$(gw_pid)" | head -1)
+      [ -n "$w" ] && kill -KILL "$w"
+      # the parent keeps the listening socket: the load goes on against the
+      # next worker, so it is stopped here (what it recorded as acknowledged stays)
+      rnd_sleep 0.2 0.6
+      kill "$lp" 2>/dev/null
+      wait $lp
+      if ! wait_until 20 gw_answers; then
+        fail "kill9/$kind: no new worker after kill -9 of worker $w (#$c)"; tail -5 "$T/gw.log" | sed 's/^/# /'; return
+      fi
+      worker_kills=$((worker_kills + 1))
+    else
+      w=$(pgrep -P "$(gw_pid)" | head -1)
+      gw_kill 2>/dev/null
+      wait $lp
+      if [ -n "$w" ] && ! wait_until 10 gone "$w"; then
+        fail "kill9/$kind: worker $w outlived its parent's kill -9 (#$c)"
+      fi
+      if ! gw_up "$conf"; then
+        fail "kill9/$kind: luagate did not come back after kill -9 #$c"; tail -5 "$T/gw.log" | sed 's/^/# /'; return
+      fi
     fi
     restarts=$((restarts + 1))
   done
-  ok "kill9/$kind: $restarts restarts after kill -9 under load"
+  ok "kill9/$kind: $restarts restarts after kill -9 under load ($worker_kills of the worker, the others of the parent)"
   if ! wait_until 180 drained "$tname"; then
     fail "kill9/$kind: queue not drained 180 s after the last restart (depth $(depth "$tname"))"
   fi
