@@ -305,7 +305,8 @@ if [ "$CALLGRIND" = 1 ] && command -v valgrind >/dev/null; then
         next_port; port=$P
         dir=$(mktemp -d "$TMP/cg.XXXX")
         luagate_conf "$dir" "$port" "$WINDOW" redis
-        valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$LUAGATE" -c "$dir/conf.lua" \
+        # one output per process (%p): the supervisor and the worker it forks
+        valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out.%p" "$LUAGATE" -c "$dir/conf.lua" \
             >"$dir/log" 2>&1 & pid=$!
         PIDS+=("$pid")
         wait_port "$port" "$pid" 60 || { cat "$dir/log" >&2; die "luagate under callgrind did not start"; }
@@ -315,8 +316,9 @@ if [ "$CALLGRIND" = 1 ] && command -v valgrind >/dev/null; then
             sleep 0.05
         done
         stop_pid "$pid"
-        IR=$(awk '$1 == "totals:" { print $2 }' "$dir/cg.out")
-        CG_TOP=$(callgrind_annotate --inclusive=no "$dir/cg.out" 2>"$TMP/ann.err" | awk -v n="$n" '
+        IR=$(cat "$dir"/cg.out.* | awk '$1 == "totals:" { s += $2 } END { printf "%.0f\n", s }')
+        local worker_out; worker_out=$(ls -S "$dir"/cg.out.* | head -1) # the worker's is the big one
+        CG_TOP=$(callgrind_annotate --inclusive=no "$worker_out" 2>"$TMP/ann.err" | awk -v n="$n" '
             /file:function/ { on = 1; next }
             on && /^ *[0-9,]+ \(/ && k < 15 {
                 ir = $1; gsub(",", "", ir)

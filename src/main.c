@@ -34,7 +34,9 @@ static void usage(FILE *f)
           "       luagate docs                              the configuration reference (Markdown)\n"
           "       luagate --help-target KIND                the keys of a target kind\n"
           "       luagate --version                         versions of luagate and its libraries\n"
-          "Configuration: luagate.conf.lua (or -c), LUAGATE_* and MINIO_NOTIFY_* variables.\n",
+          "Configuration: luagate.conf.lua (or -c), LUAGATE_* and MINIO_NOTIFY_* variables.\n"
+          "run is a parent process and the worker it restarts; an event routing longer than\n"
+          "script_timeout (LUAGATE_SCRIPT_TIMEOUT, default 2s) is quarantined: <queue_dir>/quarantine.\n",
           f);
 }
 

@@ -84,6 +84,12 @@ answered_within() {
   [ "$took" -le "$1" ]
 }
 
+for bad in abc 0 5ms -1s; do
+  out=$(LUAGATE_SCRIPT_TIMEOUT=$bad "$LUAGATE_BIN" check -c "$T/gw.lua" 2>&1); rc=$?
+  check "script_timeout '$bad' is refused with exit 2, naming the key" \
+    [ "$rc" = 2 ] && echo "$out" | grep -q "script_timeout"
+done
+
 gw_start "$T/gw.lua" || { fail "luagate did not start"; cat "$T/gw.log"; exit 1; }
 check "/health names the worker, no restarts yet" [ "$(health_field restarts)" = 0 ]
 w0=$(worker)
