@@ -201,6 +201,8 @@ static void *delivery_main(void *arg)
     }
     while (!atomic_load(&t->stop)) {
         int n = queue_peek(t->reader, batch, max, 500);
+        /* the head of the queue is the oldest event still waiting (metrics) */
+        atomic_store(&t->oldest_enq_ms, n > 0 ? queue_peek_time(t->reader, 0) : 0);
         if (n <= 0) {
             /* idle: keep /health honest about a target that went away */
             if (mono_ms() - last_activity > IDLE_HEALTH_MS) {

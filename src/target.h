@@ -31,6 +31,7 @@ struct target {
     /* counters, read by /metrics */
     atomic_uint_fast64_t routed, delivered, failed, retried, dead_lettered, batches;
     atomic_uint_fast64_t latency_ms_sum, latency_count;
+    atomic_uint_fast64_t oldest_enq_ms; /* enqueue time of the queue's head, 0: empty */
     atomic_uint_fast64_t latency_buckets[12];
 };
 
