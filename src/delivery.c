@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "delivery.h"
 #include "dlq.h"
 #include "log.h"
@@ -39,20 +40,6 @@ void target_error(struct target *t, char *out, size_t len)
     pthread_mutex_lock(&t->lock);
     snprintf(out, len, "%s", t->last_error);
     pthread_mutex_unlock(&t->lock);
-}
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Sleep up to ms, waking early when the gateway stops. */
@@ -193,7 +180,7 @@ static void *delivery_main(void *arg)
     size_t max = t->drv->max_batch ? t->drv->max_batch : 1;
     struct msg *batch = calloc(max, sizeof *batch);
     unsigned head_attempts = 0, failures = 0;
-    uint64_t last_activity = mono_ms();
+    uint64_t last_activity = clock_mono_ms();
     char err[512];
     if (!batch) {
         log_error(t->conf->name, "out of memory: delivery stopped");
@@ -205,8 +192,8 @@ static void *delivery_main(void *arg)
         atomic_store(&t->oldest_enq_ms, n > 0 ? queue_peek_time(t->reader, 0) : 0);
         if (n <= 0) {
             /* idle: keep /health honest about a target that went away */
-            if (mono_ms() - last_activity > IDLE_HEALTH_MS) {
-                last_activity = mono_ms();
+            if (clock_mono_ms() - last_activity > IDLE_HEALTH_MS) {
+                last_activity = clock_mono_ms();
                 if (t->drv->health(t->ctx, err, sizeof err)) {
                     tconf_redact(t->conf, err, sizeof err);
                     set_state(t, 0, err);
@@ -216,7 +203,7 @@ static void *delivery_main(void *arg)
             }
             continue;
         }
-        last_activity = mono_ms();
+        last_activity = clock_mono_ms();
         for (int i = 0; i < n; i++)
             batch[i].status = MSG_PENDING, batch[i].error[0] = 0;
         int rc = t->drv->send(t->ctx, batch, (size_t)n);
@@ -224,7 +211,7 @@ static void *delivery_main(void *arg)
         for (int i = 0; i < n; i++) /* servers echo credentials in their errors */
             if (batch[i].status != MSG_OK && batch[i].error[0])
                 tconf_redact(t->conf, batch[i].error, sizeof batch[i].error);
-        struct batch_tally tally = { .now_ms = wall_ms() };
+        struct batch_tally tally = { .now_ms = clock_wall_ms() };
         struct outcome o = settle(t, batch, (size_t)n, &head_attempts, &tally);
         tally_publish(t, &tally);
         if (o.settled && queue_ack(t->reader, o.settled))

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "clock.h"
 #include "gateway.h"
 #include "heartbeat.h"
 #include "json.h"
@@ -43,6 +44,12 @@ static uint64_t v_retried(struct target *t) { return atomic_load(&t->retried); }
 static uint64_t v_dead(struct target *t) { return atomic_load(&t->dead_lettered); }
 static uint64_t v_depth(struct target *t) { return queue_len(t->reader); }
 static uint64_t v_online(struct target *t) { return atomic_load(&t->state) == TARGET_ONLINE; }
+static uint64_t v_limit(struct target *t) { return queue_limit(t->reader); }
+static uint64_t v_oldest_s(struct target *t)
+{
+    uint64_t enq = atomic_load(&t->oldest_enq_ms), now = clock_wall_ms();
+    return enq && now > enq ? (now - enq) / 1000 : 0;
+}
 
 static void per_target(struct gateway *gw, struct evbuffer *o, const char *name, const char *help,
                        int is_counter, target_value fn)
@@ -138,6 +145,9 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
     per_target(gw, o, "luagate_events_dead_lettered_total", "messages moved to the dead-letter queue", 1, v_dead);
     per_target(gw, o, "luagate_queue_depth", "messages waiting in the target's queue", 0, v_depth);
     per_target(gw, o, "luagate_target_online", "1 when the target answered its last attempt", 0, v_online);
+    per_target(gw, o, "luagate_queue_limit", "the target's queue_limit: at it, new events get 503", 0, v_limit);
+    per_target(gw, o, "luagate_queue_oldest_seconds", "age of the oldest message waiting for the target (0: none)",
+               0, v_oldest_s);
     evbuffer_add_printf(o, "# HELP luagate_delivery_latency_seconds time from enqueue to confirmation\n"
                            "# TYPE luagate_delivery_latency_seconds histogram\n");
     struct buf b = { 0 }, lb = { 0 };

@@ -12,7 +12,7 @@ PROM_PORT=$(port 19095)
 check "promtool check rules $M/alerts.yml" promtool check rules "$M/alerts.yml"
 check "promtool test rules $M/alerts_test.yml (each alert fires and stays quiet when it should)" \
   promtool test rules "$M/alerts_test.yml"
-check "the Grafana dashboard is valid JSON" $PY -m json.tool "$M/grafana-dashboard.json"
+check "the Grafana dashboard is valid JSON" $PY -c 'import json, sys; json.load(open(sys.argv[1]))' "$M/grafana-dashboard.json"
 
 # a gateway with one reachable target (file) and one that is down (webhook to a closed port)
 cat >"$T/gw.conf.lua" <<CONF
@@ -26,6 +26,12 @@ CONF
 gw_start "$T/gw.conf.lua" || { fail "luagate did not start: $(tail -3 "$T/gw.log")"; exit 1; }
 post "$(head -1 "$EVENTS")" >/dev/null
 wait_until 10 sh -c "curl -s '$GW/metrics' | grep -q '^luagate_target_online{target=\"webhook:down\"} 0'"
+metric() { curl -s "$GW/metrics" | sed -n "s/^$1{target=\"$2\"} //p"; }
+wait_until 10 sh -c "[ \"\$(curl -s '$GW/metrics' | sed -n 's/^luagate_queue_oldest_seconds{target=\"webhook:down\"} //p')\" -ge 2 ]"
+check "luagate_queue_oldest_seconds grows for the target that is down ($(metric luagate_queue_oldest_seconds webhook:down) s)" \
+  [ "$(metric luagate_queue_oldest_seconds webhook:down)" -ge 2 ]
+check "and is 0 for the target that delivered" [ "$(metric luagate_queue_oldest_seconds file:all)" = 0 ]
+check "luagate_queue_limit is the queue_limit (100000 by default)" [ "$(metric luagate_queue_limit webhook:down)" = 100000 ]
 curl -s "$GW/metrics" >"$T/metrics.prom"
 families=$(sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$T/metrics.prom" | sort -u)
 missing=
