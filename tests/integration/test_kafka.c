@@ -314,7 +314,7 @@ TEST(validation_names_the_key)
     CHECK(strstr(verr(conf("brokers", "h:1", "version", "2.x", NULL)), "'version'"));
     CHECK(strstr(verr(conf("brokers", "h:1", "acks", "0", NULL)), "'acks'"));
     CHECK(strstr(verr(conf("brokers", "h:1", "acks", "1", "idempotence", "on", NULL)), "'acks'"));
-    CHECK(strstr(verr(conf("brokers", "h:1", "client_tls_cert", "/c.pem", NULL)),
+    CHECK(strstr(verr(conf("brokers", "h:1", "client_tls_cert", "/dev/null", NULL)),
                  "'client_tls_key'"));
     CHECK(strstr(verr(conf("brokers", "h:1", "batch_commit_timeout", "10s", NULL)),
                  "'batch_commit_timeout'"));
