@@ -334,7 +334,7 @@ int cli_check(const char *config_path, int argc, char **argv)
             events = argv[i];
     }
     struct route_target *rt = gateway_route_targets(&cfg);
-    struct router_limits lim = { cfg.script_memory, cfg.script_instructions, &cfg.buckets };
+    struct router_limits lim = { cfg.script_memory, cfg.script_instructions, &cfg.buckets, cfg.script_env };
     if (script)
         script_set_source(script);
     struct router *r = rt ? router_new(script, rt, cfg.ntargets, &lim, err, sizeof err) : NULL;

@@ -31,6 +31,8 @@ static const struct global_key globals[] = {
       "wall-clock time one event may route before the worker is killed and the event quarantined" },
     { "script_memory", "LUAGATE_SCRIPT_MEMORY", "67108864", "bytes a Lua state may allocate" },
     { "script_instructions", "LUAGATE_SCRIPT_INSTRUCTIONS", "1000000", "Lua instructions per event" },
+    { "script_env", "LUAGATE_SCRIPT_ENV", "",
+      "environment variables a script may read with os.getenv, comma separated (never a secret)" },
     { "ingest_workers", "LUAGATE_INGEST_WORKERS", "1",
       "ingest threads, each with its own listening socket (SO_REUSEPORT) and Lua state (1-16)" },
     { "tls_cert", "LUAGATE_TLS_CERT", "", "PEM certificate (chain) file: the ingest listener speaks HTTPS only" },
@@ -186,6 +188,30 @@ static int file_buckets(struct gw_config *c, lua_State *L, int idx, char *err, s
 
 static int set_global(struct gw_config *c, const char *key, const char *val, char *err, size_t errlen);
 
+/* script_env: names only, and none that may hold a secret of the
+ * configuration (the script would hand it to any target). */
+static int set_script_env(struct gw_config *c, const char *val, char *err, size_t errlen)
+{
+    for (const char *p = val; *p;) {
+        size_t n = strcspn(p, ", \t");
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+        for (size_t i = 0; i < n; i++)
+            if (!(p[i] == '_' || (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z') ||
+                  (i && p[i] >= '0' && p[i] <= '9'))) {
+                snprintf(err, errlen, "key 'script_env': '%s' is not an environment variable name", name);
+                return -1;
+            }
+        if (n && script_env_secret(name)) {
+            snprintf(err, errlen, "key 'script_env': %s may hold a secret of the configuration "
+                     "(token, password, key): a script may not read it", name);
+            return -1;
+        }
+        p += n + (p[n] != 0);
+    }
+    return set_str(&c->script_env, val);
+}
+
 static int load_file(struct gw_config *c, const char *path, char *err, size_t errlen)
 {
     lua_State *L = luaL_newstate();
@@ -276,6 +302,8 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         }
         return set_str(dst, val);
     }
+    if (!strcmp(key, "script_env"))
+        return set_script_env(c, val, err, errlen);
     if (!strcmp(key, "body_limit") || !strcmp(key, "script_memory") ||
         !strcmp(key, "script_instructions")) {
         if (parse_llong(val, &n) || n <= 0) {
@@ -343,7 +371,7 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
     }
     snprintf(err, errlen, "unknown key '%s' (known: listen auth_token queue_dir script body_limit "
              "commit_window log_format shutdown_timeout script_timeout script_memory script_instructions "
-             "ingest_workers tls_cert tls_key tls_client_ca targets buckets)", key);
+             "script_env ingest_workers tls_cert tls_key tls_client_ca targets buckets)", key);
     return -1;
 }
 
@@ -746,6 +774,7 @@ void config_free(struct gw_config *c)
     free(c->auth_token);
     free(c->queue_dir);
     free(c->script);
+    free(c->script_env);
     free(c->tls_cert);
     free(c->tls_key);
     free(c->tls_client_ca);

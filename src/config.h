@@ -22,6 +22,7 @@ struct gw_config {
     int log_json;
     size_t script_memory;     /* bytes per Lua state */
     unsigned long script_instructions;
+    char *script_env;         /* names os.getenv may read in a script, comma separated */
     unsigned ingest_workers;  /* event loops serving the listener, each with its own Lua state */
     char *tls_cert;           /* PEM certificate chain: the ingest speaks HTTPS; NULL: plain HTTP */
     char *tls_key;            /* PEM private key of tls_cert */

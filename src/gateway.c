@@ -48,7 +48,7 @@ struct route_target *gateway_route_targets(struct gw_config *cfg)
 
 static struct router_limits limits_of(struct gw_config *cfg)
 {
-    struct router_limits lim = { cfg->script_memory, cfg->script_instructions, &cfg->buckets };
+    struct router_limits lim = { cfg->script_memory, cfg->script_instructions, &cfg->buckets, cfg->script_env };
     return lim;
 }
 

@@ -37,6 +37,7 @@ struct gateway {
     atomic_uint_fast64_t http_codes[HTTP_CODES];  /* ingest: everything but the two below */
     atomic_uint_fast64_t monitor_codes[2][HTTP_CODES]; /* GET/HEAD /health, /metrics */
     atomic_uint_fast64_t events_received, script_runs, script_errors, script_ns;
+    atomic_uint_fast64_t script_req_buckets[12], script_req_ns, script_reqs; /* route() time per request */
     atomic_uint_fast64_t reloads_ok, reloads_failed;
     atomic_uint_fast64_t ingest_latency_buckets[12], ingest_latency_us_sum, ingest_latency_count;
 };
@@ -79,6 +80,7 @@ int http_port(struct gateway *gw);       /* the port bound (listen may say 0) */
 
 /* metrics.c */
 void metrics_render(struct gateway *gw, struct evbuffer *out);
+extern const double script_bounds_ms[12]; /* luagate_script_seconds buckets */
 void health_render(struct gateway *gw, struct evbuffer *out, int *status);
 
 #endif

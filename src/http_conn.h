@@ -132,6 +132,7 @@ struct worker {
     struct route_out out;
     struct qrec *recs;
     size_t recs_cap;
+    struct slice_job *jobs;    /* requests being routed in slices (ingest.c) */
     /* shared: the queue committers wake durable_ev, the main thread the
      * others; mail_* is under mail_lock, npending and requests are read by
      * any thread (written by the worker only, relaxed: no locked op) */

@@ -135,10 +135,9 @@ static int grow_recs(struct worker *w, size_t n)
  * all directories in one queue_append_all, so that a request refused by
  * one journal (full, disk error) leaves nothing in the others for MinIO's
  * retry to duplicate. */
-static int append_routed(struct gateway *gw, struct worker *w, struct pending *p, char *err,
-                         size_t errlen)
+static int append_routed(struct gateway *gw, struct worker *w, struct route_out *o, struct pending *p,
+                         char *err, size_t errlen)
 {
-    struct route_out *o = &w->out;
     struct qappend a[MAX_QUEUES_PER_REQ];
     size_t na = 0, n = 0;
     if (grow_recs(w, o->n))
@@ -328,60 +327,75 @@ void http_on_durable(void *arg)
         event_active(gw->workers[i].durable_ev, EV_READ, 0);
 }
 
-/* -1 if c was closed. */
-int handle_ingest(struct gateway *gw, struct conn *c)
+/* Route events *i.. of in into out until the slice's end (at least one
+ * event); a failed event goes to _script's dead-letter queue.  -1 if that
+ * queue cannot be written (err says so). */
+static int route_some(struct gateway *gw, struct worker *w, struct ingest *in, struct route_out *out,
+                      size_t *i, uint64_t until_us, uint64_t *script_us, char *err, size_t errlen)
 {
-    struct worker *w = c->w;
-    struct ingest *in = &w->in;
-    struct route_out *out = &w->out;
-    struct router *router = gw->routers[w->id];
-    char err[1024];
-    uint64_t start = now_us();
-    if (!authorized(gw, c))
-        return http_reply_error(c, 401, "missing or wrong Authorization header");
-    const char *body = c->body_len ? c->body : "";
-    if (ingest_parse(in, body, c->body_len, err, sizeof err))
-        return http_reply_error(c, 400, err);
-    route_out_reset(out);
-    for (size_t i = 0; i < in->nev; i++) {
-        const struct event *ev = &in->ev[i];
-        uint64_t t0 = now_us();
+    struct router *router = gw->routers[w->id]; /* swapped by a reload only between slices */
+    uint64_t t0 = now_us(), t1 = t0;
+    while (*i < in->nev && (t1 == t0 || t1 < until_us)) {
+        const struct event *ev = &in->ev[(*i)++];
         struct heartbeat_shared *hb = heartbeat_shm; /* the supervisor's watch: see supervisor.c */
         if (hb) {
             uint64_t id = heartbeat_event_id(ev->record, ev->record_len);
             int q = quarantined(gw, ev, id);
             if (q < 0) {
-                route_out_reset(out);
-                return http_reply_error(c, 500, "a quarantined event could not be dead-lettered");
+                snprintf(err, errlen, "a quarantined event could not be dead-lettered");
+                return -1;
             }
             if (q)
                 continue;
-            heartbeat_routing(hb, w->id, id, t0);
+            heartbeat_routing(hb, w->id, id, t1);
         }
         atomic_fetch_add(&gw->script_runs, 1);
-        int rc = router_route(router, in, ev, out, err, sizeof err);
+        int rc = router_route(router, in, ev, out, err, errlen);
         if (hb)
             heartbeat_idle(hb, w->id);
-        atomic_fetch_add(&gw->script_ns, (now_us() - t0) * 1000);
+        uint64_t t2 = now_us();
+        atomic_fetch_add(&gw->script_ns, (t2 - t1) * 1000);
+        t1 = t2;
         if (rc) {
             atomic_fetch_add(&gw->script_errors, 1);
             log_once(LOG_ERROR, "script", "%s (event %s %s moved to the dead-letter queue _script)", err,
                      ev->name, ev->key);
             if (dead_letter_event(gw, ev, err)) {
-                route_out_reset(out);
-                return http_reply_error(c, 500, "script failed and the dead-letter queue is unwritable");
+                snprintf(err, errlen, "script failed and the dead-letter queue is unwritable");
+                return -1;
             }
         }
     }
-    atomic_fetch_add(&gw->events_received, in->nev);
+    *script_us += t1 - t0;
+    return 0;
+}
+
+static void observe_script(struct gateway *gw, uint64_t us)
+{
+    atomic_fetch_add(&gw->script_req_ns, us * 1000);
+    atomic_fetch_add(&gw->script_reqs, 1);
+    for (int b = 0; b < 12; b++)
+        if ((double)us / 1000.0 <= script_bounds_ms[b]) {
+            atomic_fetch_add(&gw->script_req_buckets[b], 1);
+            break;
+        }
+}
+
+/* Every event of the request is routed: queue what it sent and answer
+ * once durable.  -1 if c was closed. */
+static int ingest_finish(struct gateway *gw, struct worker *w, struct conn *c, size_t nev,
+                         struct route_out *out, uint64_t start)
+{
+    char err[1024];
+    atomic_fetch_add(&gw->events_received, nev);
     struct pending *p = pending_new(w);
     if (!p) {
         route_out_reset(out);
         return http_reply_error(c, 500, "out of memory");
     }
-    p->events = in->nev;
+    p->events = nev;
     p->start_us = start;
-    int rc = append_routed(gw, w, p, err, sizeof err);
+    int rc = append_routed(gw, w, out, p, err, sizeof err);
     route_out_reset(out);
     if (rc) {
         /* nothing of it was appended anywhere: MinIO's retry is no duplicate */
@@ -411,10 +425,160 @@ int handle_ingest(struct gateway *gw, struct conn *c)
     return 0;
 }
 
+/* ---- requests routed in slices ------------------------------------------------ */
+
+/* A request whose routing outlasts one slice takes the body, the parsed
+ * events and the messages so far from the connection and the worker, and
+ * goes on from a zero timer: the loop polls every socket between two
+ * slices, so /health and other requests are answered meanwhile.  The
+ * pending entry only tells whether the client is still there. */
+#define SLICE_US 10000
+
+struct slice_job {
+    struct slice_job *next;
+    struct worker *w;
+    struct pending *p;      /* p->c: the connection, NULL once it closed */
+    struct ingest in;
+    char *body;
+    struct route_out out;
+    size_t done;            /* events routed */
+    uint64_t start, script_us;
+    struct event *timer;
+};
+
+static void job_free(struct slice_job *j)
+{
+    struct slice_job **pp = &j->w->jobs;
+    while (*pp && *pp != j)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = j->next;
+    if (j->p) {
+        if (j->p->c)
+            j->p->c->pend = NULL;
+        pending_put(j->w, j->p);
+    }
+    if (j->timer)
+        event_free(j->timer);
+    route_out_free(&j->out);
+    ingest_free(&j->in);
+    free(j->body);
+    free(j);
+}
+
+static void job_next(struct slice_job *j)
+{
+    static const struct timeval zero = { 0, 0 };
+    evtimer_add(j->timer, &zero);
+}
+
+static void on_slice(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct slice_job *j = arg;
+    struct worker *w = j->w;
+    struct gateway *gw = w->gw;
+    struct conn *c = j->p->c;
+    char err[1024];
+    if (!c) { /* the client left: nothing was acknowledged, it will retry */
+        job_free(j);
+        return;
+    }
+    if (route_some(gw, w, &j->in, &j->out, &j->done, now_us() + SLICE_US, &j->script_us, err, sizeof err)) {
+        job_free(j);
+        if (http_reply_error(c, 500, err) == 0)
+            conn_drive(c);
+        return;
+    }
+    if (j->done < j->in.nev) {
+        job_next(j);
+        return;
+    }
+    observe_script(gw, j->script_us);
+    size_t nev = j->in.nev;
+    struct route_out out = j->out;
+    uint64_t start = j->start;
+    memset(&j->out, 0, sizeof j->out);
+    c->pend = NULL;
+    pending_put(w, j->p);
+    j->p = NULL;
+    int rc = ingest_finish(gw, w, c, nev, &out, start); /* copies what it queues */
+    route_out_free(&out);
+    job_free(j);
+    if (rc == 0 && !c->pend)
+        conn_drive(c);
+}
+
+/* -1 if c was closed (never here: the request goes on later). */
+static int slice_start(struct gateway *gw, struct worker *w, struct conn *c, size_t done, uint64_t start,
+                       uint64_t script_us)
+{
+    struct slice_job *j = calloc(1, sizeof *j);
+    struct pending *p = pending_new(w);
+    if (!j || !p || !(j->timer = evtimer_new(w->base, on_slice, j))) {
+        free(j);
+        if (p)
+            pending_put(w, p);
+        route_out_reset(&w->out);
+        return http_reply_error(c, 503, "out of memory: retry");
+    }
+    (void)gw;
+    j->w = w;
+    j->p = p;
+    p->c = c;
+    c->pend = p;
+    j->in = w->in;
+    memset(&w->in, 0, sizeof w->in);
+    j->out = w->out;
+    memset(&w->out, 0, sizeof w->out);
+    j->body = c->body; /* the events point into it */
+    c->body = NULL;
+    c->body_cap = c->body_len = 0;
+    j->done = done;
+    j->start = start;
+    j->script_us = script_us;
+    j->next = w->jobs;
+    w->jobs = j;
+    job_next(j);
+    return 0;
+}
+
+/* -1 if c was closed. */
+int handle_ingest(struct gateway *gw, struct conn *c)
+{
+    struct worker *w = c->w;
+    struct ingest *in = &w->in;
+    struct route_out *out = &w->out;
+    char err[1024];
+    uint64_t start = now_us();
+    if (!authorized(gw, c))
+        return http_reply_error(c, 401, "missing or wrong Authorization header");
+    const char *body = c->body_len ? c->body : "";
+    if (ingest_parse(in, body, c->body_len, err, sizeof err))
+        return http_reply_error(c, 400, err);
+    route_out_reset(out);
+    size_t done = 0;
+    uint64_t script_us = 0;
+    if (route_some(gw, w, in, out, &done, start + SLICE_US, &script_us, err, sizeof err)) {
+        route_out_reset(out);
+        return http_reply_error(c, 500, err);
+    }
+    if (done < in->nev && c->body_len)
+        return slice_start(gw, w, c, done, start, script_us);
+    observe_script(gw, script_us);
+    return ingest_finish(gw, w, c, in->nev, out, start);
+}
+
 
 /* http_free: the scratch of a worker. */
 void ingest_scratch_free(struct worker *w)
 {
+    while (w->jobs) { /* the worker's pending list is gone already */
+        free(w->jobs->p);
+        w->jobs->p = NULL;
+        job_free(w->jobs);
+    }
     ingest_free(&w->in);
     route_out_free(&w->out);
     free(w->recs);

@@ -300,6 +300,66 @@ int json_path(const char *text, const jsmntok_t *t, int i, const char *path)
 
 static char array_mt_key;
 
+/* What a state may still allocate (script.c's cap): JSON built or
+ * tokenized outside the state for a script is held to it. */
+static size_t (*room_of)(lua_State *L);
+static _Thread_local size_t enc_limit = (size_t)-1;
+
+static void (*charge_of)(lua_State *L, size_t units);
+
+void json_set_room(size_t (*room)(lua_State *L), void (*charge)(lua_State *L, size_t units))
+{
+    room_of = room;
+    charge_of = charge;
+}
+
+/* C work done for a script counts against its instruction budget too. */
+static void charge(lua_State *L, size_t units)
+{
+    if (charge_of)
+        charge_of(L, units);
+}
+
+static size_t room(lua_State *L) { return room_of ? room_of(L) : (size_t)-1; }
+
+/* Token arrays and unescaping buffers of one decode, freed by __gc if a
+ * Lua allocation raises half way. */
+struct jbox {
+    jsmntok_t *toks;
+    struct buf a;
+};
+
+static int jbox_gc(lua_State *L)
+{
+    struct jbox *x = lua_touserdata(L, 1);
+    free(x->toks);
+    x->toks = NULL;
+    buf_free(&x->a);
+    return 0;
+}
+
+static struct jbox *jbox_new(lua_State *L)
+{
+    struct jbox *x = lua_newuserdatauv(L, sizeof *x, 0);
+    memset(x, 0, sizeof *x);
+    if (luaL_newmetatable(L, "luagate.json.box")) {
+        lua_pushcfunction(L, jbox_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    return x;
+}
+
+/* At most how many tokens text makes: one, and one more after every
+ * ',', ':', '[' and '{' (strings counted too: an upper bound). */
+static size_t tokens_bound(const char *s, size_t n)
+{
+    size_t k = 1;
+    for (size_t i = 0; i < n; i++)
+        k += s[i] == ',' || s[i] == ':' || s[i] == '[' || s[i] == '{';
+    return k;
+}
+
 void json_push_null(lua_State *L) { lua_pushlightuserdata(L, NULL); }
 
 void json_push_array_mt(lua_State *L)
@@ -632,20 +692,31 @@ static int push_tokens(lua_State *L, const char *s, const jsmntok_t *t, int i, s
 
 int json_decode_lua(lua_State *L, const char *text, size_t len)
 {
+    charge(L, len); /* may raise: nothing to free yet */
     number_mt(L);
-    jsmntok_t *toks = NULL;
+    char err[160] = "malformed JSON: empty document";
+    size_t bound = len > 4096 ? tokens_bound(text, len) : 0;
+    if (bound > room(L) / (2 * sizeof(jsmntok_t))) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "a JSON text of %I bytes needs more memory than script_memory has room for",
+                        (lua_Integer)len);
+        return 2;
+    }
+    int top = lua_gettop(L);
+    struct jbox *x = jbox_new(L);
     size_t cap = 0;
-    char err[160];
-    struct buf tmp = { 0 };
-    int n = json_tokenize(text, len, &toks, &cap, err, sizeof err);
-    int ok = n > 0 && push_tokens(L, text, toks, 0, &tmp) > 0;
-    free(toks);
-    buf_free(&tmp);
+    int n = json_tokenize(text, len, &x->toks, &cap, err, sizeof err);
+    int ok = n > 0 && push_tokens(L, text, x->toks, 0, &x->a) > 0;
+    free(x->toks);
+    x->toks = NULL;
+    buf_free(&x->a);
     if (!ok) {
+        lua_settop(L, top); /* the box, and what a failed push_tokens left */
         lua_pushnil(L);
         lua_pushstring(L, n > 0 ? "invalid string escape in JSON" : err);
         return 2;
     }
+    lua_remove(L, top + 1);
     return 1;
 }
 
@@ -772,6 +843,10 @@ static int encode_object(lua_State *L, int idx, struct buf *out, int depth, char
 
 static int encode(lua_State *L, int idx, struct buf *out, int depth, char *err, size_t errlen)
 {
+    if (out->len > enc_limit) {
+        snprintf(err, errlen, "cannot encode: the JSON text is larger than script_memory has room for");
+        return -1;
+    }
     if (depth > MAX_DEPTH) {
         snprintf(err, errlen, "cannot encode: nested deeper than %d (a cycle?)", MAX_DEPTH);
         return -1;
@@ -828,11 +903,18 @@ static int encode(lua_State *L, int idx, struct buf *out, int depth, char *err, 
         /* objects that know their JSON (events) carry __tojson */
         if (luaL_getmetafield(L, idx, "__tojson") != LUA_TNIL) {
             lua_pushvalue(L, idx);
-            lua_call(L, 1, 1);
+            if (lua_pcall(L, 1, 1, 0) != LUA_OK) { /* the caller frees out: no longjmp past it */
+                snprintf(err, errlen, "__tojson: %s",
+                         lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error");
+                lua_pop(L, 1);
+                return -1;
+            }
             size_t n;
-            const char *s = lua_tolstring(L, -1, &n);
+            const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
             int rc = s ? buf_put(out, s, n) : -1;
             lua_pop(L, 1);
+            if (!s)
+                snprintf(err, errlen, "__tojson did not return a string");
             return rc;
         }
         break;
@@ -847,22 +929,29 @@ int json_encode_lua(lua_State *L, int idx, struct buf *out, char *err, size_t er
 {
     idx = lua_absindex(L, idx);
     out->len = 0;
+    snprintf(err, errlen, "out of memory");
     if (buf_put(out, "", 0))
         return -1;
-    return encode(L, idx, out, 0, err, errlen);
+    size_t saved = enc_limit;
+    enc_limit = room(L);
+    int rc = encode(L, idx, out, 0, err, errlen);
+    enc_limit = saved;
+    return rc;
 }
 
 static int l_encode(lua_State *L)
 {
     luaL_checkany(L, 1);
-    struct buf out = { 0 };
+    lua_settop(L, 1);
+    struct jbox *x = jbox_new(L); /* frees the text if encoding raises */
     char err[160];
-    if (json_encode_lua(L, 1, &out, err, sizeof err)) {
-        buf_free(&out);
+    if (json_encode_lua(L, 1, &x->a, err, sizeof err)) {
+        buf_free(&x->a);
         return luaL_error(L, "json.encode: %s", err);
     }
-    lua_pushlstring(L, out.p, out.len);
-    buf_free(&out);
+    charge(L, x->a.len / 4);
+    lua_pushlstring(L, x->a.p, x->a.len);
+    buf_free(&x->a);
     return 1;
 }
 

@@ -52,6 +52,11 @@ void json_push_number_text(lua_State *L, const char *s, size_t n);
  * 1e-6 <= |d| < 1e21, else 1e+21 / 1e-7); -1 for NaN and infinities. */
 int json_format_double(double d, char *out, size_t cap);
 int json_encode_lua(lua_State *L, int idx, struct buf *out, char *err, size_t errlen);
+/* room(L): bytes the state of L may still allocate; JSON text encoded and
+ * token arrays made for it are held under that (script.c sets both);
+ * charge(L, n) counts n instructions of C work (one per byte decoded) to
+ * the script's budget, and raises past it. */
+void json_set_room(size_t (*room)(lua_State *L), void (*charge)(lua_State *L, size_t units));
 void json_push_null(lua_State *L);
 void json_push_array_mt(lua_State *L);
 int luaopen_luagate_json(lua_State *L);

@@ -10,6 +10,7 @@
 #include "quarantine.h"
 
 static const double ingest_bounds_ms[12] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000 };
+const double script_bounds_ms[12] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 100, 1000, 10000 };
 
 static void counter(struct evbuffer *o, const char *name, const char *help)
 {
@@ -127,6 +128,12 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
                         (unsigned long long)atomic_load(&gw->script_errors));
     counter(o, "luagate_script_seconds_total", "time spent in route()");
     evbuffer_add_printf(o, "luagate_script_seconds_total %.6f\n", (double)atomic_load(&gw->script_ns) / 1e9);
+    evbuffer_add_printf(o, "# HELP luagate_script_seconds route() time of one request, all its events\n"
+                           "# TYPE luagate_script_seconds histogram\n");
+    histogram(o, "luagate_script_seconds", "", script_bounds_ms, gw->script_req_buckets,
+              atomic_load(&gw->script_reqs), (double)atomic_load(&gw->script_req_ns) / 1e9);
+    counter(o, "luagate_script_state_rebuilds_total", "Lua states rebuilt after reaching script_memory");
+    evbuffer_add_printf(o, "luagate_script_state_rebuilds_total %llu\n", (unsigned long long)script_rebuild_count());
     counter(o, "luagate_script_reloads_total", "script reloads by result");
     evbuffer_add_printf(o, "luagate_script_reloads_total{result=\"ok\"} %llu\n",
                         (unsigned long long)atomic_load(&gw->reloads_ok));

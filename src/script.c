@@ -2,6 +2,8 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <limits.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,22 +13,30 @@
 #include "script.h"
 #include "buckets.h"
 
+#include "queue_int.h" /* REC_MAX: a message the journal cannot hold is refused at send() */
+
 #define EVENT_MT "luagate.event"
 
 struct router {
     lua_State *L;                 /* first: tests/fuzz/fuzz_body.c relies on it */
-    int route_ref, send_ref, traceback_ref, event_mt_ref;
+    int route_ref, send_ref, event_mt_ref;
+    int co_ref;                   /* the thread route() runs in, reused while it ends well */
+    lua_State *co;                /* the thread being resumed: the hook yields only that one */
     char *script;                 /* the file, or "luagate.default" */
     const struct route_target *t; /* not owned */
     size_t nt;
+    struct router_limits lim;
+    char *env_allow;              /* lim.env_allow, owned */
     size_t mem_used, mem_cap;
+    int hit_cap;                  /* an allocation was refused: rebuild before the next event */
     unsigned long budget, used;
+    int over;                     /* the budget ran out in this call */
     /* per call */
     struct ingest *in;
     const struct event *ev;
+    struct lua_event *cur;        /* the event userdata, expired after the call */
     struct route_out *out;
-    char *err;
-    size_t errlen;
+    size_t out_bytes;             /* what this event's messages hold outside the state */
 };
 
 /* The userdata behind an event: valid only while route() runs. */
@@ -38,6 +48,9 @@ struct lua_event {
 
 /* ---- limits ---------------------------------------------------------------- */
 
+/* Every byte a script causes counts: the state's own allocations here,
+ * and the messages it sent (out_bytes), which live outside the state
+ * until their event is queued. */
 static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     struct router *r = ud;
@@ -47,215 +60,146 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         r->mem_used -= old;
         return NULL;
     }
-    if (nsize > old && r->mem_cap && r->mem_used + (nsize - old) > r->mem_cap)
+    if (nsize > old && r->mem_cap && r->mem_used + r->out_bytes + (nsize - old) > r->mem_cap) {
+        r->hit_cap = 1;
+        /* Lua collects the whole state before each retry: a script that
+         * keeps failing allocations pays for those collections */
+        r->used += r->mem_used / 64;
         return NULL; /* Lua raises "not enough memory" in the script */
+    }
     void *p = realloc(ptr, nsize);
     if (p)
         r->mem_used = r->mem_used - old + nsize;
     return p;
 }
 
+void script_mem_refused(lua_State *L)
+{
+    void *ud;
+    if (lua_getallocf(L, &ud) == capped_alloc)
+        ((struct router *)ud)->hit_cap = 1;
+}
+
+size_t script_mem_room(lua_State *L)
+{
+    void *ud;
+    if (lua_getallocf(L, &ud) != capped_alloc)
+        return (size_t)-1 / 2;
+    struct router *r = ud;
+    if (!r->mem_cap)
+        return (size_t)-1 / 2;
+    size_t used = r->mem_used + r->out_bytes;
+    return used < r->mem_cap ? r->mem_cap - used : 0;
+}
+
+static atomic_uint_fast64_t script_rebuilds;
+
+uint64_t script_rebuild_count(void) { return atomic_load(&script_rebuilds); }
+
 #define HOOK_EVERY 1000
 
+/* Over budget, the script must stop whatever it catches: the thread that
+ * runs route() yields to the host, which abandons it (a yield goes through
+ * every pcall, xpcall and handler).  Where no yield is possible (a script
+ * coroutine, a function called from C: table.sort's comparator, a <close>
+ * handler run by an error) the hook raises instead, and from then on
+ * before every instruction of that thread, so an error a pcall caught is
+ * raised again at the first instruction outside it. */
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     struct router *r;
     lua_getallocf(L, (void **)&r);
-    r->used += HOOK_EVERY;
+    int every = lua_gethookcount(L);
+    r->used += (unsigned long)every;
+    if (!r->budget || r->used <= r->budget) {
+        if (every != HOOK_EVERY) /* a thread left at 1 by an earlier event */
+            lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+        return;
+    }
+    r->over = 1;
+    if (every != 1)
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+    if (L == r->co && lua_isyieldable(L)) {
+        lua_yield(L, 0);
+        return;
+    }
+    luaL_error(L, "script exceeded its budget of %I instructions for one event", (lua_Integer)r->budget);
+}
+
+void script_charge(lua_State *L, size_t units)
+{
+    void *ud;
+    if (lua_getallocf(L, &ud) != capped_alloc)
+        return;
+    struct router *r = ud;
+    r->used += units;
     if (r->budget && r->used > r->budget) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "script exceeded its budget of %lu instructions for one event", r->budget);
-        luaL_error(L, "%s", msg);
+        r->over = 1; /* the hook stops the thread at its next instruction, caught or not */
+        lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, "script exceeded its budget of %I instructions for one event", (lua_Integer)r->budget);
     }
 }
 
-/* ---- the sandbox ------------------------------------------------------------- */
-
-static char lua_dir[PATH_MAX];
-
-/* Where lua/luagate/default.lua lives: $LUAGATE_LUA_DIR, or beside the
- * executable (./lua, ../../lua for build/<kind>/luagate), or installed:
- * PREFIX/share/lua/5.4 for PREFIX/bin/luagate (make install, the package),
- * /usr/share/luagate/lua (the container image). */
-static const char *find_lua_dir(void)
+static int on_panic(lua_State *L)
 {
-    if (*lua_dir)
-        return lua_dir;
-    const char *env = getenv("LUAGATE_LUA_DIR");
-    char exe[PATH_MAX], probe[PATH_MAX + 64];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = 0;
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = 0;
-    const char *cands[] = { env, "lua", NULL, NULL, NULL, "/usr/share/luagate/lua" };
-    char c2[PATH_MAX + 8], c3[PATH_MAX + 16], c4[PATH_MAX + 24];
-    snprintf(c2, sizeof c2, "%s/lua", exe);
-    snprintf(c3, sizeof c3, "%s/../../lua", exe);
-    snprintf(c4, sizeof c4, "%s/../share/lua/5.4", exe);
-    cands[2] = c2;
-    cands[3] = c3;
-    cands[4] = c4;
-    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
-        if (!cands[i])
-            continue;
-        snprintf(probe, sizeof probe, "%s/luagate/default.lua", cands[i]);
-        if (!access(probe, R_OK) && realpath(cands[i], lua_dir))
-            return lua_dir;
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "not a string";
+    log_error("script", "unprotected error in the Lua state, aborting: %s", msg);
+    return 0; /* Lua aborts */
+}
+
+/* Run the function below nargs arguments on top of L in a thread of its
+ * own under the budget, and leave nres results on L.  Called only under
+ * lua_pcall (L's allocations may raise); raises the script's error, or the
+ * budget's.  The thread is kept for the next call (*ref) only if the call
+ * ended well: one that yielded or failed may hold anything. */
+static void resume_guarded(lua_State *L, struct router *r, int *ref, int nargs, int nres)
+{
+    lua_State *co;
+    if (*ref == LUA_NOREF || lua_rawgeti(L, LUA_REGISTRYINDEX, *ref) != LUA_TTHREAD) {
+        if (*ref == LUA_NOREF)
+            lua_pushnil(L);
+        lua_pop(L, 1);
+        co = lua_newthread(L);
+        lua_pushvalue(L, -1);
+        *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    } else {
+        co = lua_tothread(L, -1);
     }
-    snprintf(lua_dir, sizeof lua_dir, "lua");
-    return lua_dir;
-}
-
-static char log_source[128] = "script";
-
-void script_set_source(const char *name)
-{
-    const char *base = strrchr(name, '/');
-    snprintf(log_source, sizeof log_source, "script %s", base ? base + 1 : name);
-}
-
-static int l_log(lua_State *L, enum log_level lvl)
-{
-    int n = lua_gettop(L);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    lua_Debug ar;
-    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
-        lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
-        luaL_addvalue(&b);
+    lua_pop(L, 1); /* the registry keeps it */
+    if (!lua_checkstack(co, nargs + 1))
+        luaL_error(L, "not enough memory");
+    lua_xmove(L, co, nargs + 1);
+    r->co = co;
+    r->used = 0;
+    r->over = 0;
+    int got, st = lua_resume(co, L, nargs, &got);
+    r->co = NULL;
+    if (st == LUA_OK) {
+        if (got > nres)
+            lua_pop(co, got - nres);
+        for (; got < nres; got++)
+            lua_pushnil(co);
+        if (!lua_checkstack(L, nres))
+            luaL_error(L, "not enough memory");
+        lua_xmove(co, L, nres);
+        lua_settop(co, 0);
+        return;
     }
-    for (int i = 1; i <= n; i++) {
-        if (i > 1)
-            luaL_addchar(&b, ' ');
-        luaL_tolstring(L, i, NULL);
-        luaL_addvalue(&b);
-    }
-    luaL_pushresult(&b);
-    log_msg(lvl, log_source, "%s", lua_tostring(L, -1));
-    return 0;
-}
-
-static int l_log_debug(lua_State *L) { return l_log(L, LOG_DEBUG); }
-static int l_log_info(lua_State *L) { return l_log(L, LOG_INFO); }
-static int l_log_warn(lua_State *L) { return l_log(L, LOG_WARN); }
-static int l_log_error(lua_State *L) { return l_log(L, LOG_ERROR); }
-
-int luaopen_luagate_log(lua_State *L)
-{
-    static const luaL_Reg fns[] = {
-        { "debug", l_log_debug }, { "info", l_log_info }, { "warn", l_log_warn },
-        { "error", l_log_error }, { NULL, NULL },
-    };
-    luaL_newlib(L, fns);
-    return 1;
-}
-
-/* load() that refuses binary chunks: the original load is upvalue 1. */
-static int l_load_text(lua_State *L)
-{
-    if (strcmp(luaL_optstring(L, 3, "t"), "t"))
-        return luaL_error(L, "load: only text chunks are allowed");
-    int n = lua_gettop(L) >= 4 ? 4 : 3; /* an explicit env, even nil, stays */
-    lua_settop(L, n);
-    lua_pushliteral(L, "t");
-    lua_replace(L, 3);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, n, LUA_MULTRET);
-    return lua_gettop(L);
-}
-
-/* Searcher for require: Lua files under the luagate directory and the
- * script's own directory only; no C modules, no package.path. */
-static int l_searcher(lua_State *L)
-{
-    const char *name = luaL_checkstring(L, 1);
-    char rel[256], path[PATH_MAX + 300];
-    if (strlen(name) >= sizeof rel - 8 || strstr(name, ".."))
-        return lua_pushfstring(L, "\n\tmodule name '%s' not allowed", name), 1;
-    snprintf(rel, sizeof rel, "%s", name);
-    for (char *p = rel; *p; p++)
-        if (*p == '.')
-            *p = '/';
-    for (int i = 1; i <= 2; i++) {
-        const char *dir = lua_tostring(L, lua_upvalueindex(i));
-        if (!dir || !*dir)
-            continue;
-        snprintf(path, sizeof path, "%s/%s.lua", dir, rel);
-        if (access(path, R_OK))
-            continue;
-        if (luaL_loadfilex(L, path, "t") != LUA_OK)
-            return lua_error(L);
-        lua_pushstring(L, path);
-        return 2;
-    }
-    return lua_pushfstring(L, "\n\tno file '%s.lua' in the luagate or script directory", rel), 1;
-}
-
-static void open_lib(lua_State *L, const char *name, lua_CFunction f)
-{
-    luaL_requiref(L, name, f, 1);
-    lua_pop(L, 1);
-}
-
-static void preload(lua_State *L, const char *name, lua_CFunction f)
-{
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-    lua_pushcfunction(L, f);
-    lua_setfield(L, -2, name);
-    lua_pop(L, 1);
-}
-
-void script_open_libs(lua_State *L, const char *script_dir)
-{
-    open_lib(L, LUA_GNAME, luaopen_base);
-    open_lib(L, LUA_LOADLIBNAME, luaopen_package);
-    open_lib(L, LUA_COLIBNAME, luaopen_coroutine);
-    open_lib(L, LUA_TABLIBNAME, luaopen_table);
-    open_lib(L, LUA_STRLIBNAME, luaopen_string);
-    open_lib(L, LUA_MATHLIBNAME, luaopen_math);
-    open_lib(L, LUA_UTF8LIBNAME, luaopen_utf8);
-    open_lib(L, LUA_OSLIBNAME, luaopen_os);
-    /* os: keep the clock and the environment, drop what touches processes/files */
-    lua_getglobal(L, "os");
-    static const char *os_drop[] = { "execute", "exit", "remove", "rename", "tmpname",
-                                     "setlocale", NULL };
-    for (int i = 0; os_drop[i]; i++) {
-        lua_pushnil(L);
-        lua_setfield(L, -2, os_drop[i]);
-    }
-    lua_pop(L, 1);
-    static const char *g_drop[] = { "dofile", "loadfile", NULL };
-    for (int i = 0; g_drop[i]; i++) {
-        lua_pushnil(L);
-        lua_setglobal(L, g_drop[i]);
-    }
-    lua_getglobal(L, "load");
-    lua_pushcclosure(L, l_load_text, 1);
-    lua_setglobal(L, "load");
-    /* require: our searcher only */
-    lua_getglobal(L, "package");
-    lua_createtable(L, 2, 0);
-    lua_getfield(L, -2, "searchers");
-    lua_rawgeti(L, -1, 1); /* the preload searcher */
-    lua_rawseti(L, -3, 1);
-    lua_pop(L, 1);
-    lua_pushstring(L, find_lua_dir());
-    lua_pushstring(L, script_dir ? script_dir : "");
-    lua_pushcclosure(L, l_searcher, 2);
-    lua_rawseti(L, -2, 2);
-    lua_setfield(L, -2, "searchers");
-    lua_pushliteral(L, "");
-    lua_setfield(L, -2, "cpath");
-    lua_pushliteral(L, "");
-    lua_setfield(L, -2, "path");
-    lua_pushnil(L);
-    lua_setfield(L, -2, "loadlib");
-    lua_pop(L, 1);
-    preload(L, "luagate.json", luaopen_luagate_json);
-    preload(L, "luagate.log", luaopen_luagate_log);
+    luaL_unref(L, LUA_REGISTRYINDEX, *ref);
+    *ref = LUA_NOREF;
+    if (st == LUA_YIELD && r->over)
+        luaL_error(L, "script exceeded its budget of %I instructions for one event", (lua_Integer)r->budget);
+    if (st == LUA_YIELD)
+        luaL_error(L, "route() yielded outside a coroutine");
+    /* no metamethod of the error object runs: that would be script code
+     * outside the guard */
+    lua_xmove(co, L, 1);
+    int t = lua_type(L, -1);
+    if (t != LUA_TSTRING && t != LUA_TNUMBER)
+        luaL_error(L, "script error (the error object is a %s value)", lua_typename(L, t));
+    lua_tostring(L, -1);
+    lua_error(L);
 }
 
 /* ---- shapes and messages ------------------------------------------------------- */
@@ -376,74 +320,150 @@ static struct lua_event *check_event(lua_State *L, int idx)
     return e;
 }
 
-/* send(target, payload, opts) */
-static int l_send(lua_State *L)
+struct enc_job {
+    struct buf *out;
+    char *err;
+    size_t errlen;
+    int rc;
+};
+
+static int encode_call(lua_State *L)
 {
-    struct router *r = lua_touserdata(L, lua_upvalueindex(1));
-    if (!r->ev)
-        return luaL_error(L, "send() called outside route()");
-    const char *name = luaL_checkstring(L, 1);
-    /* upvalue 2 maps each target name to its index */
-    lua_pushvalue(L, 1);
-    int ti = lua_rawget(L, lua_upvalueindex(2)) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : -1;
-    lua_pop(L, 1);
-    if (ti < 0)
-        return luaL_error(L, "send: unknown target '%s'", name);
-    if (!lua_isnoneornil(L, 3))
-        luaL_checktype(L, 3, LUA_TTABLE);
-    struct routed *m = out_push(r->out);
-    if (!m)
-        return luaL_error(L, "out of memory");
-    m->target = ti;
-    m->ev = r->ev;
-    m->op = r->ev->name_len == 23 && !memcmp(r->ev->name, "s3:ObjectRemoved:Delete", 23) ? OP_DELETE
-                                                                                       : OP_UPSERT;
-    struct buf b = { 0 };
-    char err[200];
+    struct enc_job *j = lua_touserdata(L, 1);
+    j->rc = json_encode_lua(L, 2, j->out, j->err, j->errlen);
+    return 0;
+}
+
+/* json_encode_lua under lua_pcall: encoding may raise (a memory error),
+ * and the buffers it grew outside the state must be freed then too. */
+static int encode_safe(lua_State *L, int idx, struct buf *out, char *err, size_t errlen)
+{
+    struct enc_job j = { out, err, errlen, -1 };
+    idx = lua_absindex(L, idx);
+    lua_pushcfunction(L, encode_call);
+    lua_pushlightuserdata(L, &j);
+    lua_pushvalue(L, idx);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+        snprintf(err, errlen, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error");
+        lua_pop(L, 1);
+        return -1;
+    }
+    return j.rc;
+}
+
+/* "send: what: " before the encoder's message */
+static void send_error(char *err, size_t errlen, const char *what)
+{
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s", err);
+    snprintf(err, errlen, "send: %s: %.200s", what, tmp);
+}
+
+static int send_op(lua_State *L, const struct event *ev)
+{
+    int op = ev->name_len == 23 && !memcmp(ev->name, "s3:ObjectRemoved:Delete", 23) ? OP_DELETE : OP_UPSERT;
+    if (lua_istable(L, 3) && lua_getfield(L, 3, "op") == LUA_TSTRING) {
+        const char *s = lua_tostring(L, -1);
+        if (!strcmp(s, "delete"))
+            op = OP_DELETE;
+        else if (!strcmp(s, "upsert"))
+            op = OP_UPSERT;
+        else
+            luaL_error(L, "send: opts.op must be \"upsert\" or \"delete\", not \"%s\"", s);
+    }
+    if (lua_istable(L, 3))
+        lua_pop(L, 1);
+    return op;
+}
+
+/* The message's bytes outside the state: payload, opts, key.  Made after
+ * every Lua call that may run the script (opts.__index may even send), so
+ * nothing here can be invalidated or leaked by one; -1 with err. */
+static int send_build(lua_State *L, struct router *r, struct routed *m, const char *key, size_t keylen,
+                      char *err, size_t errlen)
+{
     int pt = lua_type(L, 2);
-    if (pt == LUA_TNONE || pt == LUA_TNIL || (pt == LUA_TUSERDATA && to_event(L, 2))) {
-        if (shape_event(m, r->ev, r->t[ti].shape))
-            return luaL_error(L, "out of memory");
+    struct buf b = { 0 }, ob = { 0 };
+    size_t room = script_mem_room(L);
+    if (pt == LUA_TNONE || pt == LUA_TNIL || pt == LUA_TUSERDATA) {
+        if (shape_event(m, r->ev, r->t[m->target].shape))
+            return snprintf(err, errlen, "out of memory"), -1;
     } else if (pt == LUA_TSTRING) {
         size_t n;
         const char *s = lua_tolstring(L, 2, &n);
+        if (n + 1 > room)
+            return script_mem_refused(L), snprintf(err, errlen, "send: a payload of %zu bytes is more than script_memory has room for", n), -1;
         if (buf_put(&b, s, n))
-            return luaL_error(L, "out of memory");
+            return snprintf(err, errlen, "out of memory"), -1;
+    } else if (encode_safe(L, 2, &b, err, errlen)) {
+        buf_free(&b);
+        return send_error(err, errlen, "payload"), -1;
+    }
+    if (b.p) {
         m->owned = b.p;
         m->iov[0] = (struct iovec){ b.p, b.len };
         m->niov = 1;
-    } else if (pt == LUA_TTABLE) {
-        if (json_encode_lua(L, 2, &b, err, sizeof err)) {
-            buf_free(&b);
-            return luaL_error(L, "send: payload: %s", err);
-        }
-        m->owned = b.p;
-        m->iov[0] = (struct iovec){ b.p, b.len };
-        m->niov = 1;
-    } else {
+    }
+    if (!lua_isnil(L, 3) && encode_safe(L, 3, &ob, err, errlen)) {
+        buf_free(&ob);
+        return send_error(err, errlen, "opts"), -1;
+    }
+    m->opts = ob.p;
+    if (key && !(m->key = strndup(key, keylen)))
+        return snprintf(err, errlen, "out of memory"), -1;
+    size_t len = ob.len + keylen + r->ev->name_len + r->ev->key_len + r->ev->time_len + 512;
+    for (int i = 0; i < m->niov; i++)
+        len += m->iov[i].iov_len;
+    if (len > REC_MAX)
+        return snprintf(err, errlen, "send: the message is %zu bytes, more than the journal's record limit "
+                        "of %u bytes", len, (unsigned)REC_MAX), -1;
+    size_t held = b.cap + ob.cap + (key ? keylen + 1 : 0);
+    if (held > script_mem_room(L))
+        return script_mem_refused(L), snprintf(err, errlen, "send: the messages of this event hold more than script_memory "
+                        "(%zu bytes)", r->mem_cap), -1;
+    r->out_bytes += held;
+    return 0;
+}
+
+/* send(target, payload, opts) */
+static int l_send(lua_State *L)
+{
+    struct router *r;
+    lua_getallocf(L, (void **)&r);
+    if (!r->ev)
+        return luaL_error(L, "send() called outside route()");
+    const char *name = luaL_checkstring(L, 1);
+    /* upvalue 1 maps each target name to its index */
+    lua_pushvalue(L, 1);
+    int ti = lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER ? (int)lua_tointeger(L, -1) : -1;
+    lua_pop(L, 1);
+    if (ti < 0)
+        return luaL_error(L, "send: unknown target '%s'", name);
+    int pt = lua_type(L, 2);
+    if (!(pt == LUA_TNONE || pt == LUA_TNIL || pt == LUA_TSTRING || pt == LUA_TTABLE ||
+          (pt == LUA_TUSERDATA && to_event(L, 2))))
         return luaL_argerror(L, 2, "payload must be the event, a string or a table");
+    lua_settop(L, 3);
+    const char *key = NULL;
+    size_t keylen = 0;
+    if (!lua_isnil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        if (lua_getfield(L, 3, "key") == LUA_TSTRING) /* slot 4 keeps it */
+            key = lua_tolstring(L, -1, &keylen);
     }
-    if (lua_istable(L, 3)) {
-        if (lua_getfield(L, 3, "key") == LUA_TSTRING && !(m->key = strdup(lua_tostring(L, -1))))
-            return luaL_error(L, "out of memory");
-        lua_pop(L, 1);
-        if (lua_getfield(L, 3, "op") == LUA_TSTRING) {
-            const char *op = lua_tostring(L, -1);
-            if (!strcmp(op, "delete"))
-                m->op = OP_DELETE;
-            else if (!strcmp(op, "upsert"))
-                m->op = OP_UPSERT;
-            else
-                return luaL_error(L, "send: opts.op must be \"upsert\" or \"delete\", not \"%s\"", op);
-        }
-        lua_pop(L, 1);
-        struct buf ob = { 0 };
-        if (json_encode_lua(L, 3, &ob, err, sizeof err)) {
-            buf_free(&ob);
-            return luaL_error(L, "send: opts: %s", err);
-        }
-        m->opts = ob.p;
+    int op = send_op(L, r->ev);
+    struct routed m = { .target = ti, .ev = r->ev, .op = op };
+    char err[256] = "out of memory";
+    if (send_build(L, r, &m, key, keylen, err, sizeof err)) {
+        routed_free(&m);
+        return luaL_error(L, "%s", err);
     }
+    struct routed *slot = out_push(r->out);
+    if (!slot) {
+        routed_free(&m);
+        return luaL_error(L, "out of memory");
+    }
+    *slot = m;
     return 0;
 }
 
@@ -616,6 +636,8 @@ static int event_metatable(lua_State *L)
     lua_setfield(L, -2, "__tojson");
     lua_pushcfunction(L, l_event_tostring);
     lua_setfield(L, -2, "__tostring");
+    lua_pushliteral(L, EVENT_MT); /* getmetatable(event) gives this, not the table */
+    lua_setfield(L, -2, "__metatable");
     *(const void **)lua_getextraspace(L) = lua_topointer(L, -1);
     return luaL_ref(L, LUA_REGISTRYINDEX);
 }
@@ -632,13 +654,6 @@ static void push_event(lua_State *L, struct router *r)
 }
 
 /* ---- the router ------------------------------------------------------------------- */
-
-static int traceback(lua_State *L)
-{
-    const char *msg = lua_tostring(L, 1);
-    lua_pushstring(L, msg ? msg : "(error object is not a string)");
-    return 1;
-}
 
 static void push_targets(lua_State *L, const struct route_target *t, size_t nt)
 {
@@ -663,6 +678,63 @@ static void push_targets(lua_State *L, const struct route_target *t, size_t nt)
     }
 }
 
+static void push_send(lua_State *L, struct router *r)
+{
+    lua_createtable(L, 0, (int)r->nt); /* target name -> index, for send() */
+    for (size_t i = 0; i < r->nt; i++) {
+        lua_pushinteger(L, (lua_Integer)i);
+        lua_setfield(L, -2, r->t[i].name);
+    }
+    lua_pushcclosure(L, l_send, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "luagate.send");
+    r->send_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* Everything a new state needs, the script's top level last: under
+ * lua_pcall (upvalue-free: the router and the script's directory are the
+ * arguments), so a state too small for the libraries fails cleanly, and
+ * the top level runs under the same budget as route(). */
+static int setup_call(lua_State *L)
+{
+    struct router *r = lua_touserdata(L, 1);
+    const char *dir = lua_touserdata(L, 2);
+    script_open_libs(L, dir);
+    script_sandbox_env(L, r->env_allow);
+    r->event_mt_ref = event_metatable(L);
+    /* luagate.targets: what is configured, for the default router */
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    push_targets(L, r->t, r->nt);
+    lua_setfield(L, -2, "luagate.targets");
+    /* luagate.buckets: the bucket rules, for luagate.rules (nil: none) */
+    buckets_push(L, r->lim.buckets);
+    lua_setfield(L, -2, "luagate.buckets");
+    lua_pop(L, 1);
+    push_send(L, r);
+    int nargs = 0;
+    if (strcmp(r->script, "luagate.default")) {
+        if (luaL_loadfilex(L, r->script, "t") != LUA_OK)
+            return lua_error(L);
+    } else {
+        lua_getglobal(L, "require");
+        lua_pushliteral(L, "luagate.default");
+        nargs = 1;
+    }
+    resume_guarded(L, r, &r->co_ref, nargs, 1);
+    if (!lua_isfunction(L, -1))
+        return luaL_error(L, "%s: the script must return a function route(event, send), not a %s",
+                          r->script, luaL_typename(L, -1));
+    r->route_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+static int router_fail(struct router *r, char *err, size_t errlen, const char *msg)
+{
+    snprintf(err, errlen, "%s", msg);
+    router_free(r);
+    return -1;
+}
+
 struct router *router_new(const char *script, const struct route_target *t, size_t nt,
                           const struct router_limits *lim, char *err, size_t errlen)
 {
@@ -673,17 +745,24 @@ struct router *router_new(const char *script, const struct route_target *t, size
     }
     r->t = t;
     r->nt = nt;
-    r->mem_cap = lim ? lim->mem_bytes : 0;
-    r->budget = lim ? lim->instructions : 0;
+    r->co_ref = LUA_NOREF;
+    if (lim)
+        r->lim = *lim;
+    r->mem_cap = r->lim.mem_bytes;
+    r->budget = r->lim.instructions;
+    r->env_allow = strdup(r->lim.env_allow ? r->lim.env_allow : "");
+    r->lim.env_allow = r->env_allow;
     r->script = strdup(script ? script : "luagate.default");
-    r->L = lua_newstate(capped_alloc, r);
-    if (!r->L || !r->script) {
-        snprintf(err, errlen, "cannot create a Lua state: out of memory");
-        router_free(r);
+    json_set_room(script_mem_room, script_charge);
+    r->L = r->script && r->env_allow ? lua_newstate(capped_alloc, r) : NULL;
+    if (!r->L) {
+        router_fail(r, err, errlen, "cannot create a Lua state: out of memory");
         return NULL;
     }
     lua_State *L = r->L;
+    lua_atpanic(L, on_panic);
     lua_gc(L, LUA_GCGEN, 0, 0);
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY); /* every thread inherits it */
     char dir[PATH_MAX] = "";
     if (script) {
         snprintf(dir, sizeof dir, "%s", script);
@@ -693,51 +772,17 @@ struct router *router_new(const char *script, const struct route_target *t, size
         else
             snprintf(dir, sizeof dir, ".");
     }
-    script_open_libs(L, script ? dir : NULL);
-    r->event_mt_ref = event_metatable(L);
-    /* luagate.targets: what is configured, for the default router */
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    push_targets(L, t, nt);
-    lua_setfield(L, -2, "luagate.targets");
-    /* luagate.buckets: the bucket rules, for luagate.rules (nil: none) */
-    buckets_push(L, lim ? lim->buckets : NULL);
-    lua_setfield(L, -2, "luagate.buckets");
-    lua_pop(L, 1);
-    lua_pushcfunction(L, traceback);
-    int base = lua_gettop(L), status = LUA_OK, nargs = 0;
-    if (script) {
-        status = luaL_loadfilex(L, script, "t");
-    } else {
-        lua_getglobal(L, "require");
-        lua_pushliteral(L, "luagate.default");
-        nargs = 1;
-    }
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
-    if (status == LUA_OK)
-        status = lua_pcall(L, nargs, 1, base);
-    if (status != LUA_OK) {
-        snprintf(err, errlen, "%s", lua_tostring(L, -1));
-        router_free(r);
-        return NULL;
-    }
-    if (!lua_isfunction(L, -1)) {
-        snprintf(err, errlen, "%s: the script must return a function route(event, send), not a %s",
-                 r->script, luaL_typename(L, -1));
-        router_free(r);
-        return NULL;
-    }
-    r->route_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    r->traceback_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushcfunction(L, setup_call);
     lua_pushlightuserdata(L, r);
-    lua_createtable(L, 0, (int)nt); /* target name -> index, for send() */
-    for (size_t i = 0; i < nt; i++) {
-        lua_pushinteger(L, (lua_Integer)i);
-        lua_setfield(L, -2, t[i].name);
+    lua_pushlightuserdata(L, script ? dir : NULL);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+        const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "cannot load the script";
+        char copy[1024];
+        snprintf(copy, sizeof copy, "%s", msg);
+        router_fail(r, err, errlen, copy);
+        return NULL;
     }
-    lua_pushcclosure(L, l_send, 2);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, "luagate.send");
-    r->send_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    r->hit_cap = 0; /* the top level's own garbage is no reason to rebuild */
     return r;
 }
 
@@ -748,10 +793,52 @@ void router_free(struct router *r)
     if (r->L)
         lua_close(r->L);
     free(r->script);
+    free(r->env_allow);
     free(r);
 }
 
 const char *router_script(const struct router *r) { return r->script; }
+
+/* A state that reached script_memory may be left in any shape by the
+ * script that filled it: start the next event from a fresh one.  If the
+ * script cannot be loaded again the old state stays (it still works:
+ * Lua's memory errors leave it consistent). */
+static void router_rebuild(struct router *r)
+{
+    char err[1024];
+    const char *script = strcmp(r->script, "luagate.default") ? r->script : NULL;
+    struct router *n = router_new(script, r->t, r->nt, &r->lim, err, sizeof err);
+    r->hit_cap = 0;
+    if (!n) {
+        log_error("script", "cannot rebuild the Lua state that reached script_memory, keeping it: %s", err);
+        return;
+    }
+    lua_State *old = r->L;
+    size_t old_used = r->mem_used;
+    r->L = n->L;
+    r->route_ref = n->route_ref;
+    r->send_ref = n->send_ref;
+    r->event_mt_ref = n->event_mt_ref;
+    r->co_ref = n->co_ref;
+    r->mem_used = n->mem_used;
+    lua_setallocf(r->L, capped_alloc, r);
+    n->L = old;
+    n->mem_used = old_used;
+    lua_setallocf(old, capped_alloc, n);
+    router_free(n);
+    atomic_fetch_add(&script_rebuilds, 1);
+}
+
+static int route_call(lua_State *L)
+{
+    struct router *r = lua_touserdata(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->route_ref);
+    push_event(L, r);
+    r->cur = lua_touserdata(L, -1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->send_ref);
+    resume_guarded(L, r, &r->co_ref, 2, 0);
+    return 0;
+}
 
 int router_route(struct router *r, struct ingest *in, const struct event *ev,
                  struct route_out *out, char *err, size_t errlen)
@@ -761,22 +848,23 @@ int router_route(struct router *r, struct ingest *in, const struct event *ev,
     r->in = in;
     r->ev = ev;
     r->out = out;
-    r->used = 0;
-    int top = lua_gettop(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->traceback_ref);
-    push_event(L, r); /* this slot keeps it alive until it is expired below */
-    struct lua_event *e = lua_touserdata(L, -1);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->route_ref);
-    lua_pushvalue(L, -2);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->send_ref);
-    int status = lua_pcall(L, 2, 0, top + 1);
-    e->ev = NULL; /* a script that kept the event gets an error, not a crash */
+    r->cur = NULL;
+    r->out_bytes = 0;
+    lua_pushcfunction(L, route_call);
+    lua_pushlightuserdata(L, r);
+    int status = lua_pcall(L, 1, 0, 0);
+    if (r->cur)
+        r->cur->ev = NULL; /* a script that kept the event gets an error, not a crash */
     if (status != LUA_OK) {
-        snprintf(err, errlen, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "script error");
+        snprintf(err, errlen, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "script error");
+        lua_pop(L, 1);
         truncate_out(out, mark);
     }
-    lua_settop(L, top);
     r->ev = NULL;
     r->in = NULL;
+    r->cur = NULL;
+    r->out_bytes = 0;
+    if (r->hit_cap)
+        router_rebuild(r);
     return status == LUA_OK ? 0 : -1;
 }

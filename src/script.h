@@ -10,6 +10,7 @@
 #define LUAGATE_SCRIPT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/uio.h>
 #include "event.h"
 
@@ -53,9 +54,10 @@ struct bucket_set;
 
 /* What a router is built with besides its script and targets. */
 struct router_limits {
-    size_t mem_bytes;         /* allocator cap of the state */
-    unsigned long instructions; /* per route() call */
+    size_t mem_bytes;         /* allocator cap of the state, and of what send() holds */
+    unsigned long instructions; /* per route() call, and for the top level */
     const struct bucket_set *buckets; /* bucket rules, as luagate.buckets; NULL: none */
+    const char *env_allow;    /* script_env: names os.getenv may read, comma separated */
 };
 
 enum shape shape_for(const char *kind, const char *format);
@@ -69,12 +71,28 @@ const char *router_script(const struct router *r);
 
 /* Run the script for one event, appending what it sent to out.  -1 with
  * the script's error (file:line: message) in err: out is then rolled back
- * to where it was, so a failed event sends nothing. */
+ * to where it was, so a failed event sends nothing.  route() runs in a
+ * coroutine: past the instruction budget it is abandoned, whatever it
+ * catches; a state that reached its memory cap is rebuilt from the script
+ * before the next event. */
 int router_route(struct router *r, struct ingest *in, const struct event *ev,
                  struct route_out *out, char *err, size_t errlen);
 
-/* The Lua sandbox, shared with `luagate check` and the tests. */
+/* The Lua sandbox (sandbox.c), shared with `luagate check` and the tests. */
 void script_open_libs(lua_State *L, const char *script_dir);
+/* os.getenv that reads only the names in allow (comma separated), never
+ * one script_env_secret() names. */
+void script_sandbox_env(lua_State *L, const char *allow);
+int script_env_secret(const char *name);
+/* Bytes the state of L may still allocate (its cap less what it and its
+ * messages hold); a large number for a state without a cap. */
+size_t script_mem_room(lua_State *L);
+void script_mem_refused(lua_State *L); /* it was too small: rebuild the state after this event */
+/* States rebuilt because they reached script_memory. */
+uint64_t script_rebuild_count(void);
+/* Count units instructions of C work done for the script of L; raises
+ * once past its budget. */
+void script_charge(lua_State *L, size_t units);
 void script_set_source(const char *name); /* the log source of luagate.log */
 int luaopen_luagate_log(lua_State *L);
 
