@@ -144,8 +144,16 @@ int gateway_start(struct gateway *gw, char *err, size_t errlen)
     return 0;
 }
 
+static void reload_join(struct gateway *gw)
+{
+    if (gw->reload_joinable)
+        pthread_join(gw->reload_thread, NULL);
+    gw->reload_joinable = 0;
+}
+
 void gateway_close(struct gateway *gw)
 {
+    reload_join(gw); /* it hands states to the workers */
     for (size_t i = 0; i < gw->nt; i++)
         delivery_stop(&gw->targets[i]);
     for (size_t i = 0; i < gw->nq; i++)
@@ -168,7 +176,7 @@ void gateway_close(struct gateway *gw)
     memset(gw, 0, sizeof *gw);
 }
 
-int gateway_reload(struct gateway *gw)
+static int reload_now(struct gateway *gw)
 {
     char err[1024];
     struct router **r = routers_new(gw, err, sizeof err);
@@ -183,6 +191,39 @@ int gateway_reload(struct gateway *gw)
         http_give_router(gw, i, r[i]);
     free(r);
     atomic_fetch_add(&gw->reloads_ok, 1);
+    return 0;
+}
+
+/* The new script's top level may run up to its budget, or fail: it runs
+ * here, never on an ingest loop.  A SIGHUP during a reload asks for one
+ * more after it (the file may have changed again). */
+static void *reload_main(void *arg)
+{
+    struct gateway *gw = arg;
+    for (;;) {
+        atomic_store(&gw->reload_again, 0);
+        reload_now(gw);
+        if (atomic_load(&gw->reload_again))
+            continue;
+        atomic_store(&gw->reloading, 0);
+        if (!atomic_load(&gw->reload_again) || atomic_exchange(&gw->reloading, 1))
+            return NULL;
+    }
+}
+
+int gateway_reload(struct gateway *gw)
+{
+    if (atomic_exchange(&gw->reloading, 1)) {
+        atomic_store(&gw->reload_again, 1);
+        return 0;
+    }
+    reload_join(gw); /* the last one ended: it cleared reloading */
+    if (pthread_create(&gw->reload_thread, NULL, reload_main, gw)) {
+        atomic_store(&gw->reloading, 0);
+        log_error("script", "cannot start the reload thread: SIGHUP ignored");
+        return -1;
+    }
+    gw->reload_joinable = 1;
     return 0;
 }
 

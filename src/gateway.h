@@ -3,6 +3,7 @@
 #ifndef LUAGATE_GATEWAY_H
 #define LUAGATE_GATEWAY_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include "config.h"
@@ -33,6 +34,9 @@ struct gateway {
     atomic_int nconns;        /* open ingest connections, all workers */
     atomic_int ready, stopping;
     int *listen_fds;          /* bound by the supervisor, one per ingest worker; NULL: bind here */
+    pthread_t reload_thread;  /* SIGHUP compiles the new script there (gateway.c) */
+    int reload_joinable;
+    atomic_int reloading, reload_again;
     /* counters */
     atomic_uint_fast64_t http_codes[HTTP_CODES];  /* ingest: everything but the two below */
     atomic_uint_fast64_t monitor_codes[2][HTTP_CODES]; /* GET/HEAD /health, /metrics */

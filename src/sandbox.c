@@ -166,9 +166,9 @@ static int l_rep(lua_State *L)
     }
     size_t room = script_mem_room(L);
     if (l + lsep < l || (lua_Unsigned)n > room / (l + lsep))
-        return script_mem_refused(L), luaL_error(L, "string.rep: %I copies of %d bytes are more than the script's memory "
-                             "(script_memory) has room for", n, (int)(l + lsep > INT_MAX ? INT_MAX : l + lsep));
-    script_charge(L, (size_t)n * (l + lsep) / 64);
+        return script_mem_refused(L), luaL_error(L, "not enough memory: string.rep of %I copies of %d bytes is more "
+                             "than script_memory has room for", n, (int)(l + lsep > INT_MAX ? INT_MAX : l + lsep));
+    script_charge(L, (size_t)n * (l + lsep) / 1024); /* lightly: only reps of many MiB need stopping */
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);

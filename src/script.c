@@ -98,6 +98,18 @@ uint64_t script_rebuild_count(void) { return atomic_load(&script_rebuilds); }
 
 #define HOOK_EVERY 1000
 
+/* Raise the budget's error; when the state reached its cap in this call,
+ * the collections Lua ran there were charged to the budget, and memory is
+ * the reason to give. */
+static int budget_error(lua_State *L, struct router *r)
+{
+    if (r->hit_cap)
+        return luaL_error(L, "not enough memory: the script kept allocating at its script_memory cap "
+                             "(%I bytes) until its budget of %I instructions ran out",
+                          (lua_Integer)r->mem_cap, (lua_Integer)r->budget);
+    return luaL_error(L, "script exceeded its budget of %I instructions for one event", (lua_Integer)r->budget);
+}
+
 /* Over budget, the script must stop whatever it catches: the thread that
  * runs route() yields to the host, which abandons it (a yield goes through
  * every pcall, xpcall and handler).  Where no yield is possible (a script
@@ -124,7 +136,7 @@ static void count_hook(lua_State *L, lua_Debug *ar)
         lua_yield(L, 0);
         return;
     }
-    luaL_error(L, "script exceeded its budget of %I instructions for one event", (lua_Integer)r->budget);
+    budget_error(L, r);
 }
 
 void script_charge(lua_State *L, size_t units)
@@ -137,7 +149,7 @@ void script_charge(lua_State *L, size_t units)
     if (r->budget && r->used > r->budget) {
         r->over = 1; /* the hook stops the thread at its next instruction, caught or not */
         lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
-        luaL_error(L, "script exceeded its budget of %I instructions for one event", (lua_Integer)r->budget);
+        budget_error(L, r);
     }
 }
 
@@ -189,7 +201,7 @@ static void resume_guarded(lua_State *L, struct router *r, int *ref, int nargs, 
     luaL_unref(L, LUA_REGISTRYINDEX, *ref);
     *ref = LUA_NOREF;
     if (st == LUA_YIELD && r->over)
-        luaL_error(L, "script exceeded its budget of %I instructions for one event", (lua_Integer)r->budget);
+        budget_error(L, r);
     if (st == LUA_YIELD)
         luaL_error(L, "route() yielded outside a coroutine");
     /* no metamethod of the error object runs: that would be script code

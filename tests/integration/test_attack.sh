@@ -16,10 +16,11 @@ MEM=$((16 << 20))
 OVERHEAD=$((32 << 20))
 [ -n "${LUAGATE_SAN:-}" ] && OVERHEAD=$((512 << 20))
 SECRET=tok-$RANDOM$RANDOM
+mkdir -p "$T/attack" && cp tests/attack/*.lua "$T/attack/" # a copy: SIGHUP below changes it
 cat >"$T/gw.lua" <<EOF
 listen = "127.0.0.1:$GATEWAY_PORT"
 queue_dir = "$T/queue"
-script = "$PWD/tests/attack/routes.lua"
+script = "$T/attack/routes.lua"
 script_memory = $MEM
 body_limit = 33554432
 targets = { ["file:out"] = { path = "$T/out.jsonl" } }
@@ -113,7 +114,7 @@ attack memory_fill 'not enough memory|script_memory'
 attack memory_fill 'not enough memory|script_memory'
 attack send_copies 'send: .*script_memory'
 attack json_amplify 'send: payload: .*script_memory'
-attack rep_empty 'string.rep: 1099511627776 copies'
+attack rep_empty 'string.rep of 1099511627776 copies'
 attack json_decode_leak "$BUDGET"
 attack close_nesting delivered
 attack send_reentrant delivered
@@ -153,6 +154,16 @@ curl -s "$GW/metrics" >"$T/metrics"
 check "/metrics: luagate_script_seconds is a histogram with the request in it" \
   grep -q '^luagate_script_seconds_bucket{le="+Inf"} [1-9]' "$T/metrics"
 check "/metrics: one TYPE line per family" bash -c "[ -z \"\$(grep '^# TYPE' '$T/metrics' | awk '{ print \$3 }' | sort | uniq -d)\" ]"
+# SIGHUP to a script whose top level runs away: compiled and run off the
+# ingest loop under the same budget; refused, the old script keeps routing
+cp "$T/attack/routes.lua" "$T/routes.good"
+printf 'while true do pcall(function() while true do end end) end\nreturn function() end\n' >"$T/attack/routes.lua"
+kill -HUP "$PID"
+check "SIGHUP to a runaway top level: refused" wait_until 10 bash -c "curl -s '$GW/metrics' | grep -q '^luagate_script_reloads_total{result=\"failed\"} 1'"
+check "...with the budget as the reason" grep -q 'reload failed.*exceeded its budget' "$T/gw.log"
+post "$(event plainhup)" "${AUTH[@]}" >/dev/null
+check "...and the old script keeps routing" wait_key plainhup
+cp "$T/routes.good" "$T/attack/routes.lua"
 check "the states that reached script_memory were rebuilt" [ "$(metric luagate_script_state_rebuilds_total)" -ge 1 ]
 check "no secret in any output" bash -c "! grep -rqs '$SECRET' '$T/out.jsonl' '$T/queue/dlq' '$T/gw.log'"
 gw_stop
