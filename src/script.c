@@ -21,6 +21,7 @@ struct router {
     lua_State *L;                 /* first: tests/fuzz/fuzz_body.c relies on it */
     int route_ref, send_ref, event_mt_ref;
     int co_ref;                   /* the thread route() runs in, reused while it ends well */
+    int ev_ref;                   /* registry slot that keeps the event alive until it is expired */
     lua_State *co;                /* the thread being resumed: the hook yields only that one */
     char *script;                 /* the file, or "luagate.default" */
     const struct route_target *t; /* not owned */
@@ -723,6 +724,8 @@ static int setup_call(lua_State *L)
     lua_setfield(L, -2, "luagate.buckets");
     lua_pop(L, 1);
     push_send(L, r);
+    lua_pushboolean(L, 0);
+    r->ev_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* made now: filling it later allocates nothing */
     int nargs = 0;
     if (strcmp(r->script, "luagate.default")) {
         if (luaL_loadfilex(L, r->script, "t") != LUA_OK)
@@ -832,6 +835,7 @@ static void router_rebuild(struct router *r)
     r->send_ref = n->send_ref;
     r->event_mt_ref = n->event_mt_ref;
     r->co_ref = n->co_ref;
+    r->ev_ref = n->ev_ref;
     r->mem_used = n->mem_used;
     lua_setallocf(r->L, capped_alloc, r);
     n->L = old;
@@ -847,6 +851,9 @@ static int route_call(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->route_ref);
     push_event(L, r);
     r->cur = lua_touserdata(L, -1);
+    /* the thread holding it may be collected before router_route expires it */
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, LUA_REGISTRYINDEX, r->ev_ref);
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->send_ref);
     resume_guarded(L, r, &r->co_ref, 2, 0);
     return 0;
@@ -867,6 +874,8 @@ int router_route(struct router *r, struct ingest *in, const struct event *ev,
     int status = lua_pcall(L, 1, 0, 0);
     if (r->cur)
         r->cur->ev = NULL; /* a script that kept the event gets an error, not a crash */
+    lua_pushboolean(L, 0);
+    lua_rawseti(L, LUA_REGISTRYINDEX, r->ev_ref);
     if (status != LUA_OK) {
         snprintf(err, errlen, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "script error");
         lua_pop(L, 1);
