@@ -77,6 +77,7 @@ health_during() {
 # catches is a gateway blocked for the attack's whole length (seconds, or
 # for ever before the budget could not be caught).
 HEALTH_MS=${LUAGATE_HEALTH_MS:-1000}
+[ -n "${LUAGATE_SAN:-}" ] && HEALTH_MS=${LUAGATE_HEALTH_MS:-3000} # ASan: 2-5 times the CPU
 n=0
 # attack NAME REASON: REASON is an ERE the dead-letter line must match, or
 # "delivered" when the event is not poison (it must be routed)
