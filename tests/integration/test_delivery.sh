@@ -123,7 +123,7 @@ check "the gateway refuses to start with them (exit $rc)" [ "$rc" = 2 ]
 check "...with the same message" grep -q 'at most 8 are supported' "$T/nine.run"
 check "...and created no queue directory" [ ! -e "$T/q1" ]
 
-# --- a message no queue record can hold: dead-lettered at once, not 503 forever -----------
+# --- a message no queue record can hold: refused at send(), not 503 forever --------------
 cat >"$T/big.lua" <<'EOF2'
 return function(event, send)
   send("file:big", string.rep("x", 65 * 1024 * 1024))
@@ -142,10 +142,9 @@ san_clean "two queue directories"
 gw_start "$T/big-gw.lua" || { fail "luagate did not start (oversized payload)"; tail -3 "$T/gw.log"; exit 1; }
 check "an event whose script sends a 65 MiB payload is acknowledged, not 503" [ "$(post "$line1")" = 200 ]
 check "...and so is MinIO's next one" [ "$(post "$line2")" = 200 ]
-check "...both oversized messages are in file:big's dead-letter queue" \
-  [ "$(metric 'luagate_events_dead_lettered_total{target="file:big"}')" = 2 ]
-check "...with the reason" sh -c "head -c 400 '$T/qbig/dlq/file:big.jsonl' | grep -q 'larger than a queue record can be (64 MiB)'"
-wait_lines "$T/small.jsonl" 2
-check "...and the other target got both events" [ "$(lines "$T/small.jsonl")" = 2 ]
+# send() refuses it (script.c): the event goes to _script's dead-letter queue with the reason
+check "...both events are in _script's dead-letter queue" [ "$(lines "$T/qbig/dlq/_script.jsonl")" = 2 ]
+check "...with the reason" sh -c "head -c 600 '$T/qbig/dlq/_script.jsonl' | grep -q \"more than the journal's record limit\""
+check "...and nothing was queued for file:big" [ "$(metric 'luagate_events_routed_total{target="file:big"}')" = 0 ]
 gw_stop
 san_clean "the last gateway"
