@@ -106,7 +106,7 @@ static void remove_script(void)
 
 static struct router *make_router(const char *script)
 {
-    struct router_limits lim = { 64u << 20, 1000000, NULL };
+    struct router_limits lim = { .mem_bytes = 64u << 20, .instructions = 1000000 };
     char err[1024];
     struct router *r = router_new(script, targets, NTARGETS, &lim, err, sizeof err);
     if (!r) {

@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (write_script(data, size))
         return 0;
-    struct router_limits lim = { MEM_CAP, 200000, "HOME" };
+    struct router_limits lim = { .mem_bytes = MEM_CAP, .instructions = 200000, .env_allow = "HOME" };
     char err[1024] = "";
     struct router *r = router_new(path, targets, NTARGETS, &lim, err, sizeof err);
     if (!r) {
