@@ -49,7 +49,7 @@ static const char BODY[] =
     "{\"eventName\":\"s3:ObjectRemoved:Delete\",\"eventTime\":\"2026-11-21T08:00:03Z\","
     "\"s3\":{\"bucket\":{\"name\":\"logs\"},\"object\":{\"key\":\"attack%2Fx\"}}},"
     "{\"eventName\":\"s3:ObjectAccessed:Get\",\"eventTime\":\"2026-11-21T08:00:04Z\","
-    "\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k\",\"size\":1e400}}}]}";
+    "\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k\",\"size\":1234567890123456789012345678901234567890123456789012345678901234567890}}}]}";
 
 static char path[256];
 static struct ingest in;
