@@ -476,16 +476,19 @@ __attribute__((cold)) static void scan_error(struct ingest *in, char *err, size_
     snprintf(err, errlen, "%s: not valid UTF-8 (byte %zu)", where[0] ? where : "the body", e.pos);
 }
 
-int ingest_parse(struct ingest *in, const char *body, size_t len, char *err, size_t errlen)
+void ingest_parse_begin(struct ingest *in, const char *body, size_t len)
 {
     ingest_reset(in);
     in->body = body;
     in->len = len;
-    in->ntoks = json_tokenize(body, len, &in->toks, &in->tokcap, err, errlen);
-    if (in->ntoks < 0) {
-        scan_error(in, err, errlen);
-        return -1;
-    }
+    in->scan.started = 0;
+    in->phase = INGEST_TOKENS;
+}
+
+/* The whole body is tokenized: check the envelope, size the arena for
+ * every event and go on to the records. */
+static int parse_envelope(struct ingest *in, char *err, size_t errlen)
+{
     const jsmntok_t *t = in->toks;
     if (t[0].type != JSMN_OBJECT) {
         snprintf(err, errlen, "the body is not a JSON object with \"Records\": not an S3 event");
@@ -501,7 +504,7 @@ int ingest_parse(struct ingest *in, const char *body, size_t len, char *err, siz
     }
     /* every string of every event comes out of a distinct string of the
      * body, never longer; each event adds 4 bytes (NULs, '/', "" time) */
-    size_t need = len + 4 * (size_t)t[recs].size + 1;
+    size_t need = in->len + 4 * (size_t)t[recs].size + 1;
     if (need > in->arena_cap) {
         char *a = realloc(in->arena, need);
         if (!a) {
@@ -511,9 +514,42 @@ int ingest_parse(struct ingest *in, const char *body, size_t len, char *err, siz
         in->arena = a;
         in->arena_cap = need;
     }
-    int is_envelope = t[recs].size == 1 && tv[S_ENAME] >= 0 && tv[S_EKEY] >= 0;
-    int r = recs + 1;
-    for (int i = 0; i < t[recs].size; i++, r = i < t[recs].size ? skip_value(in, r) : r) {
+    in->is_envelope = t[recs].size == 1 && tv[S_ENAME] >= 0 && tv[S_EKEY] >= 0;
+    in->recs = recs;
+    in->next_rec = 0;
+    in->next_tok = recs + 1;
+    in->phase = INGEST_RECORDS;
+    return 0;
+}
+
+static int parse_tokens(struct ingest *in, size_t budget, char *err, size_t errlen)
+{
+    struct jscan_error e;
+    size_t pause_at = budget > SIZE_MAX - in->scan.pos ? SIZE_MAX : in->scan.pos + budget;
+    int n = jscan_step(&in->scan, in->body, in->len, pause_at, &in->toks, &in->tokcap, &e);
+    if (n == 0)
+        return 1;
+    if (n < 0) {
+        json_scan_error(&e, err, errlen);
+        scan_error(in, err, errlen);
+        return -1;
+    }
+    in->ntoks = n;
+    return parse_envelope(in, err, errlen);
+}
+
+/* The events of Records[next_rec..], about budget bytes of them. */
+static int parse_records(struct ingest *in, size_t budget, char *err, size_t errlen)
+{
+    const jsmntok_t *t = in->toks;
+    int nrec = t[in->recs].size, r = in->next_tok;
+    size_t read = 0;
+    for (int i = in->next_rec; i < nrec; i++, r = i < nrec ? skip_value(in, r) : r) {
+        if (read >= budget) {
+            in->next_rec = i;
+            in->next_tok = r;
+            return 1;
+        }
         if (t[r].type != JSMN_OBJECT) {
             snprintf(err, errlen, "Records[%d] is not an object", i);
             return -1;
@@ -524,20 +560,45 @@ int ingest_parse(struct ingest *in, const char *body, size_t len, char *err, siz
             return -1;
         }
         ev->tok = r;
-        ev->record = body + t[r].start;
+        ev->record = in->body + t[r].start;
         ev->record_len = (size_t)(t[r].end - t[r].start);
+        read += ev->record_len;
         if (event_fields(in, ev, i, err, errlen))
             return -1;
-        if (is_envelope) {
+        if (in->is_envelope) {
             /* forward MinIO's own bytes: the document without outer blanks */
-            ev->envelope = body + t[0].start;
+            ev->envelope = in->body + t[0].start;
             ev->envelope_len = (size_t)(t[0].end - t[0].start);
         } else if (build_prefix(ev)) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
     }
+    in->phase = INGEST_DONE;
     return 0;
+}
+
+int ingest_parse_step(struct ingest *in, size_t budget, char *err, size_t errlen)
+{
+    switch (in->phase) {
+    case INGEST_TOKENS:
+        if (parse_tokens(in, budget, err, errlen) < 0)
+            return -1;
+        return 1;
+    case INGEST_RECORDS:
+        return parse_records(in, budget, err, errlen);
+    default:
+        return 0;
+    }
+}
+
+int ingest_parse(struct ingest *in, const char *body, size_t len, char *err, size_t errlen)
+{
+    int rc;
+    ingest_parse_begin(in, body, len);
+    while ((rc = ingest_parse_step(in, SIZE_MAX, err, errlen)) > 0)
+        ;
+    return rc;
 }
 
 int event_envelope(const struct event *ev, struct iovec *iov)

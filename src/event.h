@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <sys/uio.h>
+#include "jscan.h"
 #include "json.h"
 
 struct event {
@@ -38,7 +39,13 @@ struct ingest {
      * whole body before the events are read, so it never moves under them */
     char *arena;
     size_t arena_len, arena_cap;
+    /* where a parse in steps stands (ingest_parse_step) */
+    int phase;                  /* enum ingest_phase */
+    struct jscan_state scan;
+    int recs, next_rec, next_tok, is_envelope;
 };
+
+enum ingest_phase { INGEST_TOKENS, INGEST_RECORDS, INGEST_DONE };
 
 /* Parse body (kept by the caller for the life of the events).  -1 with a
  * one-line reason in err for malformed JSON, a string that is not UTF-8, a
@@ -46,6 +53,11 @@ struct ingest {
  * event; the reason names the record and the field ("Records[1].s3.object.
  * size: a string where MinIO writes an integer"). */
 int ingest_parse(struct ingest *in, const char *body, size_t len, char *err, size_t errlen);
+/* The same parse in steps, for bodies of megabytes on an event loop:
+ * begin, then call step until it returns 0 (parsed) or -1 (refused, err
+ * as above); 1 means more to do.  A step reads about budget bytes. */
+void ingest_parse_begin(struct ingest *in, const char *body, size_t len);
+int ingest_parse_step(struct ingest *in, size_t budget, char *err, size_t errlen);
 void ingest_reset(struct ingest *in);  /* drop the events, keep the buffers */
 void ingest_free(struct ingest *in);
 

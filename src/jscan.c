@@ -228,13 +228,19 @@ string_end(const unsigned char *q, const unsigned char *end, uintptr_t lim16,
 
 int jscan(const char *text, size_t len, jsmntok_t **toksp, size_t *capp, struct jscan_error *e)
 {
+    struct jscan_state st;
+    st.started = 0;
+    return jscan_step(&st, text, len, SIZE_MAX, toksp, capp, e);
+}
+
+int jscan_step(struct jscan_state *st, const char *text, size_t len, size_t pause_at,
+               jsmntok_t **toksp, size_t *capp, struct jscan_error *e)
+{
     const unsigned char *const s = (const unsigned char *)text;
     const unsigned char *p = s, *const end = s + len;
     const uintptr_t lim16 = len >= 16 ? (uintptr_t)end - 16 : 0;
     jsmntok_t *t, *tp, *tend; /* the array, the next token, its end */
-    struct {
-        int tok, count, closer, sep;
-    } stack[JSCAN_MAX_DEPTH + 1];
+    struct jscan_frame *const stack = st->stack;
     int depth = 0;   /* open containers */
     int cur = -1;    /* token of the innermost open container */
     int count = 0;   /* values seen in it so far */
@@ -243,26 +249,35 @@ int jscan(const char *text, size_t len, jsmntok_t **toksp, size_t *capp, struct 
     enum jscan_code code = JSCAN_OK;
     const unsigned char *q, *bad = NULL;
 
-    if (len > INT_MAX) {
-        e->code = JSCAN_E_TOOBIG;
-        e->pos = 0;
-        e->ntok = 0;
-        return -1;
-    }
-    if (!*toksp || !*capp) {
-        size_t c = len / 8 + 64;
-        jsmntok_t *nt = realloc(*toksp, c * sizeof *nt);
-        if (!nt) {
-            e->code = JSCAN_E_NOMEM;
+    if (!st->started) { /* a new scan */
+        if (len > INT_MAX) {
+            e->code = JSCAN_E_TOOBIG;
             e->pos = 0;
             e->ntok = 0;
             return -1;
         }
-        *toksp = nt;
-        *capp = c;
+        if (!*toksp || !*capp) {
+            size_t c = len / 8 + 64;
+            jsmntok_t *nt = realloc(*toksp, c * sizeof *nt);
+            if (!nt) {
+                e->code = JSCAN_E_NOMEM;
+                e->pos = 0;
+                e->ntok = 0;
+                return -1;
+            }
+            *toksp = nt;
+            *capp = c;
+        }
     }
     t = tp = *toksp;
     tend = t + *capp;
+    if (st->started) {
+        p = s + st->pos;
+        tp = t + st->ntok;
+        depth = st->depth, cur = st->cur, count = st->count, closer = st->closer, sep = st->sep;
+        goto after;
+    }
+    st->started = 1;
 
 #define SKIP_WS()                                                                             \
     while (p < end && (cls[*p] & C_WS))                                                       \
@@ -461,6 +476,12 @@ close:
     closer = stack[depth].closer;
     sep = stack[depth].sep;
     p++;
+    if (__builtin_expect((size_t)(p - s) >= pause_at, 0) && depth) {
+        st->pos = (size_t)(p - s);
+        st->ntok = (int)(tp - t);
+        st->depth = depth, st->cur = cur, st->count = count, st->closer = closer, st->sep = sep;
+        return 0;
+    }
     goto after;
 
 nomem:

@@ -62,6 +62,25 @@ struct jscan_error {
  * 0).  Returns the token count (>= 1), or -1 with *e filled. */
 int jscan(const char *text, size_t len, jsmntok_t **toks, size_t *cap, struct jscan_error *e);
 
+/* The same scan in steps, so that a caller on an event loop can tokenize
+ * a body of megabytes between two polls: where a paused scan goes on. */
+struct jscan_frame {
+    int tok, count, closer, sep; /* an open container: see jscan.c */
+};
+struct jscan_state {
+    int started;
+    size_t pos; /* the byte a paused scan resumes at */
+    int ntok, depth, cur, count, closer, sep;
+    struct jscan_frame stack[JSCAN_MAX_DEPTH + 1];
+};
+
+/* Scan on from where *st stopped (a zeroed *st starts at byte 0) and
+ * pause at the first container that closes at or past byte pause_at.
+ * Returns the token count when the text is done, 0 when paused (call
+ * again with the same text, toks and cap), or -1 with *e filled. */
+int jscan_step(struct jscan_state *st, const char *text, size_t len, size_t pause_at,
+               jsmntok_t **toks, size_t *cap, struct jscan_error *e);
+
 /* A short English reason for a code ("bad escape", ...). */
 const char *jscan_reason(enum jscan_code code);
 

@@ -237,6 +237,13 @@ int json_tokenize(const char *text, size_t len, jsmntok_t **toks, size_t *cap, c
     int n = jscan(text, len, toks, cap, &e);
     if (n >= 0)
         return n;
+    json_scan_error(&e, err, errlen);
+    return -1;
+}
+
+void json_scan_error(const struct jscan_error *ep, char *err, size_t errlen)
+{
+    struct jscan_error e = *ep;
     switch (e.code) {
     case JSCAN_E_NOMEM: snprintf(err, errlen, "out of memory"); break;
     case JSCAN_E_TOOBIG: snprintf(err, errlen, "JSON document too large"); break;
@@ -251,7 +258,6 @@ int json_tokenize(const char *text, size_t len, jsmntok_t **toks, size_t *cap, c
         snprintf(err, errlen, "malformed JSON near byte %zu: %s", e.pos, jscan_reason(e.code));
         break;
     }
-    return -1;
 }
 
 int json_skip(const jsmntok_t *t, int i)

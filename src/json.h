@@ -33,6 +33,9 @@ int json_unescape(const char *s, size_t n, struct buf *out);
  * message naming the byte offset.  *toks grows as needed. */
 int json_tokenize(const char *text, size_t len, jsmntok_t **toks, size_t *cap, char *err,
                   size_t errlen);
+/* The message json_tokenize gives for a refusal of jscan (jscan.h). */
+struct jscan_error;
+void json_scan_error(const struct jscan_error *e, char *err, size_t errlen);
 /* Index just past the subtree rooted at token i. */
 int json_skip(const jsmntok_t *t, int i);
 /* The value token of key in the object at token obj, or -1. */

@@ -244,6 +244,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cJSON *doc = NULL;
     int cj = cjson_accepts(buf, size, &doc);
 
+    /* 6: in steps (a body tokenized between two polls), the same scan */
+    {
+        jsmntok_t *st_toks = NULL;
+        size_t st_cap = 0, step = 1 + size % 13, at = 0;
+        struct jscan_state st;
+        struct jscan_error se;
+        st.started = 0;
+        int sn;
+        while ((sn = jscan_step(&st, buf, size, at += step, &st_toks, &st_cap, &se)) == 0)
+            CHECK(st.pos >= at && st.pos <= size);
+        CHECK(sn == n);
+        if (n > 0)
+            CHECK(!memcmp(st_toks, toks, (size_t)n * sizeof *toks));
+        else
+            CHECK(se.code == e.code && se.pos == e.pos);
+        free(st_toks);
+    }
+
     /* 5: the old path */
     int rn = ref_tokenize(buf, size, &rtoks, &rcap);
     CHECK((n > 0) == (rn > 0));

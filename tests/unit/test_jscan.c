@@ -283,6 +283,57 @@ TEST(malformed_refused_with_offset)
     }
 }
 
+/* jscan_step with pause_at p gives jscan's result, pausing only at a
+ * container's close (issue 15: a body of megabytes tokenized between two
+ * polls of the event loop); 1 if so. */
+static int stepped_same(const char *s, size_t len, size_t step)
+{
+    jsmntok_t *w = NULL, *t = NULL;
+    size_t wcap = 0, cap = 0;
+    struct jscan_error we, e;
+    int wn = jscan(s, len, &w, &wcap, &we), n, pauses = 0;
+    struct jscan_state st;
+    st.started = 0;
+    size_t at = 0;
+    while ((n = jscan_step(&st, s, len, at += step, &t, &cap, &e)) == 0) {
+        int closes = st.pos > 0 && (s[st.pos - 1] == '}' || s[st.pos - 1] == ']');
+        if (!closes || st.pos < at || pauses++ > (int)len) {
+            printf("  # paused at %zu (asked %zu)\n", st.pos, at);
+            n = -2;
+            break;
+        }
+    }
+    int same = n == wn;
+    if (same && n > 0)
+        same = !memcmp(t, w, (size_t)n * sizeof *t);
+    if (same && n < 0)
+        same = e.code == we.code && e.pos == we.pos && e.ntok == we.ntok;
+    if (!same)
+        printf("  # step %zu: %d tokens, whole scan %d: %.60s\n", step, n, wn, s);
+    free(w);
+    free(t);
+    return same;
+}
+
+TEST(steps_give_the_whole_scan)
+{
+    for (size_t i = 0; i < nsamples; i++)
+        for (size_t step = 1; step < 700; step = step * 3 + 1)
+            CHECK(stepped_same(samples[i].records, strlen(samples[i].records), step));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t len = bad[i].len ? bad[i].len : strlen(bad[i].text);
+        for (size_t step = 1; step < 9; step++)
+            CHECK(stepped_same(bad[i].text, len, step));
+    }
+    /* a late error, found in a later step, at the same byte */
+    char *late = repeat("[{\"a\":[1,2]},", 2000, "{\"b\":\"\xc3\"}", "]", 2000);
+    CHECK(stepped_same(late, strlen(late), 1000));
+    free(late);
+    char *deep = repeat("[", 64, "{}", "]", 64);
+    CHECK(stepped_same(deep, strlen(deep), 1));
+    free(deep);
+}
+
 TEST(messages)
 {
     CHECK_INT(tokenize("{\"a\":1,}", 8), -1);
@@ -418,6 +469,7 @@ int main(void)
     RUN(valid_accepted_with_reference_tokens);
     RUN(token_shapes);
     RUN(malformed_refused_with_offset);
+    RUN(steps_give_the_whole_scan);
     RUN(messages);
     RUN(nesting_limit);
     RUN(token_array_grows);
