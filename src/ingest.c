@@ -116,31 +116,30 @@ static int quarantined(struct gateway *gw, const struct event *ev, uint64_t id)
     return 1;
 }
 
-static int grow_recs(struct worker *w, size_t n)
+static int grow_recs(struct qrec **recs, size_t *recs_cap, size_t n)
 {
-    if (n <= w->recs_cap)
+    if (n <= *recs_cap)
         return 0;
-    size_t cap = w->recs_cap ? w->recs_cap : 64;
+    size_t cap = *recs_cap ? *recs_cap : 64;
     while (cap < n)
         cap *= 2;
-    struct qrec *r = realloc(w->recs, cap * sizeof *r);
+    struct qrec *r = realloc(*recs, cap * sizeof *r);
     if (!r)
         return -1;
-    w->recs = r;
-    w->recs_cap = cap;
+    *recs = r;
+    *recs_cap = cap;
     return 0;
 }
 
-/* Append what was routed: the records of each queue directory together,
- * all directories in one queue_append_all, so that a request refused by
- * one journal (full, disk error) leaves nothing in the others for MinIO's
- * retry to duplicate. */
-static int append_routed(struct gateway *gw, struct worker *w, struct route_out *o, struct pending *p,
-                         char *err, size_t errlen)
+/* The records of what was routed in *recs, grouped by journal in a[]
+ * (in the order of gw->queues, the order every append locks them in);
+ * a message too large for a record goes to its dead-letter queue here. */
+static int collect_routed(struct gateway *gw, struct qrec **recs, size_t *recs_cap, struct route_out *o,
+                          struct qappend *a, size_t *na, char *err, size_t errlen)
 {
-    struct qappend a[MAX_QUEUES_PER_REQ];
-    size_t na = 0, n = 0;
-    if (grow_recs(w, o->n))
+    size_t n = 0;
+    *na = 0;
+    if (grow_recs(recs, recs_cap, o->n))
         return snprintf(err, errlen, "out of memory"), -1;
     for (size_t qi = 0; qi < gw->nq; qi++) {
         struct queue *q = gw->queues[qi];
@@ -150,7 +149,7 @@ static int append_routed(struct gateway *gw, struct worker *w, struct route_out 
             struct target *t = &gw->targets[m->target];
             if (t->q != q)
                 continue;
-            struct qrec *r = &w->recs[n++];
+            struct qrec *r = &(*recs)[n++];
             r->to = t->reader;
             memcpy(r->payload, m->iov, sizeof r->payload);
             r->npayload = m->niov;
@@ -171,10 +170,19 @@ static int append_routed(struct gateway *gw, struct worker *w, struct route_out 
         }
         if (n == first)
             continue;
-        if (na == MAX_QUEUES_PER_REQ) /* config_load refuses more directories */
+        if (*na == MAX_QUEUES_PER_REQ) /* config_load refuses more directories */
             return snprintf(err, errlen, "too many queue directories"), -1;
-        a[na++] = (struct qappend){ q, &w->recs[first], n - first, 0 };
+        a[(*na)++] = (struct qappend){ q, &(*recs)[first], n - first, 0, NULL, 0 };
     }
+    return 0;
+}
+
+/* Append the collected records, all journals in one queue_append_all, so
+ * that a request refused by one journal (full, disk error) leaves nothing
+ * in the others for MinIO's retry to duplicate. */
+static int append_collected(struct gateway *gw, struct route_out *o, struct qappend *a, size_t na,
+                            struct pending *p, char *err, size_t errlen)
+{
     int rc = na ? queue_append_all(a, na, err, errlen) : 0;
     if (rc)
         return rc;
@@ -381,10 +389,11 @@ static void observe_script(struct gateway *gw, uint64_t us)
         }
 }
 
-/* Every event of the request is routed: queue what it sent and answer
- * once durable.  -1 if c was closed. */
+/* Every event of the request is routed: queue what it sent (pre: its
+ * records collected and encoded already) and answer once durable.  -1 if
+ * c was closed. */
 static int ingest_finish(struct gateway *gw, struct worker *w, struct conn *c, size_t nev,
-                         struct route_out *out, uint64_t start)
+                         struct route_out *out, struct qappend *pre, size_t npre, uint64_t start)
 {
     char err[1024];
     atomic_fetch_add(&gw->events_received, nev);
@@ -395,7 +404,11 @@ static int ingest_finish(struct gateway *gw, struct worker *w, struct conn *c, s
     }
     p->events = nev;
     p->start_us = start;
-    int rc = append_routed(gw, w, out, p, err, sizeof err);
+    struct qappend a[MAX_QUEUES_PER_REQ];
+    size_t na = npre;
+    int rc = pre ? 0 : collect_routed(gw, &w->recs, &w->recs_cap, out, a, &na, err, sizeof err);
+    if (rc == 0)
+        rc = append_collected(gw, out, pre ? pre : a, na, p, err, sizeof err);
     route_out_reset(out);
     if (rc) {
         /* nothing of it was appended anywhere: MinIO's retry is no duplicate */
@@ -433,6 +446,8 @@ static int ingest_finish(struct gateway *gw, struct worker *w, struct conn *c, s
  * slices, so /health and other requests are answered meanwhile.  The
  * pending entry only tells whether the client is still there. */
 #define SLICE_US 10000
+/* Bytes of body parsed between two looks at the clock (~1 ms) */
+#define PARSE_STEP_BYTES (256 << 10)
 
 struct slice_job {
     struct slice_job *next;
@@ -444,6 +459,16 @@ struct slice_job {
     size_t done;            /* events routed */
     uint64_t start, script_us;
     struct event *timer;
+    /* once routed: the records collected, then encoded a few at a time */
+    int collected;
+    struct qrec *recs;
+    size_t recs_cap;
+    struct qappend a[MAX_QUEUES_PER_REQ];
+    size_t na, enc_q, enc_i; /* encoded: a[0..enc_q), and enc_i records of a[enc_q] */
+    struct {
+        char *p;
+        size_t len, cap;
+    } enc[MAX_QUEUES_PER_REQ];
 };
 
 static void job_free(struct slice_job *j)
@@ -463,6 +488,9 @@ static void job_free(struct slice_job *j)
     route_out_free(&j->out);
     ingest_free(&j->in);
     free(j->body);
+    free(j->recs);
+    for (size_t i = 0; i < MAX_QUEUES_PER_REQ; i++)
+        free(j->enc[i].p);
     free(j);
 }
 
@@ -472,42 +500,104 @@ static void job_next(struct slice_job *j)
     evtimer_add(j->timer, &zero);
 }
 
+/* Parse in until the slice's end: 1 if there is more, 0 when parsed, -1
+ * if the body was refused (err says why). */
+static int parse_some(struct ingest *in, uint64_t until_us, char *err, size_t errlen)
+{
+    int rc;
+    do
+        rc = ingest_parse_step(in, PARSE_STEP_BYTES, err, errlen);
+    while (rc > 0 && now_us() < until_us);
+    return rc;
+}
+
+/* Encode the collected records until the slice's end, 64 at a time:
+ * 1 if there is more, 0 when done, -1 out of memory. */
+static int encode_some(struct slice_job *j, uint64_t until_us)
+{
+    while (j->enc_q < j->na) {
+        struct qappend *a = &j->a[j->enc_q];
+        size_t n = a->n - j->enc_i < 64 ? a->n - j->enc_i : 64;
+        if (queue_encode(&j->enc[j->enc_q].p, &j->enc[j->enc_q].len, &j->enc[j->enc_q].cap,
+                         a->recs + j->enc_i, n))
+            return -1;
+        j->enc_i += n;
+        if (j->enc_i == a->n) {
+            a->bytes = j->enc[j->enc_q].p;
+            a->len = j->enc[j->enc_q].len;
+            j->enc_q++;
+            j->enc_i = 0;
+        }
+        if (j->enc_q < j->na && now_us() >= until_us)
+            return 1;
+    }
+    return 0;
+}
+
+/* One slice of a job: parse, route, collect the records, encode them.
+ * 1 if there is more to do, 0 when the records are ready to append, or
+ * minus the HTTP status to answer with (err says why). */
+static int job_step(struct slice_job *j, char *err, size_t errlen)
+{
+    struct gateway *gw = j->w->gw;
+    uint64_t until = now_us() + SLICE_US;
+    if (j->in.phase != INGEST_DONE) /* routing starts in a slice of its own */
+        return parse_some(&j->in, until, err, errlen) < 0 ? -400 : 1;
+    if (j->done < j->in.nev) {
+        if (route_some(gw, j->w, &j->in, &j->out, &j->done, until, &j->script_us, err, errlen))
+            return -500;
+        if (j->done < j->in.nev)
+            return 1;
+        observe_script(gw, j->script_us);
+    }
+    if (!j->collected) {
+        if (collect_routed(gw, &j->recs, &j->recs_cap, &j->out, j->a, &j->na, err, errlen))
+            return -503;
+        j->collected = 1;
+    }
+    int rc = encode_some(j, until);
+    if (rc < 0)
+        return snprintf(err, errlen, "out of memory: retry"), -503;
+    return rc;
+}
+
+/* The job's records are encoded: append them and answer once durable. */
+static void job_finish(struct slice_job *j, struct conn *c)
+{
+    struct worker *w = j->w;
+    struct route_out out = j->out;
+    memset(&j->out, 0, sizeof j->out);
+    c->pend = NULL;
+    pending_put(w, j->p);
+    j->p = NULL;
+    int rc = ingest_finish(w->gw, w, c, j->in.nev, &out, j->a, j->na, j->start); /* copies what it queues */
+    route_out_free(&out);
+    job_free(j);
+    if (rc == 0 && !c->pend)
+        conn_drive(c);
+}
+
 static void on_slice(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct slice_job *j = arg;
-    struct worker *w = j->w;
-    struct gateway *gw = w->gw;
     struct conn *c = j->p->c;
     char err[1024];
     if (!c) { /* the client left: nothing was acknowledged, it will retry */
         job_free(j);
         return;
     }
-    if (route_some(gw, w, &j->in, &j->out, &j->done, now_us() + SLICE_US, &j->script_us, err, sizeof err)) {
-        job_free(j);
-        if (http_reply_error(c, 500, err) == 0)
-            conn_drive(c);
-        return;
-    }
-    if (j->done < j->in.nev) {
+    int rc = job_step(j, err, sizeof err);
+    if (rc > 0) {
         job_next(j);
-        return;
+    } else if (rc < 0) {
+        job_free(j);
+        if (http_reply_error(c, -rc, err) == 0)
+            conn_drive(c);
+    } else {
+        job_finish(j, c);
     }
-    observe_script(gw, j->script_us);
-    size_t nev = j->in.nev;
-    struct route_out out = j->out;
-    uint64_t start = j->start;
-    memset(&j->out, 0, sizeof j->out);
-    c->pend = NULL;
-    pending_put(w, j->p);
-    j->p = NULL;
-    int rc = ingest_finish(gw, w, c, nev, &out, start); /* copies what it queues */
-    route_out_free(&out);
-    job_free(j);
-    if (rc == 0 && !c->pend)
-        conn_drive(c);
 }
 
 /* -1 if c was closed (never here: the request goes on later). */
@@ -555,11 +645,15 @@ int handle_ingest(struct gateway *gw, struct conn *c)
     if (!authorized(gw, c))
         return http_reply_error(c, 401, "missing or wrong Authorization header");
     const char *body = c->body_len ? c->body : "";
-    if (ingest_parse(in, body, c->body_len, err, sizeof err))
-        return http_reply_error(c, 400, err);
+    ingest_parse_begin(in, body, c->body_len);
     route_out_reset(out);
     size_t done = 0;
     uint64_t script_us = 0;
+    int parsing = parse_some(in, start + SLICE_US, err, sizeof err);
+    if (parsing < 0)
+        return http_reply_error(c, 400, err);
+    if (parsing)
+        return slice_start(gw, w, c, done, start, script_us);
     if (route_some(gw, w, in, out, &done, start + SLICE_US, &script_us, err, sizeof err)) {
         route_out_reset(out);
         return http_reply_error(c, 500, err);
@@ -567,7 +661,7 @@ int handle_ingest(struct gateway *gw, struct conn *c)
     if (done < in->nev && c->body_len)
         return slice_start(gw, w, c, done, start, script_us);
     observe_script(gw, script_us);
-    return ingest_finish(gw, w, c, in->nev, out, start);
+    return ingest_finish(gw, w, c, in->nev, out, NULL, 0, start);
 }
 
 

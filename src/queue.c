@@ -399,9 +399,22 @@ static int append_room(const struct qrec *recs, size_t n, char *err, size_t errl
 
 /* Write recs after the journal's end without publishing them: *len gets
  * their size.  Under q->lock.  On failure nothing of them is left. */
-static int append_write(struct queue *q, const struct qrec *recs, size_t n, size_t *len,
-                        char *err, size_t errlen)
+int queue_encode(char **buf, size_t *len, size_t *cap, const struct qrec *recs, size_t n)
 {
+    uint64_t ms = now_ms();
+    for (size_t i = 0; i < n; i++) {
+        size_t sz = qrec_encode(buf, cap, *len, &recs[i], ms);
+        if (!sz)
+            return -1;
+        *len += sz;
+    }
+    return 0;
+}
+
+static int append_write(struct queue *q, const struct qappend *a, size_t *len, char *err, size_t errlen)
+{
+    const struct qrec *recs = a->recs;
+    size_t n = a->n;
     uint64_t ms = now_ms();
     /* a segment that was not zeroed ahead (the first one, or after a
      * shortage of disk) is left as soon as a zeroed one is ready */
@@ -417,17 +430,23 @@ static int append_write(struct queue *q, const struct qrec *recs, size_t n, size
         return -1;
     }
     *len = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t sz = qrec_encode(&q->abuf, &q->acap, *len, &recs[i], ms);
-        if (!sz) {
-            snprintf(err, errlen, "message for %s too large or out of memory", recs[i].to->target);
-            return -1;
+    const char *bytes = a->bytes;
+    if (bytes) {
+        *len = a->len;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            size_t sz = qrec_encode(&q->abuf, &q->acap, *len, &recs[i], ms);
+            if (!sz) {
+                snprintf(err, errlen, "message for %s too large or out of memory", recs[i].to->target);
+                return -1;
+            }
+            *len += sz;
         }
-        *len += sz;
+        bytes = q->abuf;
     }
     size_t done = 0;
     while (done < *len) {
-        ssize_t w = pwrite(q->wfd, q->abuf + done, *len - done, (off_t)(q->wpos.off + done));
+        ssize_t w = pwrite(q->wfd, bytes + done, *len - done, (off_t)(q->wpos.off + done));
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
@@ -459,7 +478,7 @@ static void append_publish(struct queue *q, const struct qrec *recs, size_t n, s
 int queue_append(struct queue *q, const struct qrec *recs, size_t n, uint64_t *ticket,
                  char *err, size_t errlen)
 {
-    struct qappend a = { q, recs, n, 0 };
+    struct qappend a = { q, recs, n, 0, NULL, 0 };
     int rc = queue_append_all(&a, 1, err, errlen);
     *ticket = a.ticket;
     return rc;
@@ -479,7 +498,7 @@ int queue_append_all(struct qappend *a, size_t nq, char *err, size_t errlen)
     for (size_t i = 0; i < nq && !rc; i++)
         rc = append_room(a[i].recs, a[i].n, err, errlen);
     for (; k < nq && !rc; k++)
-        rc = append_write(a[k].q, a[k].recs, a[k].n, &len[k], err, errlen);
+        rc = append_write(a[k].q, &a[k], &len[k], err, errlen);
     if (rc && k > 1) { /* take back what the journals before the failed one got */
         for (size_t i = 0; i + 1 < k; i++) {
             struct queue *q = a[i].q;

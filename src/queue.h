@@ -71,7 +71,14 @@ struct qappend {
     const struct qrec *recs;
     size_t n;
     uint64_t ticket; /* out */
+    const char *bytes; /* recs as queue_encode made them, or NULL: encoded under the lock */
+    size_t len;
 };
+/* Encode recs[0..n) as the journal holds them after (*buf)[0..*len),
+ * growing *buf (*cap bytes): the part of an append that needs no lock,
+ * for a caller that spreads a large one over several turns of its loop.
+ * 0, or -1 (a record too large, out of memory). */
+int queue_encode(char **buf, size_t *len, size_t *cap, const struct qrec *recs, size_t n);
 #define QUEUE_APPEND_MAX 8 /* journals one append may span: queue directories of a gateway */
 /* queue_append to several journals, all or nothing: if one is full or
  * cannot be written, none of them keeps anything of the request.  Callers

@@ -151,6 +151,22 @@ check "10,000 records in one request: all acknowledged (in $took ms)" grep -q '"
 check "10,000 records in one request: /health answered $answers times meanwhile (worst $worst ms of $took ms)" \
   [ $((worst * 4)) -lt "$took" ] && [ "$answers" -ge 5 ]
 check "10,000 records in one request: all delivered" wait_lines "$T/out.jsonl" $((before + 10000)) 30
+# The body is parsed in slices too: its last record broken, the request is
+# refused whole (nothing of it queued), naming that record, and /health
+# is answered meanwhile.
+$PY - "$T/big.json" >"$T/big-bad.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["Records"][-1]["s3"]["object"]["size"] = "12"
+print(json.dumps(d, separators=(",", ":")))
+PY
+before=$(lines "$T/out.jsonl")
+read -r worst answers < <(health_during post_file "$T/big-bad.json" "${AUTH[@]}")
+check "10,000 records, the last broken: 400 naming it (/health answered $answers times, worst $worst ms)" \
+  grep -q 'Records\[9999\].s3.object.size' "$T/resp"
+post "$(event plain1)" "${AUTH[@]}" >/dev/null
+check "10,000 records, the last broken: nothing of it delivered, the next event is" \
+  bash -c "sleep 1; [ \$(wc -l <'$T/out.jsonl') = $((before + 1)) ]"
 curl -s "$GW/metrics" >"$T/metrics"
 check "/metrics: luagate_script_seconds is a histogram with the request in it" \
   grep -q '^luagate_script_seconds_bucket{le="+Inf"} [1-9]' "$T/metrics"

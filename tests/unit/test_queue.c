@@ -373,7 +373,7 @@ TEST(append_all_takes_back_a_failed_request)
     recs[1].to = r2[0];
     recs[1].payload[0] = (struct iovec){ big, sizeof big };
     recs[1].npayload = 1;
-    struct qappend a[2] = { { q1, &recs[0], 1, 0 }, { q2, &recs[1], 1, 0 } };
+    struct qappend a[2] = { { q1, &recs[0], 1, 0, NULL, 0 }, { q2, &recs[1], 1, 0, NULL, 0 } };
     /* room for the small record in q1's segment, not for the big one in q2's */
     struct rlimit lim = { (rlim_t)(seg1_size(d2) > size1 ? seg1_size(d2) : size1) + 4096, old.rlim_max };
     signal(SIGXFSZ, SIG_IGN);
@@ -397,6 +397,47 @@ out:
     queue_close(q2);
     rmdir_all(d1);
     rmdir_all(d2);
+}
+
+/* issue 15: a request of thousands of records is encoded in steps off
+ * the lock (queue_encode), then appended as bytes: the journal gets the
+ * same records, and the queue limit still counts every one of them. */
+TEST(append_of_records_encoded_ahead)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t:one", NULL }, 6);
+    if (!q)
+        goto out;
+    static const char *const words[] = { "a", "bb", "ccc", "dddd", "eeeee" };
+    struct qrec recs[5] = { { 0 } };
+    for (int i = 0; i < 5; i++) {
+        recs[i].to = r[0];
+        recs[i].payload[0] = (struct iovec){ (void *)words[i], strlen(words[i]) };
+        recs[i].npayload = 1;
+        recs[i].key = "bucket/key";
+        recs[i].event_name = "s3:ObjectCreated:Put";
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    CHECK_INT(queue_encode(&buf, &len, &cap, recs, 2), 0);
+    CHECK_INT(queue_encode(&buf, &len, &cap, recs + 2, 3), 0);
+    struct qappend a = { q, recs, 5, 0, buf, len };
+    CHECK_INT(put(q, r[0], "first"), 0);
+    CHECK_INT(queue_append_all(&a, 1, err, sizeof err), 0);
+    CHECK(a.ticket > 0);
+    queue_sync(q);
+    /* full now (6 of 6): the next request, encoded ahead, is refused whole */
+    struct qappend more = { q, recs, 1, 0, buf, len / 5 };
+    CHECK_INT(queue_append_all(&more, 1, err, sizeof err), QUEUE_FULL);
+    CHECK(strstr(err, "full") != NULL);
+    size_t n;
+    CHECK_STR(drain_all(r[0], &n), "first,a,bb,ccc,dddd,eeeee");
+    CHECK_INT(n, 6);
+out:
+    free(buf);
+    queue_close(q);
+    rmdir_all(dir);
 }
 
 TEST(queue_limit_counts_within_one_batch)
@@ -1316,6 +1357,7 @@ int main(void)
     RUN(two_readers_share_one_journal);
     RUN(queue_limit_full_appends_nothing);
     RUN(append_all_takes_back_a_failed_request);
+    RUN(append_of_records_encoded_ahead);
     RUN(queue_limit_counts_within_one_batch);
     RUN(visible_only_when_durable);
     RUN(committer_thread_makes_appends_visible);
