@@ -453,9 +453,13 @@ static int l_send(lua_State *L)
     if (ti < 0)
         return luaL_error(L, "send: unknown target '%s'", name);
     int pt = lua_type(L, 2);
-    if (!(pt == LUA_TNONE || pt == LUA_TNIL || pt == LUA_TSTRING || pt == LUA_TTABLE ||
-          (pt == LUA_TUSERDATA && to_event(L, 2))))
+    struct lua_event *pe = pt == LUA_TUSERDATA ? to_event(L, 2) : NULL;
+    if (!(pt == LUA_TNONE || pt == LUA_TNIL || pt == LUA_TSTRING || pt == LUA_TTABLE || pe))
         return luaL_argerror(L, 2, "payload must be the event, a string or a table");
+    /* an event kept from an earlier call would otherwise send the current one */
+    if (pe && pe->ev != r->ev)
+        return luaL_error(L, "send: this event belongs to an earlier route() call; an event is valid "
+                          "only during its own call (send the current event, or a table copied from it)");
     lua_settop(L, 3);
     const char *key = NULL;
     size_t keylen = 0;

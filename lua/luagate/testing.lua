@@ -550,6 +550,10 @@ local function make_send(gw)
     end
     local msg = { target = target, opts = opts, key = ev.Key,
                   op = ev.name == "s3:ObjectRemoved:Delete" and "delete" or "upsert" }
+    if is_event(payload) and payload ~= ev then
+      error("send: this event belongs to an earlier route() call; an event is valid only during its own "
+        .. "call (send the current event, or a table copied from it)", 2)
+    end
     if payload == nil or is_event(payload) then
       msg.payload = M.render(ev, M.shape(t.kind, t.format)) -- the event being routed, as script.c does
       msg.event = true
