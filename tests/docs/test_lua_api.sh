@@ -2,12 +2,15 @@
 # tests/docs/test_lua_api.sh -- docs/lua-api.md is generated from the doc
 # comments (tests/docs/gen_lua_api.lua, `make docs`) and committed: fail when
 # the two differ, and when a function the modules export at run time
-# (tests/docs/api_names.lua) has no entry in it.
+# (tests/docs/api_names.lua through luagate.so, and the gateway's own
+# luagate.json, luagate.log and luagate.rules inside a routing script) has no
+# entry in it.
 cd "$(dirname "$0")/../.." || exit 1
 LUAGATE_BUILD=${LUAGATE_BUILD:-build/release}
 export LUA_PATH="$PWD/lua/?.lua;$PWD/lua/?/init.lua;;" LUA_CPATH="$PWD/$LUAGATE_BUILD/?.so;;"
 out=$(mktemp /tmp/luagate-lua-api.XXXXXX)
-trap 'rm -f "$out" "$out.names" "$out.heads"' EXIT
+LUAGATE_BIN=${LUAGATE_BIN:-$PWD/$LUAGATE_BUILD/luagate}
+trap 'rm -f "$out" "$out.names" "$out.heads" "$out.conf" "$out.lua"' EXIT
 
 if lua5.4 tests/docs/gen_lua_api.lua >"$out" 2>"$out.names"; then
   echo "ok - the Lua API reference generates"
@@ -31,4 +34,28 @@ if [ -z "$missing" ] && [ "$(wc -l <"$out.names")" -gt 40 ]; then
   echo "ok - every function the modules export ($(wc -l <"$out.names")) has its entry in docs/lua-api.md"
 else
   echo "not ok - exported but not documented in docs/lua-api.md: $(echo $missing)"
+fi
+
+# the modules as the gateway gives them to a script (src/sandbox.c, src/json.c)
+cat >"$out.conf" <<CONF
+targets = { ["file:x"] = { path = "$out.x" } }
+CONF
+cat >"$out.lua" <<'LUA'
+local names = {}
+for _, m in ipairs { "luagate.json", "luagate.log", "luagate.rules" } do
+  for k, v in pairs(require(m)) do
+    if type(v) == "function" then names[#names + 1] = m .. "." .. k end
+  end
+end
+table.sort(names)
+local list = table.concat(names, " ")
+return function(event, send) send("file:x", list) end
+LUA
+got=$(head -1 examples/events/minio-webhook.jsonl | "$LUAGATE_BIN" check -c "$out.conf" "$out.lua" - 2>&1 |
+  sed -n 's/^     //p' | tr ' ' '\n')
+missing=$(printf '%s\n' "$got" | sort -u | comm -23 - "$out.heads")
+if [ -n "$got" ] && [ -z "$missing" ]; then
+  echo "ok - every function of the gateway's luagate.json, luagate.log and luagate.rules has its entry ($(printf '%s\n' "$got" | wc -l))"
+else
+  echo "not ok - in the gateway but not documented in docs/lua-api.md: $(echo $missing) (got: $(echo $got | head -c 200))"
 fi
