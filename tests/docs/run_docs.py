@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """tests/docs/run_docs.py [FILE.md]... -- run the documentation's examples.
 
-Every fenced block of README.md and docs/*.md (or of the files named) whose
+Every fenced block of README.md, docs/*.md and examples/*/README.md (or of
+the files named) whose
 info string is sh, bash, console or lua is run against the build under test
 (LUAGATE_BIN, else build/release/luagate), or is explicitly marked not
 runnable.  Prints "ok - FILE:LINE ..." / "not ok - FILE:LINE ..." lines (as
@@ -40,8 +41,10 @@ Conventions (a writer of documentation follows these):
   <!-- docs: config=CONFIG -->    the configuration a lua routing script
                     is checked with.
 
-Blocks with another info string (text, c, none) are not code and are not run.
+Blocks with another info string (text, c, yaml, none) are not run.  A fence
+may be indented (in a list item): its lines lose that indentation.
 """
+import glob
 import os
 import re
 import shutil
@@ -61,8 +64,8 @@ DOC_ADDR = "127.0.0.1:9100"
 RUN_KINDS = {"sh", "bash", "console", "lua"}
 TIMEOUT = 60
 
-FENCE = re.compile(r"^(```+)\s*([^`]*)$")
-DIRECTIVE = re.compile(r"^<!--\s*docs:(.*?)-->\s*$")
+FENCE = re.compile(r"^( *)(```+)\s*([^`]*)$")
+DIRECTIVE = re.compile(r"^\s*<!--\s*docs:(.*?)-->\s*$")
 
 
 def blocks(path):
@@ -74,9 +77,9 @@ def blocks(path):
         if not m:
             i += 1
             continue
-        fence, info, start = m.group(1), m.group(2).strip(), i
+        indent, fence, info, start = m.group(1), m.group(2), m.group(3).strip(), i
         j = i + 1
-        while j < len(lines) and lines[j].rstrip() != fence:
+        while j < len(lines) and lines[j].strip() != fence:
             j += 1
         if j >= len(lines):
             raise SystemExit("not ok - %s:%d: fence never closed" % (path, start + 1))
@@ -86,7 +89,9 @@ def blocks(path):
             for word in d.group(1).split():
                 k, _, v = word.partition("=")
                 directives[k] = v
-        yield start + 1, info, "\n".join(lines[start + 1:j]) + "\n", directives, j + 1
+        # a fence indented in a list item: its lines lose that indentation
+        body = [l[len(indent):] if l.startswith(indent) else l.lstrip() for l in lines[start + 1:j]]
+        yield start + 1, info, "\n".join(body) + "\n", directives, j + 1
         i = j + 1
 
 
@@ -246,6 +251,7 @@ def main(files):
     if not files:
         files = ["README.md"] + sorted(
             os.path.join("docs", f) for f in os.listdir(os.path.join(ROOT, "docs")) if f.endswith(".md"))
+        files += sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "examples/*/README.md")))
     failed = 0
     for rel in files:
         path = os.path.join(ROOT, rel)
