@@ -449,6 +449,13 @@ static int send_build(lua_State *L, struct router *r, struct routed *m, const ch
  * `-> dead-letter queue _script`).
  */
 
+/*** @name luagate.targets
+ * `require "luagate.targets"`: the enabled targets, as a list sorted by name
+ * of `{name=, kind=, format=, events=, prefix=, suffix=}` (strings; "" for a
+ * key not set), each also reachable by its name (`targets["webhook:1"]`).
+ * @return a table
+ */
+
 /*** @name send(target, payload, opts)
  * Queue one message for a target; the second argument of route().
  * @param target a configured target's name, `kind:id`
