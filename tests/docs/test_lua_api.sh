@@ -59,3 +59,23 @@ if [ -n "$got" ] && [ -z "$missing" ]; then
 else
   echo "not ok - in the gateway but not documented in docs/lua-api.md: $(echo $missing) (got: $(echo $got | head -c 200))"
 fi
+
+# every event field the reference documents is one the gateway's event has
+# (a name it does not know reads as nil): read them all on a PUT with a
+# version, metadata and a size (the samples' second line)
+fields=$(sed -n 's/^### `event\.\([A-Za-z_]*\)`$/\1/p' docs/lua-api.md | tr '\n' ' ')
+printf 'local F = {}\nfor f in ("%s"):gmatch("%%S+") do F[#F + 1] = f end\n' "$fields" >"$out.lua"
+cat >>"$out.lua" <<'LUA'
+return function(event, send)
+  local missing = {}
+  for _, f in ipairs(F) do if event[f] == nil then missing[#missing + 1] = f end end
+  send("file:x", "nil:" .. table.concat(missing, ",") .. " of " .. #F)
+end
+LUA
+got=$(sed -n 2p examples/events/minio-webhook.jsonl | "$LUAGATE_BIN" check -c "$out.conf" "$out.lua" - 2>&1 |
+  sed -n 's/^     //p')
+if [[ "$got" =~ ^nil:\ of\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -ge 14 ]; then
+  echo "ok - every documented event field (${BASH_REMATCH[1]}) is one the gateway's event has"
+else
+  echo "not ok - documented event fields the gateway's event does not have: $got"
+fi
