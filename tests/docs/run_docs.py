@@ -44,6 +44,7 @@ Conventions (a writer of documentation follows these):
 Blocks with another info string (text, c, yaml, none) are not run.  A fence
 may be indented (in a list item): its lines lose that indentation.
 """
+import difflib
 import glob
 import os
 import re
@@ -239,7 +240,6 @@ def run_block(where, info, text, directives, expected):
         tail = "\n".join("#   " + l for l in out.rstrip("\n").split("\n")[-15:])
         return "not ok - %s %s exited %d:\n%s" % (where, kind, rc, tail)
     if expected is not None and not matches(expected, out):
-        import difflib
         diff = difflib.unified_diff(expected.rstrip("\n").split("\n"), out.rstrip("\n").split("\n"),
                                     "shown", "printed", lineterm="")
         return "not ok - %s %s: its output is not the one shown after it:\n%s" % (
