@@ -2,16 +2,15 @@
 """tests/docs/run_docs.py [FILE.md]... -- run the documentation's examples.
 
 Every fenced block of README.md, docs/*.md and examples/*/README.md (or of
-the files named) whose
-info string is sh, bash, console or lua is run against the build under test
-(LUAGATE_BIN, else build/release/luagate), or is explicitly marked not
-runnable.  Prints "ok - FILE:LINE ..." / "not ok - FILE:LINE ..." lines (as
+the files named) whose info string is sh, bash, shell, console or lua is run
+against the build under test (LUAGATE_BIN, else build/release/luagate), or
+is explicitly marked not runnable.  Prints "ok - FILE:LINE ..." / "not ok - FILE:LINE ..." lines (as
 every test of tests/run.sh does) and exits 1 if any example failed.
 
 Conventions (a writer of documentation follows these):
 
-  ```sh / ```bash   run by `bash -e` in a new temporary directory holding
-                    links to the checkout's examples/, lua/ and tests/, and
+  ```sh, ```bash    run by `bash -e -o pipefail` in a new temporary
+  ```shell          directory holding links to the checkout's examples/, lua/ and tests/, and
                     ./luagate, ./luagate.so of the build; `luagate` on PATH
                     is the build's.  LUAGATE_QUEUE_DIR points into the
                     temporary directory (the environment wins over a file's
@@ -31,7 +30,8 @@ Conventions (a writer of documentation follows these):
                     together.  Masks: "…" (U+2026) in it matches any text
                     within one line.  127.0.0.1:9100 (the documented address)
                     is the gateway's test port in the command and is written
-                    back as 9100 in the output before comparing.
+                    back as 9100 in the output before comparing; the
+                    temporary directory's path is written as $TMP.
   ```sh norun       (or ```lua norun, ...) not run.  The block's first line
                     must be a comment (# or --) giving the reason; a norun
                     block without one fails.
@@ -62,7 +62,7 @@ BIN = os.environ.get("LUAGATE_BIN") or os.path.join(ROOT, BUILD, "luagate")
 SO_DIR = os.path.dirname(os.path.join(ROOT, BUILD, "luagate.so"))
 PORT = int(os.environ.get("GATEWAY_PORT") or 17100 + int(os.environ.get("PORT_OFFSET") or 0))
 DOC_ADDR = "127.0.0.1:9100"
-RUN_KINDS = {"sh", "bash", "console", "lua"}
+RUN_KINDS = {"sh", "bash", "shell", "console", "lua"}
 TIMEOUT = 60
 
 FENCE = re.compile(r"^( *)(```+)\s*([^`]*)$")
