@@ -10,8 +10,8 @@ every test of tests/run.sh does) and exits 1 if any example failed.
 Conventions (a writer of documentation follows these):
 
   ```sh, ```bash    run by `bash -e -o pipefail` in a new temporary
-  ```shell          directory holding links to the checkout's examples/, lua/ and tests/, and
-                    ./luagate, ./luagate.so of the build; `luagate` on PATH
+  ```shell          directory holding links to the checkout's examples/,
+                    lua/ and tests/, and ./luagate, ./luagate.so of the build; `luagate` on PATH
                     is the build's.  LUAGATE_QUEUE_DIR points into the
                     temporary directory (the environment wins over a file's
                     queue_dir, so a documented /var/lib/luagate is not
