@@ -116,9 +116,11 @@ events: $(SO)
 	LUA_PATH="$(CURDIR)/lua/?.lua;;" LUA_CPATH="$(CURDIR)/$(OUT)/?.so;;" \
 	  lua5.4 examples/events/generate.lua > examples/events/minio-webhook.jsonl
 
-# The configuration reference, generated from the drivers' key tables.
+# The configuration reference, generated from the drivers' key tables; the
+# Lua API reference, from the doc comments of lua/luagate/*.lua and src/*.c.
 docs: $(BIN)
 	$(BIN) docs > docs/configuration.md
+	lua5.4 tests/docs/gen_lua_api.lua > docs/lua-api.md
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, luagate.so and
 # the Lua modules where Debian's lua5.4 looks under PREFIX (so plain busted

@@ -101,9 +101,11 @@ int cli_help_target(const char *kind, FILE *f)
 
 /* ---- check -------------------------------------------------------------------- */
 
+/* path "-" is standard input (luagate check -c CONF -). */
 static int read_file(const char *path, struct buf *out)
 {
-    FILE *f = fopen(path, "r");
+    int is_stdin = !strcmp(path, "-");
+    FILE *f = is_stdin ? stdin : fopen(path, "r");
     if (!f)
         return -1;
     char chunk[65536];
@@ -114,8 +116,20 @@ static int read_file(const char *path, struct buf *out)
             rc = -1;
     if (ferror(f))
         rc = -1;
-    fclose(f);
+    if (!is_stdin && fclose(f))
+        rc = -1;
     return rc;
+}
+
+/* Is kind one of the space separated kinds?  check prints a message's key
+ * and op only for the kinds that use them (a webhook has neither). */
+static int kind_uses(const char *kind, const char *kinds)
+{
+    size_t n = strlen(kind);
+    for (const char *p = strstr(kinds, kind); p; p = strstr(p + 1, kind))
+        if ((p == kinds || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+            return 1;
+    return 0;
 }
 
 static void print_routed(const struct route_target *rt, const struct routed *m)
@@ -123,9 +137,13 @@ static void print_routed(const struct route_target *rt, const struct routed *m)
     struct buf payload = { 0 }, q = { 0 };
     for (int i = 0; i < m->niov; i++)
         buf_put(&payload, m->iov[i].iov_base, m->iov[i].iov_len);
-    const char *key = m->key ? m->key : m->ev->key;
+    const char *key = m->key ? m->key : m->ev->key, *kind = rt[m->target].kind;
     json_quote(&q, key, strlen(key));
-    printf("  -> %s key=%s op=%s", rt[m->target].name, q.p, m->op ? "delete" : "upsert");
+    printf("  -> %s", rt[m->target].name);
+    if (kind_uses(kind, "kafka redis mysql postgres elasticsearch"))
+        printf(" key=%s", q.p);
+    if (kind_uses(kind, "redis mysql postgres elasticsearch"))
+        printf(" op=%s", m->op ? "delete" : "upsert");
     if (m->opts)
         printf(" opts=%s", m->opts);
     printf("\n     %.*s%s", (int)(payload.len > 0 && payload.p[payload.len - 1] == '\n' ? payload.len - 1 : payload.len),
@@ -201,10 +219,12 @@ static int check_events(struct router *r, const struct route_target *rt, const c
 {
     struct buf text = { 0 };
     if (read_file(path, &text)) {
-        fprintf(stderr, "luagate: cannot read %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "luagate: cannot read %s: %s\n", strcmp(path, "-") ? path : "standard input",
+                strerror(errno));
         buf_free(&text);
         return 1;
     }
+    const char *shown = strcmp(path, "-") ? path : "stdin";
     struct ingest in = { 0 };
     struct route_out out = { 0 };
     int errors = 0, lineno = 0;
@@ -216,17 +236,19 @@ static int check_events(struct router *r, const struct route_target *rt, const c
             continue;
         char err[1024];
         if (ingest_parse(&in, line, len, err, sizeof err)) {
-            printf("%s:%d: error: %s\n", path, lineno, err);
+            printf("%s:%d: error: %s\n", shown, lineno, err);
             errors++;
             continue;
         }
         for (size_t i = 0; i < in.nev; i++) {
-            printf("%s:%d: %s %s\n", path, lineno, in.ev[i].name, in.ev[i].key);
+            printf("%s:%d: %s %s\n", shown, lineno, in.ev[i].name, in.ev[i].key);
             if (why)
                 explain(why, &in.ev[i]);
             route_out_reset(&out);
             if (router_route(r, &in, &in.ev[i], &out, err, sizeof err)) {
-                printf("  script error: %s\n", err);
+                /* as the gateway does: router_route dropped the sends made before the error */
+                printf("  script error: %s\n  -> dead-letter queue _script (sends made before the "
+                       "error are dropped)\n", err);
                 errors++;
                 continue;
             }

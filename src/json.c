@@ -634,6 +634,26 @@ static void number_mt(lua_State *L)
     lua_pop(L, 1);
 }
 
+/*** @section luagate.json
+ * JSON as MinIO's Go code writes it.  `null` decodes to `json.null` and
+ * encodes back to `null`; arrays decode to tables carrying `json.array_mt`
+ * (so `[]` stays `[]`); a plain empty table encodes as `{}`; object keys are
+ * written sorted bytewise; strings are escaped as Go's encoding/json does
+ * (`<`, `>`, `&` as `\u003c` ...); floats are written as Go writes them.
+ * A number no Lua integer or float holds exactly decodes to a json.number.
+ * Work done counts against the script's instruction budget (decode one
+ * instruction per byte, encode one per 4 bytes) and memory cap.  Values:
+ * `json.null` (a light userdata), `json.array_mt` (the metatable of arrays).
+ */
+
+/*** @name luagate.json.number(text)
+ * A number kept as its exact JSON text: it encodes back to that text and
+ * becomes a float only for arithmetic and comparisons; `tostring(n)` gives
+ * the text.
+ * @param text a JSON number (`123456789012345678901234567890`, `1e400`)
+ * @return a json.number
+ * @raise "not a JSON number"
+ */
 static int l_number(lua_State *L)
 {
     size_t n;
@@ -945,6 +965,18 @@ int json_encode_lua(lua_State *L, int idx, struct buf *out, char *err, size_t er
     return rc;
 }
 
+/*** @name luagate.json.encode(value)
+ * JSON text of a Lua value: a table with only the keys 1..n (or carrying
+ * json.array_mt) is an array, any other table an object with its keys
+ * sorted; an event (or any table with `__tojson`) is written as its text.
+ * @param value nil, a boolean, a number, a string (UTF-8), a table,
+ * json.null, a json.number or an event
+ * @return a string
+ * @raise "json.encode: ..." naming the problem: a value with no JSON form (a
+ * function, a coroutine ...), a table key that is not a string or a number,
+ * NaN or infinity, nesting too deep (a cycle?), a text larger than
+ * `script_memory` has room for; or the instruction budget
+ */
 static int l_encode(lua_State *L)
 {
     luaL_checkany(L, 1);
@@ -961,6 +993,13 @@ static int l_encode(lua_State *L)
     return 1;
 }
 
+/*** @name luagate.json.decode(text)
+ * The Lua value of a JSON text.
+ * @param text a string
+ * @return the value; or nil and a message for malformed JSON or a string that
+ * is not UTF-8 (naming the byte), or a text too large for `script_memory`
+ * @raise when text is not a string, or past the instruction budget
+ */
 static int l_decode(lua_State *L)
 {
     size_t n;
@@ -968,6 +1007,13 @@ static int l_decode(lua_State *L)
     return json_decode_lua(L, s, n);
 }
 
+/*** @name luagate.json.array(t)
+ * Mark a table as a JSON array (json.array_mt), so that an empty one
+ * encodes as `[]`.
+ * @param t a table, or nil for a new one
+ * @return t
+ * @raise when t is neither a table nor nil
+ */
 static int l_array(lua_State *L)
 {
     if (lua_isnoneornil(L, 1))
@@ -980,6 +1026,12 @@ static int l_array(lua_State *L)
     return 1;
 }
 
+/*** @name luagate.json.quote(s)
+ * A string as a JSON string literal, quotes included, escaped as Go does.
+ * @param s a string
+ * @return a string
+ * @raise when s is not a string
+ */
 static int l_quote(lua_State *L)
 {
     size_t n;

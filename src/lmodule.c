@@ -36,6 +36,22 @@ static struct lqueue *check_queue(lua_State *L)
     return lq;
 }
 
+/*** @section luagate.queue
+ * The gateway's durable journal as a Lua module (from luagate.so, for plain
+ * lua5.4 and busted; not in routing scripts): append, read, acknowledge, as
+ * one reader.  A handle is closed by q:close(), by the garbage collector, or
+ * at the end of a `local q <close>` scope.
+ */
+
+/*** @name luagate.queue.open(dir, opts)
+ * Open (creating it) a queue directory, as one reader.
+ * @param dir the directory
+ * @param opts nil or {limit = most records kept unread (default 100000),
+ * name = the reader's name (default "lua")}
+ * @return a queue handle; or nil and a message when the directory cannot be
+ * opened or locked (another process holds it)
+ * @raise when limit is not a positive integer
+ */
 static int q_open(lua_State *L)
 {
     const char *dir = luaL_checkstring(L, 1);
@@ -71,6 +87,12 @@ static int q_open(lua_State *L)
     return 1;
 }
 
+/*** @name queue:push(s)
+ * Append a record and make it durable (fdatasync) before returning.
+ * @param s a string
+ * @return true; or nil and a message (the queue is full, the disk refused)
+ * @raise when s is not a string, or the queue is closed
+ */
 static int q_push(lua_State *L)
 {
     struct lqueue *lq = check_queue(L);
@@ -92,6 +114,11 @@ static int q_push(lua_State *L)
     return 1;
 }
 
+/*** @name queue:pop()
+ * The oldest record not acknowledged; the same one again until q:ack().
+ * @return a string, or nil when there is none
+ * @raise when the queue is closed
+ */
 static int q_pop(lua_State *L)
 {
     struct lqueue *lq = check_queue(L);
@@ -105,6 +132,11 @@ static int q_pop(lua_State *L)
     return 1;
 }
 
+/*** @name queue:ack()
+ * Acknowledge the record the last q:pop() returned (its cursor is saved).
+ * @return true; or nil and a message when the cursor cannot be saved
+ * @raise "ack without a pop"; when the queue is closed
+ */
 static int q_ack(lua_State *L)
 {
     struct lqueue *lq = check_queue(L);
@@ -120,6 +152,11 @@ static int q_ack(lua_State *L)
     return 1;
 }
 
+/*** @name queue:len()
+ * Records appended and not yet acknowledged.
+ * @return an integer
+ * @raise when the queue is closed
+ */
 static int q_len(lua_State *L)
 {
     struct lqueue *lq = check_queue(L);
@@ -127,6 +164,9 @@ static int q_len(lua_State *L)
     return 1;
 }
 
+/*** @name queue:close()
+ * Close the queue (idempotent); any other method then raises "queue is closed".
+ */
 static int q_close(lua_State *L)
 {
     struct lqueue *lq = luaL_checkudata(L, 1, QUEUE_MT);
@@ -174,7 +214,25 @@ static struct ldriver *check_driver(lua_State *L)
     return d;
 }
 
-/* kind.new{ key = value, ... }: the same keys as the configuration. */
+/*** @section drivers: luagate.KIND
+ * Every target kind as a Lua module, `require "luagate.KIND"` for KIND in
+ * webhook, amqp, kafka, mqtt, nats, nsq, mysql, postgres, redis,
+ * elasticsearch, file (from luagate.so, for plain lua5.4 and busted; not in
+ * routing scripts).  Each has `new` and `available` (true when the kind is
+ * built in).  A handle is closed by t:close(), by the garbage collector, or at
+ * the end of a `local t <close>` scope.  Secrets never appear in messages.
+ */
+
+/*** @name luagate.KIND.new(keys)
+ * Open a target of this kind, as the gateway would with the same keys.
+ * @param keys a table of the kind's configuration keys (as in
+ * docs/configuration.md: `{ address = "127.0.0.1:6379", key = "events" }`;
+ * booleans and lists as in the configuration), and `id` (default "lua")
+ * @return a target handle
+ * @raise a key the kind does not have, a missing required key or a bad value
+ * (the message the configuration gives); a connection that cannot be made
+ * (message redacted); "target kind KIND is not available yet"
+ */
 static int d_new(lua_State *L)
 {
     const struct kind_info *k = lua_touserdata(L, lua_upvalueindex(1));
@@ -239,7 +297,15 @@ static const char *opt_string(lua_State *L, int idx, const char *field, const ch
     return v ? v : def;
 }
 
-/* t:send(payload, opts) -> true | nil, error, status ("retry"/"reject") */
+/*** @name target:send(payload, opts)
+ * Deliver one message and wait for the target's confirmation.
+ * @param payload a string (sent as is) or a table (luagate.json)
+ * @param opts nil or a table: what send() in a script takes for this kind,
+ * and `event_name`, `event_time`
+ * @return true once the target confirmed; or nil, a message, and "retry"
+ * (the target is unavailable) or "reject" (it refused this message)
+ * @raise when payload or opts cannot be encoded, or the target is closed
+ */
 static int d_send(lua_State *L)
 {
     struct ldriver *d = check_driver(L);
@@ -283,6 +349,11 @@ static int d_send(lua_State *L)
     return 3;
 }
 
+/*** @name target:health()
+ * Is the target reachable (a cheap probe: connect, ping)?
+ * @return true; or nil and a message
+ * @raise when the target is closed
+ */
 static int d_health(lua_State *L)
 {
     struct ldriver *d = check_driver(L);
@@ -297,6 +368,10 @@ static int d_health(lua_State *L)
     return 1;
 }
 
+/*** @name target:close()
+ * Close the target (idempotent); any other method then raises "target is
+ * closed".
+ */
 static int d_close(lua_State *L)
 {
     struct ldriver *d = luaL_checkudata(L, 1, DRIVER_MT);
@@ -350,7 +425,14 @@ DRIVER_MODULE(redis)
 DRIVER_MODULE(elasticsearch)
 DRIVER_MODULE(file)
 
-/* luagate itself: require "luagate" gives the submodules by name. */
+/*** @section luagate
+ * `require "luagate"` (luagate.so).
+ */
+
+/*** @name luagate.version
+ * The version of luagate.so, `0.1.0`.
+ * @return a string
+ */
 int luaopen_luagate(lua_State *L);
 int luaopen_luagate(lua_State *L)
 {

@@ -79,6 +79,34 @@ static int l_log(lua_State *L, enum log_level lvl)
     return 0;
 }
 
+/*** @section luagate.log
+ * The gateway's log from a script: one line per call, at the given level,
+ * with the source `script NAME.lua` and the caller's `file:line:`, the
+ * arguments converted by tostring and joined by spaces (control characters
+ * escaped in the text log).  In luagate.testing the lines are recorded in
+ * `gw.logs` instead.
+ */
+
+/*** @name luagate.log.debug(...)
+ * Log at level debug.
+ * @param ... any values
+ */
+
+/*** @name luagate.log.info(...)
+ * Log at level info.
+ * @param ... any values
+ */
+
+/*** @name luagate.log.warn(...)
+ * Log at level warn.
+ * @param ... any values
+ */
+
+/*** @name luagate.log.error(...)
+ * Log at level error (the script goes on: raise with error() to fail the
+ * event).
+ * @param ... any values
+ */
 static int l_log_debug(lua_State *L) { return l_log(L, LOG_DEBUG); }
 static int l_log_info(lua_State *L) { return l_log(L, LOG_INFO); }
 static int l_log_warn(lua_State *L) { return l_log(L, LOG_WARN); }

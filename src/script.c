@@ -438,7 +438,44 @@ static int send_build(lua_State *L, struct router *r, struct routed *m, const ch
     return 0;
 }
 
-/* send(target, payload, opts) */
+/*** @section route(event, send)
+ * A routing script (the `script` setting) returns a function route(event,
+ * send); the gateway calls it once per event, in a coroutine, under the
+ * `script_instructions` budget and the `script_memory` cap.  What it sends is
+ * queued only when route() returns: if it raises an error (or runs past a
+ * limit), the sends it made before are dropped, the event goes whole to the
+ * dead-letter queue `_script` with the error, and the request is still
+ * acknowledged (`luagate check` shows this as `script error:` followed by
+ * `-> dead-letter queue _script`).
+ */
+
+/*** @name luagate.targets
+ * `require "luagate.targets"`: the enabled targets, as a list sorted by name
+ * of `{name=, kind=, format=, events=, prefix=, suffix=}` (strings; "" for a
+ * key not set), each also reachable by its name (`targets["webhook:1"]`).
+ * @return a table
+ */
+
+/*** @name send(target, payload, opts)
+ * Queue one message for a target; the second argument of route().
+ * @param target a configured target's name, `kind:id`
+ * @param payload nil or the event itself (MinIO's shape for the target's
+ * kind, the original bytes), a string (sent as is) or a table (encoded by
+ * luagate.json; an event inside it is written as its envelope)
+ * @param opts nil or a table: `key` and `op` ("upsert" or "delete") for
+ * redis, mysql, postgres and elasticsearch (default: the event's
+ * `bucket/object`, and delete for s3:ObjectRemoved:Delete), `topic`, `key`,
+ * `headers` for kafka, `exchange`, `routing_key`, `headers` for amqp,
+ * `topic`, `qos`, `retain` for mqtt, `subject`, `headers` for nats, `topic`
+ * for nsq, `path`, `headers` for webhooks
+ * @return nothing
+ * @raise "send: unknown target 'NAME'"; "payload must be the event, a string
+ * or a table"; `send: opts.op must be "upsert" or "delete"`; "send: payload:
+ * ..." / "send: opts: ..." when luagate.json cannot encode them; "send: this
+ * event belongs to an earlier route() call ..." for an event kept from an
+ * earlier call; a message above the journal's 64 MiB record limit or above
+ * what `script_memory` has room for; "send() called outside route()"
+ */
 static int l_send(lua_State *L)
 {
     struct router *r;
@@ -453,9 +490,13 @@ static int l_send(lua_State *L)
     if (ti < 0)
         return luaL_error(L, "send: unknown target '%s'", name);
     int pt = lua_type(L, 2);
-    if (!(pt == LUA_TNONE || pt == LUA_TNIL || pt == LUA_TSTRING || pt == LUA_TTABLE ||
-          (pt == LUA_TUSERDATA && to_event(L, 2))))
+    struct lua_event *pe = pt == LUA_TUSERDATA ? to_event(L, 2) : NULL;
+    if (!(pt == LUA_TNONE || pt == LUA_TNIL || pt == LUA_TSTRING || pt == LUA_TTABLE || pe))
         return luaL_argerror(L, 2, "payload must be the event, a string or a table");
+    /* an event kept from an earlier call would otherwise send the current one */
+    if (pe && pe->ev != r->ev)
+        return luaL_error(L, "send: this event belongs to an earlier route() call; an event is valid "
+                          "only during its own call (send the current event, or a table copied from it)");
     lua_settop(L, 3);
     const char *key = NULL;
     size_t keylen = 0;
@@ -598,6 +639,99 @@ static int l_event_index(lua_State *L)
     return 1;
 }
 
+/*** @section event
+ * The first argument of route(): one S3 event record, read from the request
+ * body on first use (nothing is decoded up front; decoded values are cached,
+ * so `event.metadata` is the same table every time).  Valid only during its
+ * own route() call: afterwards any use raises "event used after route()
+ * returned", and send() refuses it.  `tostring(event)` gives
+ * `event NAME BUCKET/OBJECT`; getmetatable(event) gives the string
+ * "luagate.event".  Any other key gives nil.
+ */
+
+/*** @name event.name
+ * The event name, `s3:ObjectCreated:Put` (also `event.EventName`).
+ * @return a string
+ */
+
+/*** @name event.bucket
+ * The bucket name.
+ * @return a string
+ */
+
+/*** @name event.key
+ * The object name, URL-unescaped (`photos/a b.jpg`).
+ * @return a string (it may hold any byte MinIO allows)
+ */
+
+/*** @name event.Key
+ * The envelope's Key, `bucket/object` (unescaped).
+ * @return a string
+ */
+
+/*** @name event.time
+ * The record's eventTime, as MinIO wrote it.
+ * @return a string
+ */
+
+/*** @name event.size
+ * The object size (s3.object.size); a json.number for a size no Lua integer
+ * holds.
+ * @return an integer, or nil when the record has none (removal events)
+ */
+
+/*** @name event.etag
+ * s3.object.eTag.
+ * @return a string, or nil
+ */
+
+/*** @name event.content_type
+ * s3.object.contentType.
+ * @return a string, or nil
+ */
+
+/*** @name event.version_id
+ * s3.object.versionId.
+ * @return a string, or nil
+ */
+
+/*** @name event.metadata
+ * s3.object.userMetadata.
+ * @return a table, or nil
+ */
+
+/*** @name event.principal
+ * userIdentity.principalId.
+ * @return a string, or nil
+ */
+
+/*** @name event.source_ip
+ * requestParameters.sourceIPAddress.
+ * @return a string, or nil (internal events have null requestParameters)
+ */
+
+/*** @name event.region
+ * awsRegion.
+ * @return a string, or nil
+ */
+
+/*** @name event.record
+ * The whole record, decoded by luagate.json.
+ * @return a table
+ */
+
+/*** @name event.Records
+ * The envelope's Records: a JSON array (json.array_mt) of the one record.
+ * @return a table
+ */
+
+/*** @name event:json()
+ * The envelope's text, `{"EventName","Key","Records":[r]}`, byte for byte as
+ * MinIO posted it (what send(target, event) queues for a webhook).  Also the
+ * event's `__tojson`, so an event inside a table sent is written as this.
+ * @return a string
+ * @raise when the event's route() call has returned
+ */
 static int l_event_tojson(lua_State *L)
 {
     struct lua_event *e = check_event(L, 1);
@@ -611,6 +745,11 @@ static int l_event_tojson(lua_State *L)
     return 1;
 }
 
+/*** @name event:record_json()
+ * The record's bytes, cut from the request body, never re-encoded.
+ * @return a string
+ * @raise when the event's route() call has returned
+ */
 static int l_event_record_json(lua_State *L)
 {
     struct lua_event *e = check_event(L, 1);

@@ -8,7 +8,7 @@
 #include "targetconf.h"
 
 const struct key_spec common_keys[] = {
-    { "enable", KEY_BOOL, "off", 0, NULL, "enable this target" },
+    { "enable", KEY_BOOL, "on", 0, NULL, "on for a target declared in the file unless enable = off; from the environment, what MINIO_NOTIFY_<KIND>_ENABLE[_<ID>] says" },
     { "queue_dir", KEY_PATH, "", 0, NULL, "directory of this target's queue (default: the global queue_dir)" },
     { "queue_limit", KEY_UINT, "100000", 0, NULL, "most undelivered events kept; 0 means 100000" },
     { "comment", KEY_STR, "", 0, NULL, "free text" },

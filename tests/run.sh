@@ -77,6 +77,10 @@ for phase in $phases; do
     for t in "$LUAGATE_BUILD"/itests/test_*; do
       [ -x "$t" ] && run "integration/$(basename "$t")" "$t"
     done
+    # every sh/lua example of README.md and docs/*.md, and its shown output (release pass)
+    [ -z "${LUAGATE_SAN:-}" ] && run "docs/run_docs.py" $PY tests/docs/run_docs.py
+    # docs/lua-api.md up to date and complete (release pass: loads luagate.so)
+    [ -z "${LUAGATE_SAN:-}" ] && run "docs/test_lua_api.sh" bash tests/docs/test_lua_api.sh
     scripts/servers.sh stop >/dev/null 2>&1; trap - EXIT ;;
   package)
     # make deb, then the package installed, run and purged in a clean root

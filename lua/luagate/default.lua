@@ -10,6 +10,21 @@
 local rules = require "luagate.rules"
 local targets = require "luagate.targets"
 
+--- The built-in router (what runs when no `script` is set), as a route
+-- function a script can call first: `local default = require
+-- "luagate.default"` then `default(event, send)` inside route().  It sends
+-- the event itself to every enabled target whose own events/prefix/suffix
+-- match, once each; with bucket rules configured, only to the targets the
+-- event's bucket's rules select (none for a bucket without rules), narrowed
+-- by their own rules.  Built once per state from luagate.targets and
+-- luagate.rules.buckets.
+-- @name luagate.default(event, send)
+-- @param event the event being routed
+-- @param send route()'s send
+-- @return nothing
+-- @raise at require, when a target's `events` key names an unknown event:
+-- `NAME: key 'events': unknown event name ...`
+
 local routes, names, all = {}, {}, true
 for _, t in ipairs(targets) do
   local ok, match = pcall(rules.matcher, t.events, t.prefix, t.suffix)

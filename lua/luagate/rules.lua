@@ -5,6 +5,16 @@
 -- MinIO's decision for an event (rules.decide) and one rule's test (rules.test).
 local M = {}
 
+--- MinIO's bucket-notification rules, for scripts that want MinIO's
+-- semantics (the built-in router uses them too): event names and groups,
+-- mc's shorthands, `prefix*suffix` patterns matched as MinIO's
+-- wildcard.MatchSimple, and the configured bucket rules (the `buckets` key)
+-- with MinIO's decision for an event.  Tables: `rules.groups` (each wildcard
+-- `s3:ObjectCreated:*` ... and the names it stands for), `rules.shorthands`
+-- (mc's put, delete, get, replica, ilm, scanner), `rules.names` (every exact
+-- event name MinIO emits -> true).
+-- @section luagate.rules
+
 -- Every single event name MinIO emits, by group (internal/event/name.go).
 M.groups = {
   ["s3:ObjectAccessed:*"] = { "s3:ObjectAccessed:Get", "s3:ObjectAccessed:Head",
@@ -46,8 +56,11 @@ local function add(set, name)
   end
 end
 
---- The set of exact event names a list selects; nil means every event.
--- events: a comma separated string or a list of names, wildcards, shorthands.
+--- The set of exact event names a list selects.
+-- @param events a comma separated string or a list of names, wildcards
+-- (`s3:ObjectRemoved:*`) and shorthands (`put`); nil or empty: every event
+-- @return a set (name -> true), or nil for every event
+-- @raise on a name that is not a MinIO event, wildcard or shorthand
 function M.expand(events)
   if type(events) == "string" then
     local list = {}
@@ -64,6 +77,9 @@ function M.expand(events)
 end
 
 --- MinIO's filter pattern for a prefix and a suffix (rules.go NewPattern).
+-- @param prefix the prefix, or nil
+-- @param suffix the suffix, or nil
+-- @return the pattern, `prefix*suffix` (`*` when both are empty)
 function M.pattern(prefix, suffix)
   prefix, suffix = prefix or "", suffix or ""
   if prefix ~= "" and prefix:sub(-1) ~= "*" then prefix = prefix .. "*" end
@@ -127,8 +143,12 @@ local function deep(name, pat)
   return false
 end
 
---- wildcard.MatchSimple: '*' any run of bytes (including '/'), '?' one byte,
--- '?' past the end of the name matches; case-sensitive, byte-wise.
+--- MinIO's wildcard.MatchSimple: `*` any run of bytes (including `/`), `?`
+-- one byte, and a `?` past the end of the name matches; case-sensitive,
+-- byte-wise.
+-- @param pattern the pattern
+-- @param name the unescaped object name
+-- @return true or false
 function M.match(pattern, name)
   if pattern == "" then return name == "" end
   if pattern == "*" then return true end
@@ -151,7 +171,13 @@ local function key_matcher(pat)
   end
 end
 
---- A function(event_name, object_key) -> bool for one target's rules.
+--- A compiled test for one target's own rules (its `events`, `prefix`,
+-- `suffix` keys), as the built-in router applies them.
+-- @param events as rules.expand takes them
+-- @param prefix the prefix, or nil
+-- @param suffix the suffix, or nil
+-- @return a function(event_name, object_key) returning true or false
+-- @raise as rules.expand
 function M.matcher(events, prefix, suffix)
   local set = M.expand(events)
   local pat = M.pattern(prefix, suffix)
@@ -169,8 +195,11 @@ end
 
 local KIND_OF_ARN = { postgresql = "postgres" } -- ARNs carry MinIO's type names
 
---- The target name ("kind:id") a rule's arn names: an ARN
--- arn:minio:sqs:<region>:<id>:<type> or already a "kind:id".
+--- The target name a rule's arn names.
+-- @param arn an ARN `arn:minio:sqs:REGION:ID:TYPE` (`postgresql` is the
+-- postgres kind) or a target name `kind:id`
+-- @return the target name `kind:id`
+-- @raise when arn is not a string, a malformed ARN, or neither form
 function M.target_of(arn)
   if type(arn) ~= "string" then error("a rule needs an arn (\"arn:minio:sqs::<ID>:<kind>\" or \"<kind>:<ID>\")", 0) end
   if arn:sub(1, 4) == "arn:" then
@@ -216,9 +245,13 @@ local function compile(bucket, index, spec, adhoc)
   return r
 end
 
---- Bucket rules, normalized: { [bucket] = { rule, ... } }, each rule with
--- bucket, index, id, arn, target, events, prefix, suffix, set, pattern.
--- Errors name the bucket and the rule.
+--- Bucket rules, normalized and compiled.
+-- @param buckets as the configuration's `buckets` key: bucket -> list of
+-- rules {arn=, events=, prefix=, suffix=, id=, filter=}, keys read
+-- case-insensitively
+-- @return `{ [bucket] = { rule, ... } }`, each rule with bucket, index, id,
+-- arn, target, events, prefix, suffix, set, pattern
+-- @raise on a bad rule, naming it: `bucket 'images' rule 2 (id 'x'): ...`
 function M.compile(buckets)
   local out = {}
   for bucket, list in pairs(buckets or {}) do
@@ -243,14 +276,19 @@ local function configured()
   return M.compile(b)
 end
 
---- The configured bucket rules (the `buckets` key), compiled; nil when the
--- configuration has none, so a script knows MinIO's per-bucket routing is off.
+--- The configured bucket rules (the `buckets` key), compiled as
+-- rules.compile returns them; nil when the configuration has none, so a
+-- script knows MinIO's per-bucket routing is off.
 M.buckets = configured()
 
 --- Does rule (a configured one, or {events=, prefix=, suffix=}) select
 -- event ({name=, key=} or the event being routed)?  MinIO's test: the
 -- event's name is one the rule's events select, and its unescaped object
 -- key matches the prefix*suffix pattern.
+-- @param rule a rule of rules.buckets, or a table {events=, prefix=, suffix=}
+-- @param event the event being routed, or a table {name=, key=}
+-- @return true or false
+-- @raise as rules.expand, for a rule given as a table
 function M.test(rule, event)
   if not rule.set then rule = compile(rule.bucket or "", rule.index or 0, rule, true) end
   return rule.set[event.name] == true and rule.key_match(event.key)
@@ -266,7 +304,11 @@ end
 -- first rule that selected it, rules = every rule that did }, one entry
 -- per target, sorted by target name.  The union over the event's bucket's
 -- rules; targets that are not enabled are left out, as MinIO skips a
--- missing target.  nil when no bucket rules are configured.
+-- missing target.
+-- @param event the event being routed, or a table {name=, bucket=, key=}
+-- @param buckets compiled rules (default: rules.buckets)
+-- @return the list of decisions ({} for a bucket without rules), or nil when
+-- no bucket rules are configured
 function M.decide(event, buckets)
   buckets = buckets or M.buckets
   if not buckets then return nil end
@@ -293,11 +335,18 @@ end
 local function rule_name(r)
   return ("bucket '%s' rule %d%s"):format(r.bucket, r.index, r.id ~= "" and (" (id '%s')"):format(r.id) or "")
 end
+--- A rule's name as messages give it.
+-- @name luagate.rules.rule_name(rule)
+-- @param rule a compiled rule
+-- @return `bucket 'images' rule 2 (id 'x')` (without the id part when it has none)
 M.rule_name = rule_name
 
 --- MinIO's decision for an event in words, one line per target (which rule
 -- sent it there), or why nothing was sent; {} when no bucket rules are
 -- configured.  For `luagate check`.
+-- @param event as rules.decide
+-- @param buckets compiled rules (default: rules.buckets)
+-- @return a list of strings
 function M.explain(event, buckets)
   buckets = buckets or M.buckets
   if not buckets then return {} end

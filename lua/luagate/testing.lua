@@ -14,6 +14,26 @@
 -- sandbox is only approximated (see sandbox_env).
 local M = {}
 
+--- Test routing scripts with plain busted, no gateway and no server running.
+-- `testing.load` runs a script with recording targets; `gw:feed` routes one
+-- event and returns what the gateway would queue, byte for byte (MinIO's shape
+-- for the event itself, luagate.json for tables, strings as they are) and
+-- raises the gateway's errors.  Not reproduced: the memory cap of a Lua state;
+-- the sandbox is approximated (no io, os without process and file functions).
+-- Needs luagate.so (for luagate.json) on package.cpath, or a build in the
+-- source tree beside it.
+--
+-- A recording gateway `gw` (from `testing.load`) has the fields `gw.sent`
+-- (target name -> list of sends since `gw:reset()`), `gw.sends` (every send
+-- since `gw:reset()`, in order), `gw.logs` (`{level=, message=}` of every
+-- luagate.log call) and `gw.targets` (as `testing.targets` gives them).  A send
+-- is a table `{target=, payload=, opts=, opts_json=, key=, op=, event=}`:
+-- `payload` the bytes queued, `opts` the table given and `opts_json` its
+-- encoding, `key` opts.key or the event's `bucket/object`, `op` "upsert" or
+-- "delete" (opts.op, else "delete" for s3:ObjectRemoved:Delete), `event`
+-- true when the event itself was sent.
+-- @section luagate.testing
+
 -- luagate.json is the gateway's own encoder (luagate.so); find it through
 -- package.cpath, else beside this file in a source tree (build/release).
 local here = (debug.getinfo(1, "S").source:match("^@(.*)/luagate/[^/]*$")) or "."
@@ -27,16 +47,23 @@ local function load_json()
     .. tostring(mod) .. ")", 0)
 end
 local json = load_json()
+--- luagate.json, the gateway's own encoder, as this module loaded it.
 M.json = json
 
 -- ---- small helpers ---------------------------------------------------------
 
---- Go's url.QueryEscape: all but A-Z a-z 0-9 - _ . ~ as %XX (upper-case hex), space as '+'.
+--- Go's url.QueryEscape, as MinIO escapes object keys in its records: all
+-- but A-Z a-z 0-9 - _ . ~ as %XX (upper-case hex), space as '+'.
+-- @param s the string
+-- @return the escaped string
+-- @raise when s is not a string
 function M.query_escape(s)
   return (s:gsub("[^%w%-_%.~ ]", function(c) return ("%%%02X"):format(c:byte()) end):gsub(" ", "+"))
 end
 
---- url.QueryUnescape, as the gateway does it (src/event.c); nil on a bad escape.
+--- url.QueryUnescape, as the gateway unescapes `s3.object.key` (src/event.c).
+-- @param s an escaped string
+-- @return the unescaped string, or nil on a bad escape (`%` not followed by two hex digits)
 function M.query_unescape(s)
   local out, i, n = {}, 1, #s
   while i <= n do
@@ -67,6 +94,9 @@ local function days_from_civil(y, m, d)
 end
 
 --- MinIO's sequencer for an event time: %X of the Unix time in nanoseconds.
+-- @param time an RFC 3339 UTC time, `2006-01-02T15:04:05.000Z` (fraction optional)
+-- @return the sequencer, upper-case hex
+-- @raise when time has another form
 function M.sequencer(time)
   local y, mo, d, h, mi, s, frac = time:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)%.?(%d*)Z$")
   if not y then error(("testing: time '%s' is not 2006-01-02T15:04:05.000Z"):format(time), 0) end
@@ -148,6 +178,10 @@ local EVENT = {}          -- metatable of every event
 local inner = setmetatable({}, { __mode = "k" }) -- event -> its texts
 
 local function is_event(v) return type(v) == "table" and getmetatable(v) == EVENT end
+--- Is v an event of this module (from testing.event or events_from_json)?
+-- @name luagate.testing.is_event(v)
+-- @param v any value
+-- @return true or false
 M.is_event = is_event
 
 -- rec.a.b.c without failing on a null or a missing level (event.c json_path).
@@ -221,7 +255,16 @@ local function new_event(record_json, envelope, idx)
   return setmetatable(ev, EVENT)
 end
 
---- Every event of a request body (one MinIO envelope, or {"Records":[...]}).
+--- Every event of a request body, as the gateway splits it: one MinIO
+-- envelope (`{"EventName","Key","Records":[r]}`, its bytes kept as they are)
+-- or an S3-style `{"Records":[...]}` with any number of records (one event
+-- each, in a new envelope).  The events have the fields of the gateway's
+-- (`name`, `bucket`, `key`, `size`, ... `record`, `Records`, `:json()`,
+-- `:record_json()`).
+-- @param text the body
+-- @return a list of events
+-- @raise when text is not JSON, not an object with a non-empty "Records"
+-- array, or a record lacks eventName or s3.bucket.name (the gateway's 400)
 function M.events_from_json(text)
   local doc, err = json.decode(text)
   if doc == nil then error("testing: not JSON: " .. tostring(err), 0) end
@@ -250,9 +293,17 @@ function M.events_from_json(text)
 end
 
 --- The event of one line of MinIO webhook output (its first record).
+-- @param line one request body
+-- @return an event
+-- @raise as events_from_json
 function M.event_from_json(line) return M.events_from_json(line)[1] end
 
---- Every event of a JSON-lines file (blank lines skipped).
+--- Every event of a JSON-lines file such as examples/events/minio-webhook.jsonl,
+-- one request body per line (blank lines skipped), in order: the list to
+-- index in specs (`samples[2]`) or to feed whole.
+-- @param file the file's path
+-- @return a list of events (a line with several records gives several)
+-- @raise when the file cannot be opened, or a line as events_from_json
 function M.events_from_file(file)
   local f = assert(io.open(file, "r"))
   local out = {}
@@ -269,6 +320,9 @@ end
 local REMOVAL = { ["s3:ObjectRemoved:Delete"] = true, ["s3:ObjectRemoved:DeleteMarkerCreated"] = true,
                   ["s3:ObjectRemoved:NoOP"] = true }
 
+--- The values testing.event uses for the fields not given (name
+-- s3:ObjectCreated:Put, bucket "bucket", a fixed time, principal, source_ip,
+-- user agents, host and deployment ids, endpoint); a spec may change them.
 M.defaults = {
   name = "s3:ObjectCreated:Put",
   bucket = "bucket",
@@ -294,6 +348,9 @@ local q = function(s) return json.quote(tostring(s)) end
 -- endpoint, content_length, user_agent, source_host (default: source_ip),
 -- internal = true (ILM/replication/scanner: requestParameters null, principal
 -- and host "").
+-- @param f the fields (a table; nil: every default, which needs no key only for s3:Bucket* names)
+-- @return an event, as testing.events_from_json gives it
+-- @raise when key is missing for an object event, or size is not an integer
 function M.event(f)
   f = f or {}
   local D = M.defaults
@@ -351,6 +408,12 @@ end
 
 -- ---- shapes: what send(target, event) queues (script.c shape_event) -----------
 
+--- The shape of what the gateway queues for the event itself on a target.
+-- @param kind a target kind ("webhook", "redis", ...)
+-- @param format the target's format key ("namespace" or "access"), or nil
+-- @return "envelope" (webhook, amqp, kafka, mqtt, nats, nsq, file), "records"
+-- (mysql, postgres, redis namespace), "records_nl" (elasticsearch) or
+-- "redis_access"
 function M.shape(kind, format)
   local access = type(format) == "string" and format:lower() == "access"
   if kind == "elasticsearch" then return "records_nl" end
@@ -359,7 +422,11 @@ function M.shape(kind, format)
   return "envelope"
 end
 
---- The bytes the gateway queues for `event` on a target of this shape.
+--- The bytes the gateway queues for an event on a target of this shape.
+-- @param ev an event of this module
+-- @param shape as testing.shape returns it
+-- @return the payload string
+-- @raise on an unknown shape
 function M.render(ev, shape)
   local d = inner[ev]
   if shape == "envelope" then return d.envelope end
@@ -419,10 +486,21 @@ local function normalize_targets(spec)
   for _, t in ipairs(list) do list[t.name] = t end
   return list
 end
+--- Targets as the gateway gives them to scripts in luagate.targets: a list
+-- sorted by name of `{name=, kind=, format=, events=, prefix=, suffix=}`,
+-- each also reachable by its name; disabled ones (enable = false/off) left out.
+-- @param spec a list of names ("webhook:1") or descriptions ({name=, kind=,
+-- format=, ...}), or a map name -> keys as in the configuration's targets
+-- @return the target list
+-- @name luagate.testing.targets(spec)
+-- @raise when a name is not `<kind>:<id>`
 M.targets = normalize_targets
 
 --- A luagate.conf.lua evaluated as the gateway does (its own environment over
--- the globals); returns the settings table (targets = {...}, script = ...).
+-- the globals); no validation: `luagate check -c` does that.
+-- @param file the configuration file's path
+-- @return the settings table (targets = {...}, buckets = {...}, script = ...)
+-- @raise when the file cannot be read or its Lua fails
 function M.config(file)
   local env = setmetatable({}, { __index = _G })
   local chunk = assert(loadfile(file, "t", env))
@@ -550,6 +628,10 @@ local function make_send(gw)
     end
     local msg = { target = target, opts = opts, key = ev.Key,
                   op = ev.name == "s3:ObjectRemoved:Delete" and "delete" or "upsert" }
+    if is_event(payload) and payload ~= ev then
+      error("send: this event belongs to an earlier route() call; an event is valid only during its own "
+        .. "call (send the current event, or a table copied from it)", 2)
+    end
     if payload == nil or is_event(payload) then
       msg.payload = M.render(ev, M.shape(t.kind, t.format)) -- the event being routed, as script.c does
       msg.event = true
@@ -586,6 +668,14 @@ end
 -- opts.instructions: the per-event budget (default 1000000, as the gateway);
 -- opts.buckets: bucket rules as in the configuration's `buckets` key (taken
 -- from opts.config too), for luagate.rules and the built-in router.
+-- A script's `require` finds modules beside it, as in the gateway; each
+-- load gets a fresh luagate.default and luagate.rules seeing these targets.
+-- @param script a file name, nil (luagate.default), or a function route(event, send)
+-- @param opts nil or {targets=, config=, buckets=, instructions=}: targets and
+-- buckets win over those of config
+-- @return a recording gateway `gw` (see the section's text for its fields)
+-- @raise the script's load or top-level error (`file:line: message`), or
+-- "the script must return a function route(event, send)"
 function M.load(script, opts)
   opts = opts or {}
   local spec, buckets = opts.targets, opts.buckets
@@ -627,7 +717,8 @@ function M.load(script, opts)
   return gw
 end
 
---- Forget what was sent and logged.
+--- Forget what was sent and logged: gw.sent, gw.sends and gw.logs are
+-- emptied (globals the script keeps are not reset: load again for that).
 function GW:reset()
   self.sends = {}
   self.sent = {}
@@ -639,6 +730,13 @@ end
 -- line (every record of it).  Returns the list of sends ({target, payload,
 -- opts, opts_json, key, op}); raises the script's error as the gateway would
 -- log it (its sends are then dropped, as the gateway drops them).
+-- Runs under the instruction budget of testing.load's opts.instructions.
+-- @param ev an event, a table of testing.event fields, or a JSON request body
+-- @return the list of this event's sends (for a body, of all its events), also
+-- appended to gw.sent and gw.sends
+-- @raise the script's error as the gateway would log it (`file:line: message`,
+-- "send: unknown target '...'", "send: this event belongs to an earlier route()
+-- call ...", "script exceeded its budget of N instructions for one event")
 function GW:feed(ev)
   if type(ev) == "string" then
     local all = {}
@@ -678,14 +776,18 @@ function GW:feed(ev)
   return shallow(out)
 end
 
---- Route an event and return ok, error instead of raising.
+--- gw:feed without raising.
+-- @param ev as gw:feed
+-- @return the list of sends, or nil and the script's error message
 function GW:try(ev)
   local ok, res = pcall(self.feed, self, ev)
   if ok then return res end
   return nil, res
 end
 
---- Payload strings sent to one target, in order.
+--- Payload strings sent to one target since gw:reset(), in order.
+-- @param target a target name
+-- @return a list of strings (empty for a target nothing was sent to)
 function GW:payloads(target)
   local out = {}
   for i, m in ipairs(self.sent[target] or {}) do out[i] = m.payload end
@@ -693,6 +795,8 @@ function GW:payloads(target)
 end
 
 --- Names of the targets one feed() sent to, in send order.
+-- @param sends a list of sends, as gw:feed returns it
+-- @return a list of target names
 function M.names(sends)
   local out = {}
   for i, m in ipairs(sends) do out[i] = m.target end

@@ -22,4 +22,49 @@ printf 'return function(event, send)\n  send("webhook:all", event\nend\n' >/tmp/
 golden syntax-error 2 check -c $G/default.conf.lua /tmp/luagate-check-syntax.lua
 rm -f /tmp/luagate-check-syntax.lua
 golden bad-config 2 check -c $G/broken.lua
+
+# `check -` reads the events from standard input, as from a file
+want=$("$LUAGATE_BIN" check -c $G/default.conf.lua $G/broken.lua $G/events.jsonl 2>&1 | sed "s|^$G/events.jsonl:|stdin:|")
+got=$("$LUAGATE_BIN" check -c $G/default.conf.lua $G/broken.lua - <$G/events.jsonl 2>&1)
+if [ "$got" = "$want" ]; then echo "ok - check - reads the events from standard input"
+else echo "not ok - check - differs from check FILE:"; diff <(echo "$want") <(echo "$got") | head | sed 's/^/#   /'; fi
+
+# a webhook has no key or op: check prints neither for it (redis has both)
+out=$("$LUAGATE_BIN" check -c $G/default.conf.lua - <$G/events.jsonl 2>&1)
+if grep -q '^  -> webhook:all$' <<<"$out" && ! grep -q 'webhook:all .*op=' <<<"$out" &&
+   grep -q '^  -> redis:idx key="logs/photo.jpg" op=upsert$' <<<"$out"; then
+  echo "ok - check prints key and op only for the kinds that use them"
+else echo "not ok - check prints key/op where they mean nothing:"; grep -- '->' <<<"$out" | head -4 | sed 's/^/#   /'; fi
+
+# sends made before a script error are dropped with the event (it goes to _script)
+tmp=$(mktemp -d /tmp/luagate-check.XXXXXX)
+printf 'return function(event, send)
+  send("webhook:all", "first")
+  error("late failure")
+end
+' >"$tmp/late.lua"
+out=$(head -1 $G/events.jsonl | "$LUAGATE_BIN" check -c $G/default.conf.lua "$tmp/late.lua" - 2>&1); rc=$?
+if [ $rc = 1 ] && grep -q 'script error: .*late.lua:3: late failure' <<<"$out" &&
+   grep -q '^  -> dead-letter queue _script (sends made before the error are dropped)$' <<<"$out" &&
+   ! grep -q 'first' <<<"$out"; then
+  echo "ok - check shows a failed event's earlier sends as dropped, the event dead-lettered"
+else echo "not ok - check on a script failing after a send (exit $rc):"; sed 's/^/#   /' <<<"$out" | tail -4; fi
+
+# send(old_event): an event kept from an earlier route() call is refused, by name
+printf 'local kept
+return function(event, send)
+  if kept then send("webhook:all", kept) end
+  kept = event
+end
+' >"$tmp/old.lua"
+out=$(head -2 $G/events.jsonl | "$LUAGATE_BIN" check -c $G/default.conf.lua "$tmp/old.lua" - 2>&1); rc=$?
+if [ $rc = 1 ] && grep -q 'script error: .*old.lua:3: send: this event belongs to an earlier route() call' <<<"$out"; then
+  echo "ok - send(old_event) raises an error naming the problem"
+else echo "not ok - send(old_event) (exit $rc):"; sed 's/^/#   /' <<<"$out" | tail -4; fi
+rm -rf "$tmp"
+
+# --help-target shows enable's real default: a target declared in the file is on
+if "$LUAGATE_BIN" --help-target webhook | grep -Eq '^  enable +bool +on +on for a target declared in the file'; then
+  echo "ok - --help-target shows enable on by default"
+else echo "not ok - --help-target enable: $("$LUAGATE_BIN" --help-target webhook | grep '^  enable')"; fi
 exit 0

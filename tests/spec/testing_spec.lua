@@ -229,6 +229,18 @@ end
     os.remove(file)
   end)
 
+  it("refuses send(old_event) with an event kept from an earlier call, as the gateway does", function()
+    local kept
+    local gw = testing.load(function(event, send)
+      if kept then send("webhook:1", kept) end
+      kept = event
+    end, { targets = targets })
+    assert.equal(0, #gw:feed(testing.event { bucket = "a", key = "1" }))
+    local _, err = gw:try(testing.event { bucket = "a", key = "2" })
+    assert.matches("send: this event belongs to an earlier route() call", err, 1, true)
+    assert.same({}, gw.sent["webhook:1"])
+  end)
+
   it("stops a runaway script with the instruction budget", function()
     local gw = testing.load(function() while true do end end, { targets = targets, instructions = 100000 })
     assert.has_error(function() gw:feed(ev) end)
@@ -302,6 +314,8 @@ return function(event, send)
   if event.name == "s3:ObjectRemoved:NoOP" then send("file:nope") end
 end
 ]]
+  local KEYED = { kafka = true }
+  local OPPED = { redis = true, mysql = true, postgres = true, elasticsearch = true }
   local function run_both(script_text)
     local dir = os.tmpname()
     os.remove(dir)
@@ -315,7 +329,8 @@ end
     local p = io.popen(("%s -c %s check %s %s 2>&1"):format(bin, conf, script, events_file))
     local theirs = {}
     for l in p:lines() do
-      if l:match("^  %-> ") or l:match("^     ") then theirs[#theirs + 1] = l
+      if l:match("^  %-> dead%-letter queue _script") then -- the line after a script error
+      elseif l:match("^  %-> ") or l:match("^     ") then theirs[#theirs + 1] = l
       elseif l:match("^  script error: ") then theirs[#theirs + 1] = "  error " .. l:gsub("^  script error: .*/", "") end
     end
     p:close()
@@ -327,7 +342,11 @@ end
         mine[#mine + 1] = "  error " .. err:gsub("^.*/", "")
       else
         for _, m in ipairs(sends) do
-          mine[#mine + 1] = ("  -> %s key=%s op=%s%s"):format(m.target, json.quote(m.key), m.op,
+          -- check prints key and op only for the kinds that use them
+          local kind = gw.targets[m.target].kind
+          local key = (KEYED[kind] or OPPED[kind]) and (" key=" .. json.quote(m.key)) or ""
+          local op = OPPED[kind] and (" op=" .. m.op) or ""
+          mine[#mine + 1] = ("  -> %s%s%s%s"):format(m.target, key, op,
             m.opts_json and (" opts=" .. m.opts_json) or "")
           mine[#mine + 1] = "     " .. m.payload:gsub("\n$", "")
         end
