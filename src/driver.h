@@ -55,6 +55,9 @@ int tconf_bool(const struct target_conf *c, const char *key);        /* 0/1 */
 long long tconf_int(const struct target_conf *c, const char *key);
 long long tconf_ms(const struct target_conf *c, const char *key);    /* durations */
 int tconf_isset(const struct target_conf *c, const char *key);       /* non-empty */
+/* Replace secret (3 bytes or more), and the shapes it is sent in, by "***"
+ * in text: for a driver's own error texts, before they leave it. */
+void tconf_mask(const char *secret, char *text, size_t size);
 
 enum msg_op { OP_UPSERT = 0, OP_DELETE = 1 };
 enum msg_status { MSG_PENDING = 0, MSG_OK, MSG_RETRY, MSG_REJECT };

@@ -11,30 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "clock.h"
 #include "dlq.h"
 #include "heartbeat.h"
 #include "http_conn.h"
+#include "latency.h"
 #include "log.h"
 #include "quarantine.h"
 
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void observe(struct gateway *gw, uint64_t start_us)
 {
-    uint64_t us = now_us() - start_us;
-    static const double bounds_ms[12] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000 };
+    uint64_t us = clock_mono_us() - start_us;
     atomic_fetch_add(&gw->ingest_latency_us_sum, us);
     atomic_fetch_add(&gw->ingest_latency_count, 1);
-    for (int b = 0; b < 12; b++)
-        if ((double)us / 1000.0 <= bounds_ms[b]) {
-            atomic_fetch_add(&gw->ingest_latency_buckets[b], 1);
-            break;
-        }
+    int b = latency_bucket(latency_bounds_ms, (double)us / 1000.0);
+    if (b >= 0)
+        atomic_fetch_add(&gw->ingest_latency_buckets[b], 1);
 }
 
 /* Constant-time comparison of the Authorization header. */
@@ -334,7 +326,7 @@ static int route_some(struct gateway *gw, struct worker *w, struct ingest *in, s
                       size_t *i, uint64_t until_us, uint64_t *script_us, char *err, size_t errlen)
 {
     struct router *router = gw->routers[w->id]; /* swapped by a reload only between slices */
-    uint64_t t0 = now_us(), t1 = t0;
+    uint64_t t0 = clock_mono_us(), t1 = t0;
     while (*i < in->nev && (t1 == t0 || t1 < until_us)) {
         const struct event *ev = &in->ev[(*i)++];
         struct heartbeat_shared *hb = heartbeat_shm; /* the supervisor's watch: see supervisor.c */
@@ -353,7 +345,7 @@ static int route_some(struct gateway *gw, struct worker *w, struct ingest *in, s
         int rc = router_route(router, in, ev, out, err, errlen);
         if (hb)
             heartbeat_idle(hb, w->id);
-        uint64_t t2 = now_us();
+        uint64_t t2 = clock_mono_us();
         atomic_fetch_add(&gw->script_ns, (t2 - t1) * 1000);
         t1 = t2;
         if (rc) {
@@ -374,11 +366,9 @@ static void observe_script(struct gateway *gw, uint64_t us)
 {
     atomic_fetch_add(&gw->script_req_ns, us * 1000);
     atomic_fetch_add(&gw->script_reqs, 1);
-    for (int b = 0; b < 12; b++)
-        if ((double)us / 1000.0 <= script_bounds_ms[b]) {
-            atomic_fetch_add(&gw->script_req_buckets[b], 1);
-            break;
-        }
+    int b = latency_bucket(latency_script_bounds_ms, (double)us / 1000.0);
+    if (b >= 0)
+        atomic_fetch_add(&gw->script_req_buckets[b], 1);
 }
 
 /* Every event of the request is routed: queue what it sent and answer
@@ -485,7 +475,7 @@ static void on_slice(evutil_socket_t fd, short what, void *arg)
         job_free(j);
         return;
     }
-    if (route_some(gw, w, &j->in, &j->out, &j->done, now_us() + SLICE_US, &j->script_us, err, sizeof err)) {
+    if (route_some(gw, w, &j->in, &j->out, &j->done, clock_mono_us() + SLICE_US, &j->script_us, err, sizeof err)) {
         job_free(j);
         if (http_reply_error(c, 500, err) == 0)
             conn_drive(c);
@@ -551,7 +541,7 @@ int handle_ingest(struct gateway *gw, struct conn *c)
     struct ingest *in = &w->in;
     struct route_out *out = &w->out;
     char err[1024];
-    uint64_t start = now_us();
+    uint64_t start = clock_mono_us();
     if (!authorized(gw, c))
         return http_reply_error(c, 401, "missing or wrong Authorization header");
     const char *body = c->body_len ? c->body : "";

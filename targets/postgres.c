@@ -19,6 +19,7 @@
 #include <wctype.h>
 #include <cjson/cJSON.h>
 #include <libpq-fe.h>
+#include "clock.h"
 #include "driver.h"
 #include "sqlpool.h"
 
@@ -45,39 +46,28 @@ struct pg_part {
     int resent; /* already resent once on a fresh connection */
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* One line, blanks squeezed, the password (if any) replaced by ***.  libpq
- * texts name host and user but a malformed string can echo a fragment. */
+/* One line, blanks squeezed, the password (if any) masked.  libpq texts
+ * name host and user but a malformed string can echo a fragment. */
 static void clean_err(const char *pw, const char *src, char *dst, size_t len)
 {
+    char line[2048];
     size_t o = 0;
     int sp = 0;
     if (!len)
         return;
-    for (const char *s = src ? src : ""; *s && o + 1 < len; s++) {
-        if (pw && strlen(pw) >= 3 && !strncmp(s, pw, strlen(pw))) {
-            for (const char *r = "***"; *r && o + 1 < len; r++)
-                dst[o++] = *r;
-            s += strlen(pw) - 1;
-            sp = 0;
-            continue;
-        }
+    for (const char *s = src ? src : ""; *s && o + 1 < sizeof line; s++) {
         if (isspace((unsigned char)*s)) {
             sp = o > 0;
             continue;
         }
-        if (sp && o + 2 < len)
-            dst[o++] = ' ';
+        if (sp && o + 2 < sizeof line)
+            line[o++] = ' ';
         sp = 0;
-        dst[o++] = *s;
+        line[o++] = *s;
     }
-    dst[o] = 0;
+    line[o] = 0;
+    tconf_mask(pw, line, sizeof line);
+    snprintf(dst, len, "%s", line);
 }
 
 /* ---- table name rule (MinIO validatePsqlTableName) ---- */
@@ -213,7 +203,7 @@ static int pg_validate(const struct target_conf *c, char *err, size_t errlen)
 static int pg_poll(PGconn *pg, short ev, int64_t deadline)
 {
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - (int64_t)clock_mono_ms();
         if (left <= 0)
             return -1;
         struct pollfd p = { PQsocket(pg), ev, 0 };
@@ -252,7 +242,7 @@ static PGresult *pg_next(PGconn *pg, int64_t deadline, int *lost)
 /* Run one statement outside a pipeline; 0 when it succeeded. */
 static int pg_exec(struct pg_ctx *x, PGconn *pg, const char *sql, char *err, size_t len)
 {
-    int64_t deadline = now_ms() + PG_TIMEOUT_MS;
+    int64_t deadline = (int64_t)clock_mono_ms() + PG_TIMEOUT_MS;
     int lost = 0, rc = 0;
     PGresult *r;
     if (!PQsendQueryParams(pg, sql, 0, NULL, NULL, NULL, NULL, 0) || pg_flush(pg, deadline)) {
@@ -278,7 +268,7 @@ static int pg_prepare(struct pg_ctx *x, PGconn *pg, const char *name, const char
                       char *err, size_t len)
 {
     char sql[512];
-    int64_t deadline = now_ms() + PG_TIMEOUT_MS;
+    int64_t deadline = (int64_t)clock_mono_ms() + PG_TIMEOUT_MS;
     int lost = 0, rc = 0;
     PGresult *r;
     snprintf(sql, sizeof sql, fmt, x->table);
@@ -551,7 +541,7 @@ static int pg_part_failed(struct pg_ctx *x, struct msg *msgs, struct pg_part *p,
                           const char *err, int64_t started)
 {
     pg_drop(x, c);
-    if (p->reused && !p->resent && now_ms() - started < 1000) {
+    if (p->reused && !p->resent && (int64_t)clock_mono_ms() - started < 1000) {
         p->resent = 1;
         return 1;
     }
@@ -607,7 +597,7 @@ static int pg_send(void *ctx, struct msg *msgs, size_t n)
      * the answers; a row the server refuses is rejected and its part goes
      * again without it, so a round decides a part or removes one row. */
     for (int pending = 1; pending;) {
-        int64_t started = now_ms(), deadline = started + PG_TIMEOUT_MS + 20 * (int64_t)n;
+        int64_t started = (int64_t)clock_mono_ms(), deadline = started + PG_TIMEOUT_MS + 20 * (int64_t)n;
         pending = 0;
         for (size_t c = 0; c < nconn; c++) {
             struct pg_part *p = &parts[c];
