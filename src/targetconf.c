@@ -444,6 +444,16 @@ static int validate(const struct target_conf *c, char *err, size_t errlen)
     return 0;
 }
 
+int tconf_access_format(const struct target_conf *c, int *access, char *err, size_t errlen)
+{
+    const char *f = tconf_str(c, "format");
+    *access = !strcasecmp(f, "access");
+    if (*access || !*f || !strcasecmp(f, "namespace"))
+        return 0;
+    snprintf(err, errlen, "%s: key 'format' must be namespace or access, not '%s'", tconf_name(c), f);
+    return -1;
+}
+
 /* ---- redaction ------------------------------------------------------------ */
 
 /* A credential leaves in more shapes than it is configured in: a URL's

@@ -927,7 +927,7 @@ static const struct key_spec amqp_keys[] = {
 };
 
 const struct driver amqp_driver = {
-    .kind = "amqp", .arn_kind = "amqp", .env_kind = "AMQP", .keys = amqp_keys,
+    .kind = "amqp", .keys = amqp_keys,
     .max_batch = AMQP_MAX_BATCH, .validate = amqp_validate, .open = amqp_open,
     .send = amqp_send, .health = amqp_health, .close = amqp_close,
 };

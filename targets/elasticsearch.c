@@ -576,11 +576,10 @@ done:
 
 static int es_validate(const struct target_conf *c, char *err, size_t errlen)
 {
-    const char *f = tconf_str(c, "format");
-    if (strcasecmp(f, "namespace") && strcasecmp(f, "access")) {
-        snprintf(err, errlen,
-                 "%s: key 'format' must be namespace or access, not '%s' (format value unrecognized)",
-                 tconf_name(c), f);
+    int access;
+    if (tconf_access_format(c, &access, err, errlen)) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, " (format value unrecognized)"); /* MinIO's words */
         return -1;
     }
     if (tconf_isset(c, "username") != tconf_isset(c, "password")) {
@@ -695,9 +694,8 @@ static const struct key_spec elasticsearch_keys[] = {
 
 const struct driver elasticsearch_driver = {
     .kind = "elasticsearch",
-    .arn_kind = "elasticsearch",
-    .env_kind = "ELASTICSEARCH",
     .keys = elasticsearch_keys,
+    .shape = { SHAPE_RECORDS_NL, SHAPE_RECORDS_NL },
     .max_batch = 500,
     .validate = es_validate,
     .open = es_open,

@@ -584,8 +584,6 @@ static const struct key_spec kafka_keys[] = {
 
 const struct driver kafka_driver = {
     .kind = "kafka",
-    .arn_kind = "kafka",
-    .env_kind = "KAFKA",
     .keys = kafka_keys,
     .max_batch = KAFKA_MAX_BATCH,
     .validate = kafka_validate,

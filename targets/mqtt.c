@@ -523,8 +523,6 @@ static const struct key_spec mqtt_keys[] = {
 
 const struct driver mqtt_driver = {
     .kind = "mqtt",
-    .arn_kind = "mqtt",
-    .env_kind = "MQTT",
     .keys = mqtt_keys,
     .max_batch = MQTT_MAX_BATCH,
     .validate = mqtt_validate,

@@ -90,15 +90,6 @@ static int my_table_ok(const char *t)
     return 1;
 }
 
-static int my_format(const char *f, int *access)
-{
-    if (!*f || !strcasecmp(f, "namespace"))
-        return *access = 0, 0;
-    if (!strcasecmp(f, "access"))
-        return *access = 1, 0;
-    return -1;
-}
-
 static int my_validate(const struct target_conf *c, char *err, size_t errlen)
 {
     int access;
@@ -110,11 +101,8 @@ static int my_validate(const struct target_conf *c, char *err, size_t errlen)
                  tconf_name(c), t);
         return -1;
     }
-    if (my_format(tconf_str(c, "format"), &access)) {
-        snprintf(err, errlen, "%s: key 'format' must be namespace or access, not '%s'", tconf_name(c),
-                 tconf_str(c, "format"));
+    if (tconf_access_format(c, &access, err, errlen))
         return -1;
-    }
     if (tconf_isset(c, "dsn_string")) {
         if (mysql_dsn_parse(tconf_str(c, "dsn_string"), &d, why, sizeof why)) {
             snprintf(err, errlen, "%s: key 'dsn_string': %s", tconf_name(c), why);
@@ -324,10 +312,8 @@ static void *my_open(const struct target_conf *c, char *err, size_t errlen)
         goto fail;
     }
     strcpy(x->table, t);
-    if (my_format(tconf_str(c, "format"), &x->access)) {
-        snprintf(err, errlen, "%s: key 'format' must be namespace or access", tconf_name(c));
+    if (tconf_access_format(c, &x->access, err, errlen))
         goto fail;
-    }
     if (mysql_dsn_parse(tconf_str(c, "dsn_string"), &x->dsn, why, sizeof why)) {
         snprintf(err, errlen, "%s: key 'dsn_string': %s", tconf_name(c), why);
         goto fail;
@@ -581,9 +567,8 @@ static const struct key_spec mysql_keys[] = {
 
 const struct driver mysql_driver = {
     .kind = "mysql",
-    .arn_kind = "mysql",
-    .env_kind = "MYSQL",
     .keys = mysql_keys,
+    .shape = { SHAPE_RECORDS, SHAPE_RECORDS },
     .max_batch = MY_MAX_BATCH,
     .validate = my_validate,
     .open = my_open,

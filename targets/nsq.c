@@ -699,8 +699,6 @@ static const struct key_spec nsq_keys[] = {
 
 const struct driver nsq_driver = {
     .kind = "nsq",
-    .arn_kind = "nsq",
-    .env_kind = "NSQ",
     .keys = nsq_keys,
     .max_batch = 256,
     .validate = nsq_validate,

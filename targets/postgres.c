@@ -131,15 +131,6 @@ static int pg_table_ok(const char *t)
     return 1;
 }
 
-static int pg_format(const char *f, int *access)
-{
-    if (!*f || !strcasecmp(f, "namespace"))
-        return *access = 0, 0;
-    if (!strcasecmp(f, "access"))
-        return *access = 1, 0;
-    return -1;
-}
-
 /* Parse the libpq string (key=value or URI); returns the password copy
  * through pw when asked.  -1 with a scrubbed reason. */
 static int pg_parse_conninfo(const char *ci, char **pw, char *err, size_t len)
@@ -184,11 +175,8 @@ static int pg_validate(const struct target_conf *c, char *err, size_t errlen)
                  tconf_name(c), t);
         return -1;
     }
-    if (pg_format(tconf_str(c, "format"), &access)) {
-        snprintf(err, errlen, "%s: key 'format' must be namespace or access, not '%s'", tconf_name(c),
-                 tconf_str(c, "format"));
+    if (tconf_access_format(c, &access, err, errlen))
         return -1;
-    }
     if (tconf_isset(c, "connection_string") &&
         pg_parse_conninfo(tconf_str(c, "connection_string"), NULL, why, sizeof why)) {
         snprintf(err, errlen, "%s: key 'connection_string' is not a valid libpq connection string: %s",
@@ -374,10 +362,8 @@ static void *pg_open(const struct target_conf *c, char *err, size_t errlen)
         snprintf(err, errlen, "%s: key 'table': invalid PostgreSQL table '%s'", tconf_name(c), x->table);
         goto fail;
     }
-    if (pg_format(tconf_str(c, "format"), &x->access)) {
-        snprintf(err, errlen, "%s: key 'format' must be namespace or access", tconf_name(c));
+    if (tconf_access_format(c, &x->access, err, errlen))
         goto fail;
-    }
     if (pg_parse_conninfo(x->conninfo, &x->password, why, sizeof why)) {
         snprintf(err, errlen, "%s: key 'connection_string' is not a valid libpq connection string: %s",
                  tconf_name(c), why);
@@ -659,9 +645,8 @@ static const struct key_spec postgres_keys[] = {
 
 const struct driver postgres_driver = {
     .kind = "postgres",
-    .arn_kind = "postgresql",
-    .env_kind = "POSTGRES",
     .keys = postgres_keys,
+    .shape = { SHAPE_RECORDS, SHAPE_RECORDS },
     .max_batch = PG_MAX_BATCH,
     .validate = pg_validate,
     .open = pg_open,

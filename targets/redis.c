@@ -241,13 +241,8 @@ static int redis_ready(struct redis *r, char *err, size_t errlen)
 
 static int redis_validate(const struct target_conf *c, char *err, size_t errlen)
 {
-    const char *f = tconf_str(c, "format");
-    if (strcasecmp(f, "namespace") && strcasecmp(f, "access")) {
-        snprintf(err, errlen, "%s: key 'format' must be namespace or access, not '%s'",
-                 tconf_name(c), f);
-        return -1;
-    }
-    return 0;
+    int access;
+    return tconf_access_format(c, &access, err, errlen);
 }
 
 static void redis_close(void *ctx)
@@ -477,9 +472,8 @@ static const struct key_spec redis_keys[] = {
 
 const struct driver redis_driver = {
     .kind = "redis",
-    .arn_kind = "redis",
-    .env_kind = "REDIS",
     .keys = redis_keys,
+    .shape = { SHAPE_RECORDS, SHAPE_REDIS_ACCESS },
     .max_batch = 256,
     .validate = redis_validate,
     .open = redis_open,
