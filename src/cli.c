@@ -61,13 +61,8 @@ static void print_keys(FILE *f, const struct kind_info *k, const struct key_spec
     for (; s && s->name; s++) {
         if (s->flags & KEY_HIDDEN)
             continue;
-        char env[128], up[96];
-        size_t i = 0;
-        for (; s->name[i] && i < sizeof up - 1; i++)
-            up[i] = (char)(s->name[i] >= 'a' && s->name[i] <= 'z' ? s->name[i] - 32 : s->name[i]);
-        up[i] = 0;
-        snprintf(env, sizeof env, "%s_NOTIFY_%s_%s", strcmp(k->kind, "file") ? "MINIO" : "LUAGATE",
-                 k->env_kind, s->env ? s->env : up);
+        char env[128];
+        driver_env_name(k, s, env, sizeof env);
         fprintf(f, "  %-22s %-9s %-10s %s%s%s%s\n      env %s[_<ID>]\n", s->name, type_name(s->type),
                 s->def && *s->def ? s->def : "-", s->help,
                 (s->flags & KEY_REQUIRED) ? " (required)" : "",

@@ -128,6 +128,20 @@ static int valid_id(const char *id)
 
 /* ---- the config file ------------------------------------------------------ */
 
+/* "webhook amqp ... file": every kind, for an error naming the choices. */
+static void kind_names(char *out, size_t len)
+{
+    size_t n, o = 0;
+    const struct kind_info *all = driver_kinds(&n);
+    out[0] = 0;
+    for (size_t i = 0; i < n && o < len; i++) {
+        int w = snprintf(out + o, len - o, "%s%s", i ? " " : "", all[i].kind);
+        if (w < 0)
+            break;
+        o += (size_t)w;
+    }
+}
+
 static int file_targets(struct gw_config *c, lua_State *L, int idx, char *err, size_t errlen)
 {
     char val[8192];
@@ -143,8 +157,10 @@ static int file_targets(struct gw_config *c, lua_State *L, int idx, char *err, s
         snprintf(kind, sizeof kind, "%.*s", colon ? (int)(colon - name) : (int)strlen(name), name);
         const struct kind_info *k = driver_kind(kind);
         if (!k) {
-            snprintf(err, errlen, "%s: target '%s': unknown kind '%s' (one of webhook amqp kafka mqtt "
-                     "nats nsq mysql postgres redis elasticsearch file)", c->file, name, kind);
+            char names[256];
+            kind_names(names, sizeof names);
+            snprintf(err, errlen, "%s: target '%s': unknown kind '%s' (one of %s)", c->file, name, kind,
+                     names);
             return -1;
         }
         if (!colon || !valid_id(colon + 1)) {
@@ -377,11 +393,6 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
 
 /* ---- the environment ------------------------------------------------------- */
 
-static void env_prefix(const struct kind_info *k, char *out, size_t len)
-{
-    snprintf(out, len, "%s_NOTIFY_%s_", strcmp(k->kind, "file") ? "MINIO" : "LUAGATE", k->env_kind);
-}
-
 static void env_key(const struct key_spec *s, char *out, size_t len)
 {
     if (s->env) {
@@ -422,7 +433,7 @@ static const struct key_spec *env_match(const struct kind_info *k, const char *r
 static int env_targets(struct gw_config *c, const struct kind_info *k, char *err, size_t errlen)
 {
     char prefix[64];
-    env_prefix(k, prefix, sizeof prefix);
+    driver_env_name(k, NULL, prefix, sizeof prefix);
     size_t plen = strlen(prefix);
     /* ids come from <PREFIX>ENABLE[_<ID>] only, as in MinIO */
     for (char **e = environ; *e; e++) {
@@ -531,6 +542,35 @@ static const char *const reserved_env[] = {
     "LUAGATE_SCRIPTS", "LUAGATE_FUZZ_QUEUE_SEEDS", "LUAGATE_PKGROOT",
 };
 
+/* Is name a variable of one of luagate's own kinds (LUAGATE_NOTIFY_FILE_...)? */
+static int own_kind_var(const char *name, const struct kind_info *kinds, size_t nk)
+{
+    for (size_t i = 0; i < nk; i++) {
+        char prefix[64];
+        driver_env_name(&kinds[i], NULL, prefix, sizeof prefix);
+        if (!driver_is_minio(&kinds[i]) && !strncmp(name, prefix, strlen(prefix)))
+            return 1;
+    }
+    return 0;
+}
+
+/* "LUAGATE_NOTIFY_FILE_": the prefixes of luagate's own kinds. */
+static void own_kinds(const struct kind_info *kinds, size_t nk, char *out, size_t len)
+{
+    size_t o = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < nk && o < len; i++) {
+        if (driver_is_minio(&kinds[i]))
+            continue;
+        char prefix[64];
+        driver_env_name(&kinds[i], NULL, prefix, sizeof prefix);
+        int w = snprintf(out + o, len - o, "%s%s", o ? "..., " : "", prefix);
+        if (w < 0)
+            break;
+        o += (size_t)w;
+    }
+}
+
 /* A misspelled variable would be ignored, and a queue would land in
  * ./queue and be lost with the container: every LUAGATE_* name must be a
  * setting (or reserved), every MINIO_NOTIFY_<KIND>_ a known kind. */
@@ -538,33 +578,35 @@ static int env_names(char *err, size_t errlen)
 {
     size_t nk, nr = sizeof reserved_env / sizeof *reserved_env, ng = 0;
     const struct kind_info *kinds = driver_kinds(&nk);
-    const char *known[64], *kind_names[32];
+    const char *known[64], *minio_kinds[32];
     for (const struct global_key *g = globals; g->name && ng < 48; g++)
         known[ng++] = g->env;
     for (size_t i = 0; i < nr; i++)
         known[ng++] = reserved_env[i];
     size_t nkn = 0;
     for (size_t i = 0; i < nk && nkn < 32; i++)
-        if (strcmp(kinds[i].kind, "file"))
-            kind_names[nkn++] = kinds[i].env_kind;
+        if (driver_is_minio(&kinds[i]))
+            minio_kinds[nkn++] = kinds[i].env_kind;
     for (char **e = environ; *e; e++) {
         char name[128], word[64];
         size_t len = strcspn(*e, "=");
         snprintf(name, sizeof name, "%.*s", (int)(len < 127 ? len : 127), *e);
         if (!strncmp(name, "MINIO_NOTIFY_", 13)) {
             snprintf(word, sizeof word, "%.*s", (int)strcspn(name + 13, "_"), name + 13);
-            const char *k = closest(word, kind_names, nkn);
+            const char *k = closest(word, minio_kinds, nkn);
             if (!strcmp(word, k))
                 continue;
             snprintf(err, errlen, "%s: unknown target kind '%s' (did you mean MINIO_NOTIFY_%s_...?)",
                      name, word, k);
             return -1;
         }
-        if (strncmp(name, "LUAGATE_", 8) || !strncmp(name, "LUAGATE_NOTIFY_FILE_", 20))
+        if (strncmp(name, "LUAGATE_", 8) || own_kind_var(name, kinds, nk))
             continue;
         if (!strncmp(name, "LUAGATE_NOTIFY_", 15)) {
-            snprintf(err, errlen, "%s: unknown target kind (luagate's own kind is LUAGATE_NOTIFY_FILE_...;"
-                     " MinIO's are MINIO_NOTIFY_<KIND>_...)", name);
+            char own[128];
+            own_kinds(kinds, nk, own, sizeof own);
+            snprintf(err, errlen, "%s: unknown target kind (luagate's own kind is %s...;"
+                     " MinIO's are MINIO_NOTIFY_<KIND>_...)", name, own);
             return -1;
         }
         const char *g = closest(name, known, ng);

@@ -21,10 +21,9 @@
 #include "clock.h"
 #include "delivery.h"
 #include "dlq.h"
+#include "latency.h"
 #include "log.h"
 #include "targetconf.h"
-
-const double target_latency_bounds[12] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000 };
 
 #define IDLE_HEALTH_MS 10000
 
@@ -79,7 +78,7 @@ static void set_state(struct target *t, int online, const char *why)
 /* What one batch delivered, added to the target's shared counters once per
  * batch rather than with five atomic operations per message. */
 struct batch_tally {
-    uint64_t now_ms, delivered, latency_ms_sum, buckets[12];
+    uint64_t now_ms, delivered, latency_ms_sum, buckets[LATENCY_BUCKETS];
 };
 
 static void tally_delivered(struct batch_tally *b, uint64_t enq_ms)
@@ -87,11 +86,9 @@ static void tally_delivered(struct batch_tally *b, uint64_t enq_ms)
     uint64_t ms = b->now_ms > enq_ms ? b->now_ms - enq_ms : 0;
     b->delivered++;
     b->latency_ms_sum += ms;
-    for (int i = 0; i < 12; i++)
-        if ((double)ms <= target_latency_bounds[i]) {
-            b->buckets[i]++;
-            break;
-        }
+    int i = latency_bucket(latency_bounds_ms, (double)ms);
+    if (i >= 0)
+        b->buckets[i]++;
 }
 
 static void tally_publish(struct target *t, const struct batch_tally *b)
@@ -101,7 +98,7 @@ static void tally_publish(struct target *t, const struct batch_tally *b)
     atomic_fetch_add(&t->delivered, b->delivered);
     atomic_fetch_add(&t->latency_ms_sum, b->latency_ms_sum);
     atomic_fetch_add(&t->latency_count, b->delivered);
-    for (int i = 0; i < 12; i++)
+    for (int i = 0; i < LATENCY_BUCKETS; i++)
         if (b->buckets[i])
             atomic_fetch_add(&t->latency_buckets[i], b->buckets[i]);
 }

@@ -30,18 +30,6 @@ static void cell(FILE *out, const char *s)
     }
 }
 
-/* MINIO_NOTIFY_KAFKA_PRODUCER_COMPRESSION_CODEC: the key spec's env
- * override, else the key upper-cased; LUAGATE_NOTIFY_FILE_ for file. */
-static void env_name(const struct kind_info *k, const struct key_spec *s, char *out, size_t len)
-{
-    int n = snprintf(out, len, "%s_NOTIFY_%s_", strcmp(k->kind, "file") ? "MINIO" : "LUAGATE",
-                     k->env_kind);
-    for (const char *p = s->env ? s->env : s->name; *p && n >= 0 && (size_t)n + 1 < len; p++)
-        out[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-    if (n >= 0 && (size_t)n < len)
-        out[n] = 0;
-}
-
 static void flags(FILE *out, unsigned f)
 {
     const char *sep = "";
@@ -65,7 +53,7 @@ static void key_row(FILE *out, const struct kind_info *k, const struct key_spec 
         up[i] = 0;
         snprintf(env, sizeof env, "MINIO_NOTIFY_<KIND>_%s[_<ID>]", up);
     } else {
-        env_name(k, s, env, sizeof env - 8);
+        driver_env_name(k, s, env, sizeof env - 8);
         strcat(env, "[_<ID>]");
     }
     fprintf(out, "| `%s` | %s | ", s->name, type_name(s->type));
@@ -91,12 +79,10 @@ static void table_head(FILE *out)
 static void kind_section(FILE *out, const struct kind_info *k)
 {
     char prefix[64];
-    snprintf(prefix, sizeof prefix, "%s_NOTIFY_%s_", strcmp(k->kind, "file") ? "MINIO" : "LUAGATE",
-             k->env_kind);
+    driver_env_name(k, NULL, prefix, sizeof prefix);
     fprintf(out, "## %s\n\n", k->kind);
-    if (!strcmp(k->kind, "file"))
-        fprintf(out, "luagate's own kind (MinIO has none): JSON lines appended to a file, or to "
-                "standard output with `path = \"-\"`. ");
+    if (k->drv && k->drv->about)
+        fprintf(out, "%s ", k->drv->about);
     else
         fprintf(out, "MinIO's `notify_%s`. ", k->kind);
     fprintf(out, "ARN `arn:minio:sqs::<ID>:%s`; variables `%s<KEY>[_<ID>]`, declared by "
@@ -118,7 +104,7 @@ static void kind_section(FILE *out, const struct kind_info *k)
         for (const struct key_spec *s = k->drv->keys; s && s->name; s++)
             if (s->flags & KEY_HIDDEN) {
                 char env[160];
-                env_name(k, s, env, sizeof env);
+                driver_env_name(k, s, env, sizeof env);
                 fprintf(out, "- `%s` (%s%s, `%s[_<ID>]`): ", s->name, type_name(s->type),
                         (s->flags & KEY_ENV_ONLY) ? ", env only" : "", env);
                 cell(out, s->help ? s->help : "");

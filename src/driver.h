@@ -3,8 +3,8 @@
  * A driver is one file in targets/ that ends with its key table and a
  * `const struct driver <kind>_driver`.  The gateway, the Lua modules
  * (`require "luagate.<kind>"`), `luagate --help-target` and the docs all
- * work from that struct, so adding a target is one file and one line in
- * src/drivers.c.
+ * work from that struct and the list of kinds (src/kinds.h), so adding a
+ * target is its file, one line in src/kinds.h, and its tests.
  *
  * Threading: each target instance gets its own delivery thread; a driver
  * context is only ever used by one thread at a time, so drivers need no
@@ -55,6 +55,12 @@ int tconf_bool(const struct target_conf *c, const char *key);        /* 0/1 */
 long long tconf_int(const struct target_conf *c, const char *key);
 long long tconf_ms(const struct target_conf *c, const char *key);    /* durations */
 int tconf_isset(const struct target_conf *c, const char *key);       /* non-empty */
+/* Replace secret (3 bytes or more), and the shapes it is sent in, by "***"
+ * in text: for a driver's own error texts, before they leave it. */
+void tconf_mask(const char *secret, char *text, size_t size);
+/* Key 'format' of the drivers that write MinIO's namespace or access
+ * formats: 0 with *access set, or -1 with the error in err. */
+int tconf_access_format(const struct target_conf *c, int *access, char *err, size_t errlen);
 
 enum msg_op { OP_UPSERT = 0, OP_DELETE = 1 };
 enum msg_status { MSG_PENDING = 0, MSG_OK, MSG_RETRY, MSG_REJECT };
@@ -80,11 +86,27 @@ size_t msg_key_len(const struct msg *m);
 /* Bucket name of a message: the part of key before the first '/'. */
 size_t msg_bucket(const struct msg *m, const char **start);
 
+/* The payload a target is sent when the script sends the event itself:
+ * what MinIO sends that kind. */
+enum shape {
+    SHAPE_ENVELOPE,     /* {"EventName","Key","Records":[r]}: webhook, amqp, kafka... */
+    SHAPE_RECORDS,      /* {"Records":[r]}: mysql, postgres, redis namespace */
+    SHAPE_RECORDS_NL,   /* {"Records":[r]}\n: elasticsearch */
+    SHAPE_REDIS_ACCESS, /* [{"Event":[r],"EventTime":"t"}] */
+};
+
+#define DRIVER_MINIO_PREFIX "MINIO_NOTIFY_"
+
 struct driver {
-    const char *kind;     /* config kind and Lua module: "postgres" */
-    const char *arn_kind; /* ARN / queue dir type: "postgresql" */
-    const char *env_kind; /* MINIO_NOTIFY_<env_kind>_...: "POSTGRES" */
+    const char *kind;     /* its line in src/kinds.h: "postgres" */
     const struct key_spec *keys; /* terminated by { 0 } */
+    /* Variables are <env_prefix><KIND>_<KEY>; NULL: MinIO's "MINIO_NOTIFY_". */
+    const char *env_prefix;
+    /* For a kind MinIO does not have: one sentence for the docs. */
+    const char *about;
+    /* The event's payload shape: [0] for format namespace (or no format
+     * key), [1] for format access.  Zero: SHAPE_ENVELOPE. */
+    enum shape shape[2];
     size_t max_batch;     /* most messages one send() takes */
 
     /* Cross-key checks beyond the key table (pairs, schemes, ranges).
@@ -103,14 +125,22 @@ struct driver {
     void (*close)(void *ctx);
 };
 
-/* The registry (src/drivers.c). */
+/* The registry (src/drivers.c, from src/kinds.h). */
 const struct driver *driver_find(const char *kind);
-/* Every kind MinIO knows, in a fixed order; entry NULL drv if not built. */
+/* Every kind, in src/kinds.h's order; entry NULL drv if not built. */
 struct kind_info {
     const char *kind, *arn_kind, *env_kind;
     const struct driver *drv;
 };
 const struct kind_info *driver_kinds(size_t *n);
 const struct kind_info *driver_kind(const char *kind); /* NULL if unknown */
+/* "MINIO_NOTIFY_", or the driver's own prefix ("LUAGATE_NOTIFY_"). */
+const char *driver_env_prefix(const struct kind_info *k);
+int driver_is_minio(const struct kind_info *k); /* configured like MinIO's notify_<kind> */
+/* The variable of key s ("MINIO_NOTIFY_KAFKA_BROKERS"); s NULL: the
+ * kind's prefix ("MINIO_NOTIFY_KAFKA_"). */
+void driver_env_name(const struct kind_info *k, const struct key_spec *s, char *out, size_t len);
+/* The payload shape for a target of driver d (NULL: not built) and format. */
+enum shape driver_shape(const struct driver *d, const char *format);
 
 #endif

@@ -5,16 +5,9 @@
 #include <string.h>
 #include "event.h"
 #include "jscan.h"
+#include "hex.h"
 
 static const char ENV_SUFFIX[] = "]}";
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20; /* only 'A'..'F' and 'a'..'f' land in 'a'..'f' */
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 /* query_unescape into o (room for n bytes + NUL): the length, or -1. */
 static long qunescape_to(const char *s, size_t n, char *o)
@@ -26,8 +19,8 @@ static long qunescape_to(const char *s, size_t n, char *o)
             c = ' ';
         } else if (c == '%') {
             int h, l;
-            if (i + 2 >= n || (h = hexval((unsigned char)s[i + 1])) < 0 ||
-                (l = hexval((unsigned char)s[i + 2])) < 0) {
+            if (i + 2 >= n || (h = hex_value((unsigned char)s[i + 1])) < 0 ||
+                (l = hex_value((unsigned char)s[i + 2])) < 0) {
                 o[j] = 0;
                 return -1;
             }

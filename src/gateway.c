@@ -41,7 +41,7 @@ struct route_target *gateway_route_targets(struct gw_config *cfg)
         rt[i].events = tconf_str(tc, "events");
         rt[i].prefix = tconf_str(tc, "prefix");
         rt[i].suffix = tconf_str(tc, "suffix");
-        rt[i].shape = shape_for(rt[i].kind, rt[i].format);
+        rt[i].shape = driver_shape(tc->kind->drv, rt[i].format);
     }
     return rt;
 }

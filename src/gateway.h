@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include "config.h"
+#include "latency.h"
 #include "queue.h"
 #include "script.h"
 #include "target.h"
@@ -41,9 +42,9 @@ struct gateway {
     atomic_uint_fast64_t http_codes[HTTP_CODES];  /* ingest: everything but the two below */
     atomic_uint_fast64_t monitor_codes[2][HTTP_CODES]; /* GET/HEAD /health, /metrics */
     atomic_uint_fast64_t events_received, script_runs, script_errors, script_ns;
-    atomic_uint_fast64_t script_req_buckets[12], script_req_ns, script_reqs; /* route() time per request */
+    atomic_uint_fast64_t script_req_buckets[LATENCY_BUCKETS], script_req_ns, script_reqs; /* route() time per request */
     atomic_uint_fast64_t reloads_ok, reloads_failed;
-    atomic_uint_fast64_t ingest_latency_buckets[12], ingest_latency_us_sum, ingest_latency_count;
+    atomic_uint_fast64_t ingest_latency_buckets[LATENCY_BUCKETS], ingest_latency_us_sum, ingest_latency_count;
 };
 
 extern const int http_code_list[HTTP_CODES];
@@ -84,7 +85,6 @@ int http_port(struct gateway *gw);       /* the port bound (listen may say 0) */
 
 /* metrics.c */
 void metrics_render(struct gateway *gw, struct evbuffer *out);
-extern const double script_bounds_ms[12]; /* luagate_script_seconds buckets */
 void health_render(struct gateway *gw, struct evbuffer *out, int *status);
 
 #endif

@@ -2,6 +2,7 @@
 #include <highwayhash/c_bindings.h>
 #include <sys/mman.h>
 #include <time.h>
+#include "clock.h"
 #include "heartbeat.h"
 
 struct heartbeat_shared *heartbeat_shm;
@@ -21,13 +22,6 @@ struct heartbeat_shared *heartbeat_map(void)
 void heartbeat_attach(struct heartbeat_shared *hb) { heartbeat_shm = hb; }
 int heartbeat_supervised(void) { return heartbeat_shm != NULL; }
 
-uint64_t heartbeat_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 uint64_t heartbeat_event_id(const char *record, size_t len)
 {
     uint64_t h = HighwayHash64(event_key, record, len);
@@ -37,7 +31,7 @@ uint64_t heartbeat_event_id(const char *record, size_t len)
 void heartbeat_beat(void)
 {
     if (heartbeat_shm)
-        atomic_store_explicit(&heartbeat_shm->beat_us, heartbeat_now_us(), memory_order_relaxed);
+        atomic_store_explicit(&heartbeat_shm->beat_us, clock_mono_us(), memory_order_relaxed);
 }
 
 void heartbeat_ready(int ready)

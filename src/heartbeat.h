@@ -32,7 +32,6 @@ struct heartbeat_shared *heartbeat_map(void);
 void heartbeat_attach(struct heartbeat_shared *hb);
 int heartbeat_supervised(void);
 
-uint64_t heartbeat_now_us(void);
 /* The identity of an event: a keyed hash of its record's bytes, the same for
  * MinIO's retry of it (it sends the same bytes) and never 0. */
 uint64_t heartbeat_event_id(const char *record, size_t len);

@@ -21,6 +21,7 @@
  * bytes, a trailer section CHUNKED_TRAILER_MAX; trailers are checked and
  * dropped (the gateway has no use for them). */
 #include "http_chunked.h"
+#include "hex.h"
 
 enum {
     K_SIZE,        /* hex digits */
@@ -50,17 +51,6 @@ void http_chunked_init(struct chunked *k)
     k->left = 0;
     k->line = k->trailer = 0;
     k->digits = 0;
-}
-
-static int hex_value(unsigned char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
 }
 
 static int is_ws(unsigned char ch) { return ch == ' ' || ch == '\t'; }

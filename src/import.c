@@ -240,7 +240,7 @@ static const struct kind_info *minio_kind(const char *name)
     size_t n;
     const struct kind_info *all = driver_kinds(&n);
     for (size_t i = 0; i < n; i++)
-        if (!strcmp(all[i].kind, name) && strcmp(name, "file"))
+        if (!strcmp(all[i].kind, name) && driver_is_minio(&all[i]))
             return &all[i];
     return NULL;
 }
@@ -583,10 +583,12 @@ static int target_known(const struct import *im, const char *target)
     const struct kind_info *k = driver_kind(kind);
     if (!k || !im->envs)
         return 0;
-    if (!strcmp(colon + 1, "_"))
-        snprintf(env, sizeof env, "MINIO_NOTIFY_%s_ENABLE", k->env_kind);
-    else
-        snprintf(env, sizeof env, "MINIO_NOTIFY_%s_ENABLE_%s", k->env_kind, colon + 1);
+    static const struct key_spec enable = { "enable", KEY_BOOL, NULL, 0, NULL, NULL };
+    driver_env_name(k, &enable, env, sizeof env);
+    if (strcmp(colon + 1, "_")) {
+        size_t n = strlen(env);
+        snprintf(env + n, sizeof env - n, "_%s", colon + 1);
+    }
     size_t n = strlen(env);
     for (const char *p = strstr(im->envs, env); p; p = strstr(p + 1, env))
         if ((p == im->envs || p[-1] == '\n') && (p[n] == 0 || p[n] == '\n'))

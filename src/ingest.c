@@ -11,30 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "clock.h"
 #include "dlq.h"
 #include "heartbeat.h"
 #include "http_conn.h"
+#include "latency.h"
 #include "log.h"
 #include "quarantine.h"
 
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void observe(struct gateway *gw, uint64_t start_us)
 {
-    uint64_t us = now_us() - start_us;
-    static const double bounds_ms[12] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000 };
+    uint64_t us = clock_mono_us() - start_us;
     atomic_fetch_add(&gw->ingest_latency_us_sum, us);
     atomic_fetch_add(&gw->ingest_latency_count, 1);
-    for (int b = 0; b < 12; b++)
-        if ((double)us / 1000.0 <= bounds_ms[b]) {
-            atomic_fetch_add(&gw->ingest_latency_buckets[b], 1);
-            break;
-        }
+    int b = latency_bucket(latency_bounds_ms, (double)us / 1000.0);
+    if (b >= 0)
+        atomic_fetch_add(&gw->ingest_latency_buckets[b], 1);
 }
 
 /* Constant-time comparison of the Authorization header. */
@@ -342,7 +334,7 @@ static int route_some(struct gateway *gw, struct worker *w, struct ingest *in, s
                       size_t *i, uint64_t until_us, uint64_t *script_us, char *err, size_t errlen)
 {
     struct router *router = gw->routers[w->id]; /* swapped by a reload only between slices */
-    uint64_t t0 = now_us(), t1 = t0;
+    uint64_t t0 = clock_mono_us(), t1 = t0;
     while (*i < in->nev && (t1 == t0 || t1 < until_us)) {
         const struct event *ev = &in->ev[(*i)++];
         struct heartbeat_shared *hb = heartbeat_shm; /* the supervisor's watch: see supervisor.c */
@@ -361,7 +353,7 @@ static int route_some(struct gateway *gw, struct worker *w, struct ingest *in, s
         int rc = router_route(router, in, ev, out, err, errlen);
         if (hb)
             heartbeat_idle(hb, w->id);
-        uint64_t t2 = now_us();
+        uint64_t t2 = clock_mono_us();
         atomic_fetch_add(&gw->script_ns, (t2 - t1) * 1000);
         t1 = t2;
         if (rc) {
@@ -382,11 +374,9 @@ static void observe_script(struct gateway *gw, uint64_t us)
 {
     atomic_fetch_add(&gw->script_req_ns, us * 1000);
     atomic_fetch_add(&gw->script_reqs, 1);
-    for (int b = 0; b < 12; b++)
-        if ((double)us / 1000.0 <= script_bounds_ms[b]) {
-            atomic_fetch_add(&gw->script_req_buckets[b], 1);
-            break;
-        }
+    int b = latency_bucket(latency_script_bounds_ms, (double)us / 1000.0);
+    if (b >= 0)
+        atomic_fetch_add(&gw->script_req_buckets[b], 1);
 }
 
 /* Every event of the request is routed: queue what it sent (pre: its
@@ -507,7 +497,7 @@ static int parse_some(struct ingest *in, uint64_t until_us, char *err, size_t er
     int rc;
     do
         rc = ingest_parse_step(in, PARSE_STEP_BYTES, err, errlen);
-    while (rc > 0 && now_us() < until_us);
+    while (rc > 0 && clock_mono_us() < until_us);
     return rc;
 }
 
@@ -528,7 +518,7 @@ static int encode_some(struct slice_job *j, uint64_t until_us)
             j->enc_q++;
             j->enc_i = 0;
         }
-        if (j->enc_q < j->na && now_us() >= until_us)
+        if (j->enc_q < j->na && clock_mono_us() >= until_us)
             return 1;
     }
     return 0;
@@ -540,7 +530,7 @@ static int encode_some(struct slice_job *j, uint64_t until_us)
 static int job_step(struct slice_job *j, char *err, size_t errlen)
 {
     struct gateway *gw = j->w->gw;
-    uint64_t until = now_us() + SLICE_US;
+    uint64_t until = clock_mono_us() + SLICE_US;
     if (j->in.phase != INGEST_DONE) /* routing starts in a slice of its own */
         return parse_some(&j->in, until, err, errlen) < 0 ? -400 : 1;
     if (j->done < j->in.nev) {
@@ -641,7 +631,7 @@ int handle_ingest(struct gateway *gw, struct conn *c)
     struct ingest *in = &w->in;
     struct route_out *out = &w->out;
     char err[1024];
-    uint64_t start = now_us();
+    uint64_t start = clock_mono_us();
     if (!authorized(gw, c))
         return http_reply_error(c, 401, "missing or wrong Authorization header");
     const char *body = c->body_len ? c->body : "";

@@ -8,45 +8,9 @@
 #include <string.h>
 #include "json.h"
 #include "jscan.h"
+#include "hex.h"
 
 #define MAX_DEPTH 64
-
-/* ---- buffers ------------------------------------------------------------ */
-
-int buf_reserve(struct buf *b, size_t n)
-{
-    if (b->len + n + 1 <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-        return -1;
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-int buf_put(struct buf *b, const void *s, size_t n)
-{
-    if (buf_reserve(b, n))
-        return -1;
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-    return 0;
-}
-
-int buf_puts(struct buf *b, const char *s) { return buf_put(b, s, strlen(s)); }
-
-void buf_free(struct buf *b)
-{
-    free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
-}
 
 /* ---- quoting and unescaping --------------------------------------------- */
 
@@ -135,22 +99,11 @@ int json_quote(struct buf *b, const char *str, size_t n)
     return buf_put(b, "\"", 1);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int hex4(const char *s, unsigned *out)
 {
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(s[i]);
+        int h = hex_value(s[i]);
         if (h < 0)
             return -1;
         v = v << 4 | (unsigned)h;

@@ -9,18 +9,11 @@
 #define JSMN_HEADER
 #define JSMN_STRICT
 #include <jsmn.h>
-#include <lua.h>
+#include "buf.h"
 
-/* A growable byte buffer. */
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-/* Room for n more bytes and a NUL after them, without writing anything. */
-int buf_reserve(struct buf *b, size_t n);
-int buf_put(struct buf *b, const void *s, size_t n);
-int buf_puts(struct buf *b, const char *s);
-void buf_free(struct buf *b);
+/* The Lua state, named without <lua.h> so that users of the JSON text
+ * functions (dlq.c, drivers) do not pull in Lua. */
+typedef struct lua_State lua_State;
 
 /* Append s as a JSON string the way Go's encoding/json does: <, >, & and
  * U+2028/2029 as \u escapes, invalid UTF-8 as \ufffd. */

@@ -413,17 +413,9 @@ static int driver_module(lua_State *L, const char *kind)
 #define DRIVER_MODULE(kind)                                                                  \
     int luaopen_luagate_##kind(lua_State *L);                                                \
     int luaopen_luagate_##kind(lua_State *L) { return driver_module(L, #kind); }
-DRIVER_MODULE(webhook)
-DRIVER_MODULE(amqp)
-DRIVER_MODULE(kafka)
-DRIVER_MODULE(mqtt)
-DRIVER_MODULE(nats)
-DRIVER_MODULE(nsq)
-DRIVER_MODULE(mysql)
-DRIVER_MODULE(postgres)
-DRIVER_MODULE(redis)
-DRIVER_MODULE(elasticsearch)
-DRIVER_MODULE(file)
+#define KIND(name, arn_kind, env_kind) DRIVER_MODULE(name)
+#include "kinds.h"
+#undef KIND
 
 /*** @section luagate
  * `require "luagate"` (luagate.so).

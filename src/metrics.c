@@ -7,10 +7,8 @@
 #include "gateway.h"
 #include "heartbeat.h"
 #include "json.h"
+#include "latency.h"
 #include "quarantine.h"
-
-static const double ingest_bounds_ms[12] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000 };
-const double script_bounds_ms[12] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 100, 1000, 10000 };
 
 static void counter(struct evbuffer *o, const char *name, const char *help)
 {
@@ -70,7 +68,7 @@ static void histogram(struct evbuffer *o, const char *name, const char *labels, 
                       atomic_uint_fast64_t *buckets, uint64_t count, double sum_s)
 {
     uint64_t cum = 0;
-    for (int b = 0; b < 12; b++) {
+    for (int b = 0; b < LATENCY_BUCKETS; b++) {
         cum += atomic_load(&buckets[b]);
         evbuffer_add_printf(o, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, *labels ? "," : "",
                             bounds[b] / 1000.0, (unsigned long long)cum);
@@ -118,7 +116,7 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
                         (unsigned long long)atomic_load(&gw->events_received));
     evbuffer_add_printf(o, "# HELP luagate_ingest_latency_seconds time from request to acknowledgement\n"
                            "# TYPE luagate_ingest_latency_seconds histogram\n");
-    histogram(o, "luagate_ingest_latency_seconds", "", ingest_bounds_ms, gw->ingest_latency_buckets,
+    histogram(o, "luagate_ingest_latency_seconds", "", latency_bounds_ms, gw->ingest_latency_buckets,
               atomic_load(&gw->ingest_latency_count),
               (double)atomic_load(&gw->ingest_latency_us_sum) / 1e6);
     counter(o, "luagate_script_runs_total", "route() calls");
@@ -130,7 +128,7 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
     evbuffer_add_printf(o, "luagate_script_seconds_total %.6f\n", (double)atomic_load(&gw->script_ns) / 1e9);
     evbuffer_add_printf(o, "# HELP luagate_script_seconds route() time of one request, all its events\n"
                            "# TYPE luagate_script_seconds histogram\n");
-    histogram(o, "luagate_script_seconds", "", script_bounds_ms, gw->script_req_buckets,
+    histogram(o, "luagate_script_seconds", "", latency_script_bounds_ms, gw->script_req_buckets,
               atomic_load(&gw->script_reqs), (double)atomic_load(&gw->script_req_ns) / 1e9);
     counter(o, "luagate_script_state_rebuilds_total", "Lua states rebuilt after reaching script_memory");
     evbuffer_add_printf(o, "luagate_script_state_rebuilds_total %llu\n", (unsigned long long)script_rebuild_count());
@@ -163,7 +161,7 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
         lb.len = 0;
         if (buf_puts(&lb, "target=\"") || buf_puts(&lb, label_value(&b, t->conf->name)) || buf_put(&lb, "\"", 2))
             continue;
-        histogram(o, "luagate_delivery_latency_seconds", lb.p, target_latency_bounds,
+        histogram(o, "luagate_delivery_latency_seconds", lb.p, latency_bounds_ms,
                   t->latency_buckets, atomic_load(&t->latency_count),
                   (double)atomic_load(&t->latency_ms_sum) / 1e3);
     }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "crc32c.h"
 #include "queue_int.h"
 #include "spare.h"
@@ -36,8 +37,8 @@ static int cursor_write(struct qreader *r)
     char rec[24];
     memcpy(rec, &r->pos.seg, 8);
     memcpy(rec + 8, &r->pos.off, 8);
-    put32(rec + 16, crc32c(0, rec, 16));
-    put32(rec + 20, CURSOR_MAGIC);
+    put32_host(rec + 16, crc32c(0, rec, 16));
+    put32_host(rec + 20, CURSOR_MAGIC);
     if (pwrite(r->cfd, rec, sizeof rec, 0) != (ssize_t)sizeof rec)
         return -1;
     time_t now = time(NULL);
@@ -54,7 +55,7 @@ static int cursor_read(struct qreader *r)
     char rec[24];
     if (pread(r->cfd, rec, sizeof rec, 0) != (ssize_t)sizeof rec)
         return -1;
-    if (get32(rec + 20) != CURSOR_MAGIC || get32(rec + 16) != crc32c(0, rec, 16))
+    if (get32_host(rec + 20) != CURSOR_MAGIC || get32_host(rec + 16) != crc32c(0, rec, 16))
         return -1;
     memcpy(&r->pos.seg, rec, 8);
     memcpy(&r->pos.off, rec + 8, 8);
@@ -230,8 +231,8 @@ static size_t peek_from(struct qreader *r, struct qpos dpos, struct msg *out, si
             continue;
         }
         const char *h = r->buf + (p.off - r->wstart);
-        size_t len = get32(h + 4);
-        long sz = get32(h) == REC_MAGIC && len <= REC_MAX ? (long)(HDR_SIZE + len) : 0;
+        size_t len = get32_host(h + 4);
+        long sz = get32_host(h) == REC_MAGIC && len <= REC_MAX ? (long)(HDR_SIZE + len) : 0;
         if (sz && n && (p.off + (uint64_t)sz > r->wstart + r->wlen))
             break; /* would move the window under the messages handed out */
         if (sz && window_load(r, dpos, p.seg, p.off, (size_t)sz))
@@ -296,12 +297,7 @@ int queue_peek(struct qreader *r, struct msg *out, size_t max, int wait_ms)
         if (pos_cmp(q->dpos, r->pos) > 0)
             r->pos = q->dpos;
         if (wait_ms > 0) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += wait_ms / 1000;
-            ts.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000)
-                ts.tv_sec++, ts.tv_nsec -= 1000000000;
+            struct timespec ts = clock_after(CLOCK_REALTIME, wait_ms);
             pthread_cond_timedwait(&q->data_cond, &q->lock, &ts);
         }
     }
@@ -312,11 +308,7 @@ int queue_peek(struct qreader *r, struct msg *out, size_t max, int wait_ms)
         /* ours are appended but not yet durable: wait for the commit */
         pthread_mutex_lock(&q->lock);
         if (pos_cmp(q->dpos, dpos) == 0 && r->pending && !q->stopping) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 50 * 1000000L;
-            if (ts.tv_nsec >= 1000000000)
-                ts.tv_sec++, ts.tv_nsec -= 1000000000;
+            struct timespec ts = clock_after(CLOCK_REALTIME, 50);
             pthread_cond_timedwait(&q->data_cond, &q->lock, &ts);
         }
         pthread_mutex_unlock(&q->lock);

@@ -12,8 +12,8 @@ int qrec_decode(const char *body, uint32_t len, struct rec_view *v)
 {
     if (len < FIXED_SIZE)
         return -1;
-    size_t tl = (unsigned char)body[1], nl = get16(body + 2), kl = get16(body + 4);
-    size_t ml = (unsigned char)body[6], ol = get32(body + 8), pl = get32(body + 12);
+    size_t tl = (unsigned char)body[1], nl = get16_host(body + 2), kl = get16_host(body + 4);
+    size_t ml = (unsigned char)body[6], ol = get32_host(body + 8), pl = get32_host(body + 12);
     size_t need = FIXED_SIZE + tl + nl + kl + ml + ol + pl + 6;
     if (need != len)
         return -1;
@@ -46,15 +46,15 @@ long qrec_check(const char *buf, size_t avail)
 {
     if (avail < HDR_SIZE)
         return -1;
-    if (get32(buf) != REC_MAGIC)
+    if (get32_host(buf) != REC_MAGIC)
         return 0;
-    uint32_t len = get32(buf + 4);
+    uint32_t len = get32_host(buf + 4);
     if (len < FIXED_SIZE || len > REC_MAX)
         return 0;
     if (avail < HDR_SIZE + (size_t)len)
         return -1;
     uint32_t crc = crc32c(0, buf + HDR_SIZE, len);
-    return crc == get32(buf + 8) ? (long)(HDR_SIZE + len) : 0;
+    return crc == get32_host(buf + 8) ? (long)(HDR_SIZE + len) : 0;
 }
 
 int qgrow(char **buf, size_t *cap, size_t need)
@@ -119,12 +119,12 @@ size_t qrec_encode(char **buf, size_t *cap, size_t at, const struct qrec *r, uin
     char *h = *buf + at, *b = h + HDR_SIZE;
     b[0] = r->op == OP_DELETE;
     b[1] = (char)tl;
-    put16(b + 2, (uint16_t)nl);
-    put16(b + 4, (uint16_t)kl);
+    put16_host(b + 2, (uint16_t)nl);
+    put16_host(b + 4, (uint16_t)kl);
     b[6] = (char)ml;
     b[7] = 0;
-    put32(b + 8, (uint32_t)ol);
-    put32(b + 12, (uint32_t)pl);
+    put32_host(b + 8, (uint32_t)ol);
+    put32_host(b + 12, (uint32_t)pl);
     memcpy(b + 16, &ms, 8);
     char *p = b + FIXED_SIZE;
     p = put_str(p, target, tl);
@@ -137,9 +137,9 @@ size_t qrec_encode(char **buf, size_t *cap, size_t at, const struct qrec *r, uin
         p += r->payload[i].iov_len;
     }
     *p = 0;
-    put32(h, REC_MAGIC);
-    put32(h + 4, (uint32_t)body);
-    put32(h + 8, crc32c(0, b, body));
+    put32_host(h, REC_MAGIC);
+    put32_host(h + 4, (uint32_t)body);
+    put32_host(h + 8, crc32c(0, b, body));
     return HDR_SIZE + body;
 }
 
@@ -148,7 +148,7 @@ size_t qrec_encode(char **buf, size_t *cap, size_t at, const struct qrec *r, uin
 size_t qrec_resync(const char *buf, size_t len, size_t from)
 {
     for (size_t o = from; o + HDR_SIZE <= len; o++)
-        if (get32(buf + o) == REC_MAGIC && qrec_check(buf + o, len - o) != 0)
+        if (get32_host(buf + o) == REC_MAGIC && qrec_check(buf + o, len - o) != 0)
             return o;
     return len;
 }

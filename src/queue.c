@@ -20,22 +20,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "queue_int.h"
 #include "spare.h"
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 void qseg_path(const struct queue *q, uint64_t seg, char *out, size_t len)
 {
@@ -332,7 +319,7 @@ int queue_start(struct queue *q)
  * zeroed (spare.c). */
 static double write_rate(const struct queue *q)
 {
-    uint64_t us = q->wseg_us ? mono_us() - q->wseg_us : 0;
+    uint64_t us = q->wseg_us ? clock_mono_us() - q->wseg_us : 0;
     return us ? (double)q->wpos.off * 1e6 / (double)us : 0;
 }
 
@@ -401,7 +388,7 @@ static int append_room(const struct qrec *recs, size_t n, char *err, size_t errl
  * their size.  Under q->lock.  On failure nothing of them is left. */
 int queue_encode(char **buf, size_t *len, size_t *cap, const struct qrec *recs, size_t n)
 {
-    uint64_t ms = now_ms();
+    uint64_t ms = clock_wall_ms();
     for (size_t i = 0; i < n; i++) {
         size_t sz = qrec_encode(buf, cap, *len, &recs[i], ms);
         if (!sz)
@@ -415,11 +402,11 @@ static int append_write(struct queue *q, const struct qappend *a, size_t *len, c
 {
     const struct qrec *recs = a->recs;
     size_t n = a->n;
-    uint64_t ms = now_ms();
+    uint64_t ms = clock_wall_ms();
     /* a segment that was not zeroed ahead (the first one, or after a
      * shortage of disk) is left as soon as a zeroed one is ready */
     if (!q->wseg_us)
-        q->wseg_us = mono_us();
+        q->wseg_us = clock_mono_us();
     if (q->spare && !q->spare_wanted && q->wpos.off >= ZERO_AHEAD_AFTER) {
         spare_want(q->spare, write_rate(q));
         q->spare_wanted = 1;
@@ -584,10 +571,10 @@ static void *committer_main(void *arg)
         pthread_mutex_unlock(&q->lock);
         if (stop)
             break;
-        uint64_t now = mono_us();
+        uint64_t now = clock_mono_us();
         if (q->window_us && now - last < q->window_us)
             usleep((useconds_t)(q->window_us - (now - last)));
-        last = mono_us();
+        last = clock_mono_us();
         commit(q);
         if (q->on_durable)
             q->on_durable(q->arg);

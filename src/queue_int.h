@@ -83,10 +83,12 @@ static inline int pos_cmp(struct qpos a, struct qpos b)
     return a.off < b.off ? -1 : a.off > b.off;
 }
 
-static inline void put32(char *p, uint32_t v) { memcpy(p, &v, 4); }
-static inline void put16(char *p, uint16_t v) { memcpy(p, &v, 2); }
-static inline uint32_t get32(const char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static inline uint16_t get16(const char *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+/* Integers in records and cursors are stored in host byte order: a journal
+ * is read back by the machine that wrote it, never moved to another. */
+static inline void put32_host(char *p, uint32_t v) { memcpy(p, &v, 4); }
+static inline void put16_host(char *p, uint16_t v) { memcpy(p, &v, 2); }
+static inline uint32_t get32_host(const char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint16_t get16_host(const char *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 
 /* Body: u8 op, u8 target_len, u16 name_len, u16 key_len, u8 time_len, u8 0,
  * u32 opts_len, u32 payload_len, u64 enqueue ms, then each string with a

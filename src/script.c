@@ -217,18 +217,6 @@ static void resume_guarded(lua_State *L, struct router *r, int *ref, int nargs, 
 
 /* ---- shapes and messages ------------------------------------------------------- */
 
-enum shape shape_for(const char *kind, const char *format)
-{
-    int access = format && !strcasecmp(format, "access");
-    if (!strcmp(kind, "elasticsearch"))
-        return SHAPE_RECORDS_NL;
-    if (!strcmp(kind, "redis"))
-        return access ? SHAPE_REDIS_ACCESS : SHAPE_RECORDS;
-    if (!strcmp(kind, "mysql") || !strcmp(kind, "postgres") || !strcmp(kind, "postgresql"))
-        return SHAPE_RECORDS;
-    return SHAPE_ENVELOPE;
-}
-
 static void routed_free(struct routed *m)
 {
     free(m->owned);

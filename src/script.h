@@ -12,14 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
+#include "driver.h" /* enum shape */
 #include "event.h"
-
-enum shape {
-    SHAPE_ENVELOPE,     /* {"EventName","Key","Records":[r]}: webhook, amqp, kafka... */
-    SHAPE_RECORDS,      /* {"Records":[r]}: mysql, postgres, redis namespace */
-    SHAPE_RECORDS_NL,   /* {"Records":[r]}\n: elasticsearch */
-    SHAPE_REDIS_ACCESS, /* [{"Event":[r],"EventTime":"t"}] */
-};
 
 /* What the router knows of a configured target. */
 struct route_target {
@@ -59,8 +53,6 @@ struct router_limits {
     const struct bucket_set *buckets; /* bucket rules, as luagate.buckets; NULL: none */
     const char *env_allow;    /* script_env: names os.getenv may read, comma separated */
 };
-
-enum shape shape_for(const char *kind, const char *format);
 
 /* A state with script loaded (NULL: the default router).  NULL + err with
  * the file and line on a compile or load error. */

@@ -15,6 +15,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "log.h"
 #include "spare.h"
 
@@ -46,12 +47,7 @@ static int enough_room(const struct spare *s)
     return (double)vfs.f_bavail * (double)vfs.f_frsize >= 4.0 * (double)s->bytes;
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static double mono_s(void) { return (double)clock_mono_us() / 1e6; }
 
 /* Sleep until `until` (CLOCK_MONOTONIC seconds) unless stopped; non-zero
  * if stopped. */
@@ -62,11 +58,8 @@ static int pause_until(struct spare *s, double until)
         double left = until - mono_s();
         if (left <= 0)
             break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        double t = (double)ts.tv_nsec / 1e9 + left;
-        ts.tv_sec += (time_t)t;
-        ts.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
+        /* rounded up: a wait of 0 ms would spin until `until` */
+        struct timespec ts = clock_after(CLOCK_REALTIME, (long long)(left * 1e3) + 1);
         pthread_cond_timedwait(&s->cond, &s->lock, &ts);
     }
     int stop = s->stopping;
@@ -141,9 +134,7 @@ fail:;
 /* Sleep until asked for a spare, stopped, or (timeout_s > 0) timed out. */
 static void wait_turn(struct spare *s, int timeout_s)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_s;
+    struct timespec ts = clock_after(CLOCK_REALTIME, timeout_s * 1000LL);
     pthread_mutex_lock(&s->lock);
     while (!s->stopping && (s->fd >= 0 || !s->wanted))
         pthread_cond_wait(&s->cond, &s->lock);

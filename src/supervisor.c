@@ -28,6 +28,7 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "clock.h"
 #include "gateway.h"
 #include "heartbeat.h"
 #include "log.h"
@@ -107,7 +108,7 @@ static int start_worker(struct sup *s)
     if (pid == 0)
         worker_child(s, parent);
     s->pid = pid;
-    s->started_us = heartbeat_now_us();
+    s->started_us = clock_mono_us();
     s->was_ready = 0;
     s->killed_for = 0;
     s->beat_warned = 0;
@@ -190,7 +191,7 @@ static int on_worker_exit(struct sup *s, int status)
     status_text(status, what, sizeof what);
     if (!s->was_ready && atomic_load(&s->hb->ready)) { /* ready since the last tick */
         s->was_ready = s->ever_ready = 1;
-        s->ready_us = heartbeat_now_us();
+        s->ready_us = clock_mono_us();
     }
     pid_t pid = s->pid;
     s->pid = 0;
@@ -205,7 +206,7 @@ static int on_worker_exit(struct sup *s, int status)
         s->exit_code = WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : 1;
         return 1;
     }
-    uint64_t now = heartbeat_now_us();
+    uint64_t now = clock_mono_us();
     if (!victims && (!s->was_ready || now - s->ready_us < SHORT_LIFE_US)) {
         s->failures++;
         uint64_t d = backoff_us(s->failures);
@@ -281,7 +282,7 @@ static void check_beat(struct sup *s, uint64_t now)
 
 static void watch(struct sup *s)
 {
-    uint64_t now = heartbeat_now_us();
+    uint64_t now = clock_mono_us();
     if (!s->pid) {
         if (!s->stopping && s->next_start_us && now >= s->next_start_us)
             start_worker(s);
@@ -309,7 +310,7 @@ static int on_stop_signal(struct sup *s, int sig)
 {
     if (!s->stopping) {
         close_listeners(s); /* connections from now on are refused, not left waiting */
-        s->stop_deadline_us = heartbeat_now_us() + (uint64_t)s->cfg->shutdown_ms * 1000 + STOP_GRACE_US;
+        s->stop_deadline_us = clock_mono_us() + (uint64_t)s->cfg->shutdown_ms * 1000 + STOP_GRACE_US;
     }
     s->stopping = s->stopping < 2 ? s->stopping + 1 : 2;
     if (!s->pid) {
@@ -373,7 +374,7 @@ static int tick_ms(struct sup *s)
     long long t = s->cfg->script_timeout_ms / 4;
     t = t < 5 ? 5 : t > 100 ? 100 : t;
     if (!s->pid && s->next_start_us) {
-        uint64_t now = heartbeat_now_us();
+        uint64_t now = clock_mono_us();
         long long wait = s->next_start_us > now ? (long long)((s->next_start_us - now) / 1000) + 1 : 0;
         t = wait < t ? wait : t;
     }

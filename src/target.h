@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include "driver.h"
+#include "latency.h"
 #include "queue.h"
 #include "targetconf.h"
 
@@ -32,11 +33,8 @@ struct target {
     atomic_uint_fast64_t routed, delivered, failed, retried, dead_lettered, batches;
     atomic_uint_fast64_t latency_ms_sum, latency_count;
     atomic_uint_fast64_t oldest_enq_ms; /* enqueue time of the queue's head, 0: empty */
-    atomic_uint_fast64_t latency_buckets[12];
+    atomic_uint_fast64_t latency_buckets[LATENCY_BUCKETS];
 };
-
-/* Upper bounds (ms) of the delivery latency histogram buckets. */
-extern const double target_latency_bounds[12];
 
 void target_set_error(struct target *t, const char *msg);
 void target_error(struct target *t, char *out, size_t len);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 #include "targetconf.h"
+#include "hex.h"
 
 const struct key_spec common_keys[] = {
     { "enable", KEY_BOOL, "on", 0, NULL, "on for a target declared in the file unless enable = off; from the environment, what MINIO_NOTIFY_<KIND>_ENABLE[_<ID>] says" },
@@ -443,6 +444,16 @@ static int validate(const struct target_conf *c, char *err, size_t errlen)
     return 0;
 }
 
+int tconf_access_format(const struct target_conf *c, int *access, char *err, size_t errlen)
+{
+    const char *f = tconf_str(c, "format");
+    *access = !strcasecmp(f, "access");
+    if (*access || !*f || !strcasecmp(f, "namespace"))
+        return 0;
+    snprintf(err, errlen, "%s: key 'format' must be namespace or access, not '%s'", tconf_name(c), f);
+    return -1;
+}
+
 /* ---- redaction ------------------------------------------------------------ */
 
 /* A credential leaves in more shapes than it is configured in: a URL's
@@ -476,11 +487,6 @@ static char *pool_take(struct secrets *x, size_t len)
     return p;
 }
 
-static int hexval(int c)
-{
-    return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
-}
-
 /* s with %XX decoded, if that differs. */
 static void add_decoded(struct secrets *x, const char *s, size_t len)
 {
@@ -490,8 +496,8 @@ static void add_decoded(struct secrets *x, const char *s, size_t len)
     size_t o = 0;
     for (size_t i = 0; d && i < len; i++) {
         int h, l;
-        if (s[i] == '%' && i + 2 < len + 0 && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
-            (l = hexval((unsigned char)s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < len + 0 && (h = hex_value((unsigned char)s[i + 1])) >= 0 &&
+            (l = hex_value((unsigned char)s[i + 2])) >= 0) {
             d[o++] = (char)(h * 16 + l);
             i += 2;
         } else {
@@ -597,6 +603,31 @@ static void key_pairs(const struct target_conf *c, struct secrets *x)
     }
 }
 
+/* Every shape in x replaced by "***" in text, the longest first where
+ * shapes overlap: the one place secrets are masked. */
+static void mask_all(const struct secrets *x, char *text, size_t size)
+{
+    if (!x->n || !size)
+        return;
+    char out[2048];
+    size_t o = 0;
+    for (const char *p = text; *p && o + 4 < sizeof out;) {
+        size_t hit = 0;
+        for (size_t k = 0; k < x->n; k++) /* the longest shape that starts here */
+            if (x->len[k] > hit && !strncmp(p, x->s[k], x->len[k]))
+                hit = x->len[k];
+        if (hit) {
+            memcpy(out + o, "***", 3);
+            o += 3;
+            p += hit;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = 0;
+    snprintf(text, size, "%s", out);
+}
+
 void tconf_redact(const struct target_conf *c, char *text, size_t size)
 {
     struct secrets *x = calloc(1, sizeof *x);
@@ -611,24 +642,20 @@ void tconf_redact(const struct target_conf *c, char *text, size_t size)
             value_secrets(x, c->kv[i].val, (s->flags & KEY_SECRET) != 0);
     }
     key_pairs(c, x);
-    if (x->n && size) {
-        char out[2048];
-        size_t o = 0;
-        for (const char *p = text; *p && o + 4 < sizeof out;) {
-            size_t hit = 0;
-            for (size_t k = 0; k < x->n; k++) /* the longest shape that starts here */
-                if (x->len[k] > hit && !strncmp(p, x->s[k], x->len[k]))
-                    hit = x->len[k];
-            if (hit) {
-                memcpy(out + o, "***", 3);
-                o += 3;
-                p += hit;
-            } else {
-                out[o++] = *p++;
-            }
-        }
-        out[o] = 0;
-        snprintf(text, size, "%s", out);
+    mask_all(x, text, size);
+    free(x);
+}
+
+void tconf_mask(const char *secret, char *text, size_t size)
+{
+    if (!secret || !*secret)
+        return;
+    struct secrets *x = calloc(1, sizeof *x);
+    if (!x) {
+        snprintf(text, size, "(error text withheld: out of memory)");
+        return;
     }
+    add_password(x, "", 0, secret, strlen(secret));
+    mask_all(x, text, size);
     free(x);
 }

@@ -34,6 +34,7 @@
 #include <amqp_tcp_socket.h>
 #endif
 #include "driver.h"
+#include "hex.h"
 
 #define AMQP_MAX_BATCH 256
 #define AMQP_TIMEOUT_S 5
@@ -77,14 +78,6 @@ static void uri_free(struct amqp_uri *u)
     memset(u, 0, sizeof *u);
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* %-decode s[0..len) into a new string; NULL on a bad escape. */
 static char *pct_decode(const char *s, size_t len)
 {
@@ -96,8 +89,8 @@ static char *pct_decode(const char *s, size_t len)
             *o++ = s[i];
             continue;
         }
-        int a = i + 1 < len ? hexval((unsigned char)s[i + 1]) : -1;
-        int b = i + 2 < len ? hexval((unsigned char)s[i + 2]) : -1;
+        int a = i + 1 < len ? hex_value((unsigned char)s[i + 1]) : -1;
+        int b = i + 2 < len ? hex_value((unsigned char)s[i + 2]) : -1;
         if (a < 0 || b < 0) {
             free(d);
             return NULL;
@@ -934,7 +927,7 @@ static const struct key_spec amqp_keys[] = {
 };
 
 const struct driver amqp_driver = {
-    .kind = "amqp", .arn_kind = "amqp", .env_kind = "AMQP", .keys = amqp_keys,
+    .kind = "amqp", .keys = amqp_keys,
     .max_batch = AMQP_MAX_BATCH, .validate = amqp_validate, .open = amqp_open,
     .send = amqp_send, .health = amqp_health, .close = amqp_close,
 };

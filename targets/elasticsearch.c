@@ -19,17 +19,13 @@
 #include <strings.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include "buf.h"
 #include "driver.h"
 #include "highwayhash256.h"
 
 #define ES_TIMEOUT_MS 5000L
 #define ES_MAX_RESPONSE (64u << 20)
 #define ES_MAX_INDEX 255 /* Elasticsearch's own limit on index names, in bytes */
-
-struct buf {
-    char *p;
-    size_t len, cap;
-};
 
 struct es {
     char *name;      /* "elasticsearch:1" */
@@ -56,44 +52,24 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
 static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-static int buf_add(struct buf *b, const void *p, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q)
-            return -1;
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-    b->p[b->len] = 0;
-    return 0;
-}
-
-static int buf_str(struct buf *b, const char *s) { return buf_add(b, s, strlen(s)); }
-
 /* s as a JSON string (index names and ids need no more than this). */
 static int buf_json_str(struct buf *b, const char *s)
 {
-    int rc = buf_add(b, "\"", 1);
+    int rc = buf_put(b, "\"", 1);
     for (; *s && !rc; s++) {
         unsigned char ch = (unsigned char)*s;
         char esc[8];
         if (ch == '"' || ch == '\\') {
             esc[0] = '\\', esc[1] = (char)ch;
-            rc = buf_add(b, esc, 2);
+            rc = buf_put(b, esc, 2);
         } else if (ch < 0x20) {
             snprintf(esc, sizeof esc, "\\u%04x", ch);
-            rc = buf_add(b, esc, 6);
+            rc = buf_put(b, esc, 6);
         } else {
-            rc = buf_add(b, s, 1);
+            rc = buf_put(b, s, 1);
         }
     }
-    return rc ? rc : buf_add(b, "\"", 1);
+    return rc ? rc : buf_put(b, "\"", 1);
 }
 
 static void set_err(struct es *e, const char *fmt, ...)
@@ -107,7 +83,7 @@ static void set_err(struct es *e, const char *fmt, ...)
 static size_t on_data(char *p, size_t size, size_t n, void *arg)
 {
     struct buf *b = arg;
-    if (b->len + size * n > ES_MAX_RESPONSE || buf_add(b, p, size * n))
+    if (b->len + size * n > ES_MAX_RESPONSE || buf_put(b, p, size * n))
         return 0; /* curl fails the transfer with a write error */
     return size * n;
 }
@@ -121,8 +97,8 @@ static long es_http(struct es *e, const char *method, const char *path, const ch
     CURL *c = e->curl;
     struct buf url = { 0 };
     long status = 0;
-    if (buf_str(&url, e->base) || buf_str(&url, path)) {
-        free(url.p);
+    if (buf_puts(&url, e->base) || buf_puts(&url, path)) {
+        buf_free(&url);
         set_err(e, "out of memory");
         return -1;
     }
@@ -153,7 +129,7 @@ static long es_http(struct es *e, const char *method, const char *path, const ch
     }
     if (strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "POST"))
         bad |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK;
-    free(url.p);
+    buf_free(&url);
     if (bad) {
         set_err(e, "cannot set up the HTTP request (libcurl)");
         return -1;
@@ -254,7 +230,7 @@ static int es_start(struct es *e)
         return -1;
     struct buf path = { 0 };
     int found = 0;
-    if (buf_str(&path, "/_resolve/index/") || buf_str(&path, idx)) {
+    if (buf_puts(&path, "/_resolve/index/") || buf_puts(&path, idx)) {
         set_err(e, "out of memory");
         goto fail;
     }
@@ -276,7 +252,7 @@ static int es_start(struct es *e)
     cJSON_Delete(doc);
     if (!found) {
         path.len = 0;
-        if (buf_str(&path, "/") || buf_str(&path, idx)) {
+        if (buf_puts(&path, "/") || buf_puts(&path, idx)) {
             set_err(e, "out of memory");
             goto fail;
         }
@@ -284,12 +260,12 @@ static int es_start(struct es *e)
         if (es_http(e, "PUT", path.p, NULL, NULL, 0) < 0)
             goto fail;
     }
-    free(path.p);
+    buf_free(&path);
     curl_free(idx);
     e->started = 1;
     return 0;
 fail:
-    free(path.p);
+    buf_free(&path);
     curl_free(idx);
     return -1;
 }
@@ -365,8 +341,8 @@ static int es_send_one(struct es *e, struct msg *m)
     char *idx = escaped(e, d.index);
     struct buf path = { 0 };
     int failing = 0;
-    if (!idx || buf_str(&path, "/") || buf_str(&path, idx) || buf_str(&path, "/_doc") ||
-        (*d.id && (buf_str(&path, "/") || buf_str(&path, d.id)))) {
+    if (!idx || buf_puts(&path, "/") || buf_puts(&path, idx) || buf_puts(&path, "/_doc") ||
+        (*d.id && (buf_puts(&path, "/") || buf_puts(&path, d.id)))) {
         mark(m, MSG_RETRY, e->name, "out of memory");
         failing = 1;
     } else if (d.del) {
@@ -381,7 +357,7 @@ static int es_send_one(struct es *e, struct msg *m)
         long st = es_http(e, "PUT", path.p, "json", m->payload, m->payload_len);
         failing = judge(e, m, st, 0, "Update err");
     }
-    free(path.p);
+    buf_free(&path);
     curl_free(idx);
     return failing ? -1 : 0;
 }
@@ -395,7 +371,7 @@ static int add_doc_line(struct buf *b, const struct msg *m)
     while (n && (m->payload[n - 1] == '\n' || m->payload[n - 1] == '\r'))
         n--;
     size_t start = b->len;
-    if (buf_add(b, m->payload, n) || buf_add(b, "\n", 1))
+    if (buf_put(b, m->payload, n) || buf_put(b, "\n", 1))
         return -1;
     for (size_t i = start; i + 1 < b->len; i++)
         if (b->p[i] == '\n' || b->p[i] == '\r')
@@ -405,10 +381,10 @@ static int add_doc_line(struct buf *b, const struct msg *m)
 
 static int add_action(struct buf *b, const struct dest *d)
 {
-    return buf_str(b, d->del ? "{\"delete\":{\"_index\":" : "{\"index\":{\"_index\":") ||
+    return buf_puts(b, d->del ? "{\"delete\":{\"_index\":" : "{\"index\":{\"_index\":") ||
            buf_json_str(b, d->index) ||
-           (*d->id && (buf_str(b, ",\"_id\":") || buf_json_str(b, d->id))) ||
-           buf_str(b, "}}\n");
+           (*d->id && (buf_puts(b, ",\"_id\":") || buf_json_str(b, d->id))) ||
+           buf_puts(b, "}}\n");
 }
 
 static void retry_rest(struct es *e, struct msg *m, size_t from, size_t n, const char *why)
@@ -600,11 +576,10 @@ done:
 
 static int es_validate(const struct target_conf *c, char *err, size_t errlen)
 {
-    const char *f = tconf_str(c, "format");
-    if (strcasecmp(f, "namespace") && strcasecmp(f, "access")) {
-        snprintf(err, errlen,
-                 "%s: key 'format' must be namespace or access, not '%s' (format value unrecognized)",
-                 tconf_name(c), f);
+    int access;
+    if (tconf_access_format(c, &access, err, errlen)) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, " (format value unrecognized)"); /* MinIO's words */
         return -1;
     }
     if (tconf_isset(c, "username") != tconf_isset(c, "password")) {
@@ -636,8 +611,8 @@ static void es_close(void *ctx)
     free(e->index);
     free(e->user);
     free(e->pass);
-    free(e->resp.p);
-    free(e->body.p);
+    buf_free(&e->resp);
+    buf_free(&e->body);
     free(e);
 }
 
@@ -719,9 +694,8 @@ static const struct key_spec elasticsearch_keys[] = {
 
 const struct driver elasticsearch_driver = {
     .kind = "elasticsearch",
-    .arn_kind = "elasticsearch",
-    .env_kind = "ELASTICSEARCH",
     .keys = elasticsearch_keys,
+    .shape = { SHAPE_RECORDS_NL, SHAPE_RECORDS_NL },
     .max_batch = 500,
     .validate = es_validate,
     .open = es_open,

@@ -118,9 +118,10 @@ static const struct key_spec file_keys[] = {
 
 const struct driver file_driver = {
     .kind = "file",
-    .arn_kind = "file",
-    .env_kind = "FILE",
     .keys = file_keys,
+    .env_prefix = "LUAGATE_NOTIFY_",
+    .about = "luagate's own kind (MinIO has none): JSON lines appended to a file, or to "
+             "standard output with `path = \"-\"`.",
     .max_batch = 256,
     .open = file_open,
     .send = file_send,

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include <librdkafka/rdkafka.h>
+#include "clock.h"
 #include "driver.h"
 #include "kafka.h"
 #include "targetconf.h"
@@ -55,13 +56,6 @@ static int32_t sarama_partitioner(const rd_kafka_topic_t *rkt, const void *key, 
 {
     (void)rkt, (void)rkt_opaque, (void)msg_opaque;
     return kafka_sarama_partition(key ? key : "", key ? len : 0, cnt);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Errors that no retry can fix for this one message. */
@@ -460,7 +454,7 @@ static rd_kafka_resp_err_t produce(struct kafka *k, struct msg *m, size_t i, lon
                                   RD_KAFKA_V_VALUE((void *)m->payload, m->payload_len),
                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(tag),
                                   RD_KAFKA_V_END);
-        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || now_ms() >= deadline)
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || (long long)clock_mono_ms() >= deadline)
             break;
         rd_kafka_poll(k->rk, 50);
     }
@@ -502,7 +496,7 @@ static int kafka_send(void *ctx, struct msg *msgs, size_t n)
     k->msgs = msgs;
     k->n = n;
     k->pending = 0;
-    long long deadline = now_ms() + KAFKA_WAIT_MS;
+    long long deadline = (long long)clock_mono_ms() + KAFKA_WAIT_MS;
     for (size_t i = 0; i < n; i++) {
         rd_kafka_resp_err_t r = produce(k, &msgs[i], i, deadline, e, sizeof e);
         if (!r) {
@@ -513,14 +507,14 @@ static int kafka_send(void *ctx, struct msg *msgs, size_t n)
         snprintf(msgs[i].error, sizeof msgs[i].error, "%s", e);
     }
     /* flush, not poll: it sends at once instead of waiting out linger.ms */
-    while (k->pending && now_ms() < deadline)
+    while (k->pending && (long long)clock_mono_ms() < deadline)
         rd_kafka_flush(k->rk, 50);
     if (k->pending) {
         /* Should not happen (message.timeout.ms is shorter): give up on
          * them now; the reports of the purge come back as RETRY. */
         rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        long long until = now_ms() + 1000;
-        while (k->pending && now_ms() < until)
+        long long until = (long long)clock_mono_ms() + 1000;
+        while (k->pending && (long long)clock_mono_ms() < until)
             rd_kafka_poll(k->rk, 50);
     }
     int rc = 0;
@@ -590,8 +584,6 @@ static const struct key_spec kafka_keys[] = {
 
 const struct driver kafka_driver = {
     .kind = "kafka",
-    .arn_kind = "kafka",
-    .env_kind = "KAFKA",
     .keys = kafka_keys,
     .max_batch = KAFKA_MAX_BATCH,
     .validate = kafka_validate,

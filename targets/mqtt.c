@@ -18,6 +18,7 @@
 #include <time.h>
 #include <MQTTAsync.h>
 #include <cjson/cJSON.h>
+#include "clock.h"
 #include "driver.h"
 
 #define MQTT_MAX_BATCH 4096 /* each batch ends waiting for its last acks: pay that rarely */
@@ -186,17 +187,6 @@ static void on_pub_fail(void *context, MQTTAsync_failureData *r)
     record(context, r ? r->token : 0, 0, why);
 }
 
-static void deadline_in(struct timespec *ts, long ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 /* Connect unless connected, waiting up to 5 s.  A connect that times out
  * stays in flight and the next call waits for it rather than starting
  * another one. */
@@ -237,8 +227,7 @@ static int ensure_connected(struct mqtt *m, char *err, size_t errlen)
             return -1;
         }
     }
-    struct timespec until;
-    deadline_in(&until, MQTT_WAIT_MS);
+    struct timespec until = clock_after(CLOCK_MONOTONIC, MQTT_WAIT_MS);
     while (m->connecting && pthread_cond_timedwait(&m->cv, &m->mu, &until) != ETIMEDOUT)
         ;
     int res = m->connecting ? 0 : m->connect_result;
@@ -365,8 +354,7 @@ static int parse_opts(const struct mqtt *m, const struct msg *msg, struct pubopt
 static int collect(struct mqtt *m, struct msg *msgs, MQTTAsync_token *tokens, size_t sent,
                    size_t *inflight, unsigned lost, char *err, size_t errlen)
 {
-    struct timespec until;
-    deadline_in(&until, MQTT_WAIT_MS);
+    struct timespec until = clock_after(CLOCK_MONOTONIC, MQTT_WAIT_MS);
     int rc = 0, timed_out = 0;
     pthread_mutex_lock(&m->mu);
     for (;;) {
@@ -535,8 +523,6 @@ static const struct key_spec mqtt_keys[] = {
 
 const struct driver mqtt_driver = {
     .kind = "mqtt",
-    .arn_kind = "mqtt",
-    .env_kind = "MQTT",
     .keys = mqtt_keys,
     .max_batch = MQTT_MAX_BATCH,
     .validate = mqtt_validate,

@@ -21,6 +21,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <errmsg.h>
+#include "clock.h"
 #include "driver.h"
 #include "sqlpool.h"
 #include "mysql_dsn.h"
@@ -63,21 +64,18 @@ static void my_lib_init(void)
     my_lib_rc = mysql_library_init(0, NULL, NULL);
 }
 
-/* One line, the password replaced by ***: server texts never carry it, but
- * a DSN mistake might put it where a message quotes. */
+/* One line, the password masked: server texts never carry it, but a DSN
+ * mistake might put it where a message quotes. */
 static void clean_err(const char *pw, const char *src, char *dst, size_t len)
 {
-    size_t o = 0, pl = pw ? strlen(pw) : 0;
-    for (const char *s = src ? src : ""; *s && o + 1 < len; s++) {
-        if (pl >= 3 && !strncmp(s, pw, pl)) {
-            for (const char *r = "***"; *r && o + 1 < len; r++)
-                dst[o++] = *r;
-            s += pl - 1;
-        } else
-            dst[o++] = (*s == '\n' || *s == '\r' || *s == '\t') ? ' ' : *s;
-    }
+    char line[2048];
+    size_t o = 0;
+    for (const char *s = src ? src : ""; *s && o + 1 < sizeof line; s++)
+        line[o++] = (*s == '\n' || *s == '\r' || *s == '\t') ? ' ' : *s;
+    line[o] = 0;
+    tconf_mask(pw, line, sizeof line);
     if (len)
-        dst[o] = 0;
+        snprintf(dst, len, "%s", line);
 }
 
 /* MinIO does not check the name at all; we take a plain identifier only. */
@@ -92,15 +90,6 @@ static int my_table_ok(const char *t)
     return 1;
 }
 
-static int my_format(const char *f, int *access)
-{
-    if (!*f || !strcasecmp(f, "namespace"))
-        return *access = 0, 0;
-    if (!strcasecmp(f, "access"))
-        return *access = 1, 0;
-    return -1;
-}
-
 static int my_validate(const struct target_conf *c, char *err, size_t errlen)
 {
     int access;
@@ -112,11 +101,8 @@ static int my_validate(const struct target_conf *c, char *err, size_t errlen)
                  tconf_name(c), t);
         return -1;
     }
-    if (my_format(tconf_str(c, "format"), &access)) {
-        snprintf(err, errlen, "%s: key 'format' must be namespace or access, not '%s'", tconf_name(c),
-                 tconf_str(c, "format"));
+    if (tconf_access_format(c, &access, err, errlen))
         return -1;
-    }
     if (tconf_isset(c, "dsn_string")) {
         if (mysql_dsn_parse(tconf_str(c, "dsn_string"), &d, why, sizeof why)) {
             snprintf(err, errlen, "%s: key 'dsn_string': %s", tconf_name(c), why);
@@ -326,10 +312,8 @@ static void *my_open(const struct target_conf *c, char *err, size_t errlen)
         goto fail;
     }
     strcpy(x->table, t);
-    if (my_format(tconf_str(c, "format"), &x->access)) {
-        snprintf(err, errlen, "%s: key 'format' must be namespace or access", tconf_name(c));
+    if (tconf_access_format(c, &x->access, err, errlen))
         goto fail;
-    }
     if (mysql_dsn_parse(tconf_str(c, "dsn_string"), &x->dsn, why, sizeof why)) {
         snprintf(err, errlen, "%s: key 'dsn_string': %s", tconf_name(c), why);
         goto fail;
@@ -367,13 +351,6 @@ static int my_health(void *ctx, char *err, size_t errlen)
 }
 
 /* ---- sending ---- */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int my_exec(MYSQL_STMT *st, const char *a, size_t al, const char *b, size_t bl)
 {
@@ -426,7 +403,7 @@ static int my_part_once(struct my_part *p, int may_resend)
     char err[256] = "", when[40];
     unsigned e = 0;
     size_t j;
-    int64_t started = now_ms();
+    int64_t started = (int64_t)clock_mono_ms();
     if (my_ready(x, p->c, err, sizeof err))
         goto retry_all;
     if (mysql_query(c->db, "START TRANSACTION")) {
@@ -485,7 +462,7 @@ rollback:
     if (conn_gone(e) || p->table_gone || mysql_rollback(c->db))
         my_drop(x, p->c);
 retry_all:
-    if (may_resend && conn_gone(e) && !c->db && now_ms() - started < 1000)
+    if (may_resend && conn_gone(e) && !c->db && (int64_t)clock_mono_ms() - started < 1000)
         return 1; /* undecided rows stay pending; rejected ones stay rejected */
     for (j = 0; j < p->n; j++)
         if (p->msgs[p->idx[j]].status == MSG_PENDING)
@@ -590,9 +567,8 @@ static const struct key_spec mysql_keys[] = {
 
 const struct driver mysql_driver = {
     .kind = "mysql",
-    .arn_kind = "mysql",
-    .env_kind = "MYSQL",
     .keys = mysql_keys,
+    .shape = { SHAPE_RECORDS, SHAPE_RECORDS },
     .max_batch = MY_MAX_BATCH,
     .validate = my_validate,
     .open = my_open,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mysql_dsn.h"
+#include "hex.h"
 
 static char *dupn(const char *s, size_t n)
 {
@@ -34,8 +35,6 @@ static void quote(const char *s, size_t n, char *out, size_t len)
     out[o] = 0;
 }
 
-static int ishex(int c) { return isxdigit(c); }
-static int unhex(int c) { return isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10); }
 
 /* url.QueryUnescape (query = 1: '+' is a space) / url.PathUnescape. */
 static char *unescape(const char *s, size_t n, int query, char *err, size_t errlen)
@@ -48,13 +47,13 @@ static char *unescape(const char *s, size_t n, int query, char *err, size_t errl
     }
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%') {
-            if (i + 2 >= n || !ishex((unsigned char)s[i + 1]) || !ishex((unsigned char)s[i + 2])) {
+            if (i + 2 >= n || hex_value((unsigned char)s[i + 1]) < 0 || hex_value((unsigned char)s[i + 2]) < 0) {
                 quote(s + i, n - i < 3 ? n - i : 3, q, sizeof q);
                 snprintf(err, errlen, "invalid URL escape %s", q);
                 free(d);
                 return NULL;
             }
-            d[o++] = (char)(unhex((unsigned char)s[i + 1]) * 16 + unhex((unsigned char)s[i + 2]));
+            d[o++] = (char)(hex_value((unsigned char)s[i + 1]) * 16 + hex_value((unsigned char)s[i + 2]));
             i += 2;
         } else
             d[o++] = query && s[i] == '+' ? ' ' : s[i];

@@ -562,8 +562,6 @@ static const struct key_spec nats_keys[] = {
 
 const struct driver nats_driver = {
     .kind = "nats",
-    .arn_kind = "nats",
-    .env_kind = "NATS",
     .keys = nats_keys,
     .max_batch = NATS_MAX_BATCH,
     .validate = nats_validate,

@@ -29,6 +29,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include "clock.h"
 #include "driver.h"
 #include "nsq_proto.h"
 
@@ -53,13 +54,6 @@ struct nsq {
     size_t in_pos, in_len, in_cap;
     char err[256];
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int fail(struct nsq *n, const char *fmt, ...)
 {
@@ -97,7 +91,7 @@ static void disconnect(struct nsq *n)
 static int wait_fd(struct nsq *n, short events, long long deadline)
 {
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - (long long)clock_mono_ms();
         if (left <= 0)
             return fail(n, "timeout after %d ms waiting for nsqd", NSQ_TIMEOUT_MS);
         struct pollfd p = { .fd = n->fd, .events = events };
@@ -240,7 +234,7 @@ static int reply(struct nsq *n, struct nsqp_frame *f, long long deadline)
  * usable, -1 (and disconnected) if not. */
 static int drain(struct nsq *n)
 {
-    long long deadline = now_ms() + NSQ_TIMEOUT_MS;
+    long long deadline = (long long)clock_mono_ms() + NSQ_TIMEOUT_MS;
     struct nsqp_frame f;
     int r;
     while ((r = read_frame(n, &f, 0, deadline)) > 0) {
@@ -389,7 +383,7 @@ static int handshake(struct nsq *n, long long deadline)
 static int nsq_connect(struct nsq *n)
 {
     disconnect(n);
-    long long deadline = now_ms() + NSQ_TIMEOUT_MS;
+    long long deadline = (long long)clock_mono_ms() + NSQ_TIMEOUT_MS;
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai, *a;
     int rc = getaddrinfo(n->host, n->port, &hints, &ai);
     if (rc)
@@ -458,7 +452,7 @@ static int publish(struct nsq *n, const char *topic, const struct msg *m, size_t
     }
     if (rc)
         return fail(n, "out of memory");
-    long long deadline = now_ms() + NSQ_TIMEOUT_MS;
+    long long deadline = (long long)clock_mono_ms() + NSQ_TIMEOUT_MS;
     struct nsqp_frame f;
     if (io_write(n, n->out.data, n->out.len, deadline)) {
         /* nsqd checks the size before reading a body: it may have sent
@@ -610,7 +604,7 @@ static int nsq_send(void *ctx, struct msg *msgs, size_t cnt)
 static int nsq_health(void *ctx, char *err, size_t errlen)
 {
     struct nsq *n = ctx;
-    if (ensure_connected(n) == 0 && send_nop(n, now_ms() + NSQ_TIMEOUT_MS) == 0)
+    if (ensure_connected(n) == 0 && send_nop(n, (long long)clock_mono_ms() + NSQ_TIMEOUT_MS) == 0)
         return 0;
     disconnect(n);
     snprintf(err, errlen, "%s", n->err);
@@ -705,8 +699,6 @@ static const struct key_spec nsq_keys[] = {
 
 const struct driver nsq_driver = {
     .kind = "nsq",
-    .arn_kind = "nsq",
-    .env_kind = "NSQ",
     .keys = nsq_keys,
     .max_batch = 256,
     .validate = nsq_validate,

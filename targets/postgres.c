@@ -19,6 +19,7 @@
 #include <wctype.h>
 #include <cjson/cJSON.h>
 #include <libpq-fe.h>
+#include "clock.h"
 #include "driver.h"
 #include "sqlpool.h"
 
@@ -45,39 +46,28 @@ struct pg_part {
     int resent; /* already resent once on a fresh connection */
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* One line, blanks squeezed, the password (if any) replaced by ***.  libpq
- * texts name host and user but a malformed string can echo a fragment. */
+/* One line, blanks squeezed, the password (if any) masked.  libpq texts
+ * name host and user but a malformed string can echo a fragment. */
 static void clean_err(const char *pw, const char *src, char *dst, size_t len)
 {
+    char line[2048];
     size_t o = 0;
     int sp = 0;
     if (!len)
         return;
-    for (const char *s = src ? src : ""; *s && o + 1 < len; s++) {
-        if (pw && strlen(pw) >= 3 && !strncmp(s, pw, strlen(pw))) {
-            for (const char *r = "***"; *r && o + 1 < len; r++)
-                dst[o++] = *r;
-            s += strlen(pw) - 1;
-            sp = 0;
-            continue;
-        }
+    for (const char *s = src ? src : ""; *s && o + 1 < sizeof line; s++) {
         if (isspace((unsigned char)*s)) {
             sp = o > 0;
             continue;
         }
-        if (sp && o + 2 < len)
-            dst[o++] = ' ';
+        if (sp && o + 2 < sizeof line)
+            line[o++] = ' ';
         sp = 0;
-        dst[o++] = *s;
+        line[o++] = *s;
     }
-    dst[o] = 0;
+    line[o] = 0;
+    tconf_mask(pw, line, sizeof line);
+    snprintf(dst, len, "%s", line);
 }
 
 /* ---- table name rule (MinIO validatePsqlTableName) ---- */
@@ -141,15 +131,6 @@ static int pg_table_ok(const char *t)
     return 1;
 }
 
-static int pg_format(const char *f, int *access)
-{
-    if (!*f || !strcasecmp(f, "namespace"))
-        return *access = 0, 0;
-    if (!strcasecmp(f, "access"))
-        return *access = 1, 0;
-    return -1;
-}
-
 /* Parse the libpq string (key=value or URI); returns the password copy
  * through pw when asked.  -1 with a scrubbed reason. */
 static int pg_parse_conninfo(const char *ci, char **pw, char *err, size_t len)
@@ -194,11 +175,8 @@ static int pg_validate(const struct target_conf *c, char *err, size_t errlen)
                  tconf_name(c), t);
         return -1;
     }
-    if (pg_format(tconf_str(c, "format"), &access)) {
-        snprintf(err, errlen, "%s: key 'format' must be namespace or access, not '%s'", tconf_name(c),
-                 tconf_str(c, "format"));
+    if (tconf_access_format(c, &access, err, errlen))
         return -1;
-    }
     if (tconf_isset(c, "connection_string") &&
         pg_parse_conninfo(tconf_str(c, "connection_string"), NULL, why, sizeof why)) {
         snprintf(err, errlen, "%s: key 'connection_string' is not a valid libpq connection string: %s",
@@ -213,7 +191,7 @@ static int pg_validate(const struct target_conf *c, char *err, size_t errlen)
 static int pg_poll(PGconn *pg, short ev, int64_t deadline)
 {
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - (int64_t)clock_mono_ms();
         if (left <= 0)
             return -1;
         struct pollfd p = { PQsocket(pg), ev, 0 };
@@ -252,7 +230,7 @@ static PGresult *pg_next(PGconn *pg, int64_t deadline, int *lost)
 /* Run one statement outside a pipeline; 0 when it succeeded. */
 static int pg_exec(struct pg_ctx *x, PGconn *pg, const char *sql, char *err, size_t len)
 {
-    int64_t deadline = now_ms() + PG_TIMEOUT_MS;
+    int64_t deadline = (int64_t)clock_mono_ms() + PG_TIMEOUT_MS;
     int lost = 0, rc = 0;
     PGresult *r;
     if (!PQsendQueryParams(pg, sql, 0, NULL, NULL, NULL, NULL, 0) || pg_flush(pg, deadline)) {
@@ -278,7 +256,7 @@ static int pg_prepare(struct pg_ctx *x, PGconn *pg, const char *name, const char
                       char *err, size_t len)
 {
     char sql[512];
-    int64_t deadline = now_ms() + PG_TIMEOUT_MS;
+    int64_t deadline = (int64_t)clock_mono_ms() + PG_TIMEOUT_MS;
     int lost = 0, rc = 0;
     PGresult *r;
     snprintf(sql, sizeof sql, fmt, x->table);
@@ -384,10 +362,8 @@ static void *pg_open(const struct target_conf *c, char *err, size_t errlen)
         snprintf(err, errlen, "%s: key 'table': invalid PostgreSQL table '%s'", tconf_name(c), x->table);
         goto fail;
     }
-    if (pg_format(tconf_str(c, "format"), &x->access)) {
-        snprintf(err, errlen, "%s: key 'format' must be namespace or access", tconf_name(c));
+    if (tconf_access_format(c, &x->access, err, errlen))
         goto fail;
-    }
     if (pg_parse_conninfo(x->conninfo, &x->password, why, sizeof why)) {
         snprintf(err, errlen, "%s: key 'connection_string' is not a valid libpq connection string: %s",
                  tconf_name(c), why);
@@ -551,7 +527,7 @@ static int pg_part_failed(struct pg_ctx *x, struct msg *msgs, struct pg_part *p,
                           const char *err, int64_t started)
 {
     pg_drop(x, c);
-    if (p->reused && !p->resent && now_ms() - started < 1000) {
+    if (p->reused && !p->resent && (int64_t)clock_mono_ms() - started < 1000) {
         p->resent = 1;
         return 1;
     }
@@ -607,7 +583,7 @@ static int pg_send(void *ctx, struct msg *msgs, size_t n)
      * the answers; a row the server refuses is rejected and its part goes
      * again without it, so a round decides a part or removes one row. */
     for (int pending = 1; pending;) {
-        int64_t started = now_ms(), deadline = started + PG_TIMEOUT_MS + 20 * (int64_t)n;
+        int64_t started = (int64_t)clock_mono_ms(), deadline = started + PG_TIMEOUT_MS + 20 * (int64_t)n;
         pending = 0;
         for (size_t c = 0; c < nconn; c++) {
             struct pg_part *p = &parts[c];
@@ -669,9 +645,8 @@ static const struct key_spec postgres_keys[] = {
 
 const struct driver postgres_driver = {
     .kind = "postgres",
-    .arn_kind = "postgresql",
-    .env_kind = "POSTGRES",
     .keys = postgres_keys,
+    .shape = { SHAPE_RECORDS, SHAPE_RECORDS },
     .max_batch = PG_MAX_BATCH,
     .validate = pg_validate,
     .open = pg_open,

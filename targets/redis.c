@@ -16,8 +16,9 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 #include <hiredis/hiredis.h>
+#include "buf.h"
+#include "clock.h"
 #include "driver.h"
-#include "json.h"
 
 #define REDIS_TIMEOUT_S 5
 #define REDIS_IDLE_PING_MS 1000 /* a connection idle longer is PINGed before use */
@@ -96,35 +97,17 @@ static int resp_command(struct buf *b, const struct buf *head, int argc, const c
     return 0;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC, &ts))
-        return 0;
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The one place error text is made: prefixed with the target name, and any
  * occurrence of the password (servers echo arguments sometimes) masked. */
 static void fail(const struct redis *r, char *err, size_t errlen, const char *fmt, ...)
 {
-    char text[512], masked[512];
+    char text[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    size_t plen = strlen(r->password), o = 0;
-    for (const char *p = text; *p && o + 1 < sizeof masked;) {
-        if (plen && !strncmp(p, r->password, plen)) {
-            for (int k = 0; k < 3 && o + 1 < sizeof masked; k++)
-                masked[o++] = '*';
-            p += plen;
-        } else {
-            masked[o++] = *p++;
-        }
-    }
-    masked[o] = 0;
-    snprintf(err, errlen, "%s: %s", r->name, masked);
+    tconf_mask(r->password, text, sizeof text);
+    snprintf(err, errlen, "%s: %s", r->name, text);
 }
 
 /* hiredis says "Resource temporarily unavailable" when a timeout hits. */
@@ -232,7 +215,7 @@ static int redis_connect(struct redis *r, char *err, size_t errlen)
         disconnect(r);
         return -1;
     }
-    r->last_used_ms = now_ms();
+    r->last_used_ms = (long long)clock_mono_ms();
     return 0;
 }
 
@@ -251,20 +234,15 @@ static int ping(struct redis *r)
  * in MinIO pings on every borrow), so a server restart costs no batch. */
 static int redis_ready(struct redis *r, char *err, size_t errlen)
 {
-    if (r->rc && now_ms() - r->last_used_ms > REDIS_IDLE_PING_MS)
+    if (r->rc && (long long)clock_mono_ms() - r->last_used_ms > REDIS_IDLE_PING_MS)
         ping(r);
     return redis_connect(r, err, errlen);
 }
 
 static int redis_validate(const struct target_conf *c, char *err, size_t errlen)
 {
-    const char *f = tconf_str(c, "format");
-    if (strcasecmp(f, "namespace") && strcasecmp(f, "access")) {
-        snprintf(err, errlen, "%s: key 'format' must be namespace or access, not '%s'",
-                 tconf_name(c), f);
-        return -1;
-    }
-    return 0;
+    int access;
+    return tconf_access_format(c, &access, err, errlen);
 }
 
 static void redis_close(void *ctx)
@@ -448,7 +426,7 @@ static int redis_send(void *ctx, struct msg *msgs, size_t n)
     if (failed_at == n && queued < n)
         failed_at = queued;
     if (failed_at == n) {
-        r->last_used_ms = now_ms();
+        r->last_used_ms = (long long)clock_mono_ms();
         return 0;
     }
     disconnect(r); /* unread replies would be taken for the next batch's */
@@ -463,7 +441,7 @@ static int redis_health(void *ctx, char *err, size_t errlen)
 {
     struct redis *r = ctx;
     if (r->rc && !ping(r))
-        return r->last_used_ms = now_ms(), 0;
+        return r->last_used_ms = (long long)clock_mono_ms(), 0;
     if (redis_connect(r, err, errlen))
         return -1;
     const char *argv[1] = { "PING" };
@@ -479,7 +457,7 @@ static int redis_health(void *ctx, char *err, size_t errlen)
         disconnect(r);
         return -1;
     }
-    r->last_used_ms = now_ms();
+    r->last_used_ms = (long long)clock_mono_ms();
     return 0;
 }
 
@@ -494,9 +472,8 @@ static const struct key_spec redis_keys[] = {
 
 const struct driver redis_driver = {
     .kind = "redis",
-    .arn_kind = "redis",
-    .env_kind = "REDIS",
     .keys = redis_keys,
+    .shape = { SHAPE_RECORDS, SHAPE_REDIS_ACCESS },
     .max_batch = 256,
     .validate = redis_validate,
     .open = redis_open,

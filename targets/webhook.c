@@ -299,8 +299,6 @@ static const struct key_spec webhook_keys[] = {
 
 const struct driver webhook_driver = {
     .kind = "webhook",
-    .arn_kind = "webhook",
-    .env_kind = "WEBHOOK",
     .keys = webhook_keys,
     .max_batch = 64,
     .validate = webhook_validate,

@@ -131,7 +131,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     close(fd);
     atexit(remove_script);
     for (size_t i = 0; i < NTARGETS; i++)
-        CHECK(shape_for(targets[i].kind, targets[i].format) == targets[i].shape);
+        CHECK(driver_shape(driver_find(targets[i].kind), targets[i].format) == targets[i].shape);
     default_router = make_router(NULL);
     fields_router = make_router(script_path);
     check_router_state(default_router);

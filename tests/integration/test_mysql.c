@@ -589,8 +589,8 @@ TEST(keys_and_registration)
 {
     const struct kind_info *k = driver_kind("mysql");
     CHECK(k && k->drv == &mysql_driver);
-    CHECK_STR(mysql_driver.arn_kind, "mysql");
-    CHECK_STR(mysql_driver.env_kind, "MYSQL");
+    CHECK_STR(k->arn_kind, "mysql");
+    CHECK_STR(k->env_kind, "MYSQL");
     struct target_conf *c = conf("lg_ns", NULL, NULL);
     CHECK_STR(tconf_printable(c, "dsn_string"), "***");
     CHECK_STR(tconf_str(c, "format"), "namespace");

@@ -331,7 +331,7 @@ TEST(config_validation)
     CHECK(s && (s->flags & KEY_REQUIRED));
     tconf_free(c);
     CHECK_INT(drv->max_batch, 256);
-    CHECK_STR(drv->arn_kind, "nsq");
+    CHECK_STR(driver_kind("nsq")->arn_kind, "nsq");
 }
 
 /* The peer itself behaves like nsqd on what the driver never sends. */

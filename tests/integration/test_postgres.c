@@ -545,8 +545,8 @@ TEST(keys_and_registration)
 {
     const struct kind_info *k = driver_kind("postgresql");
     CHECK(k && k->drv == &postgres_driver);
-    CHECK_STR(postgres_driver.arn_kind, "postgresql");
-    CHECK_STR(postgres_driver.env_kind, "POSTGRES");
+    CHECK_STR(k->kind, "postgres");
+    CHECK_STR(k->env_kind, "POSTGRES");
     struct target_conf *c = conf("lg_ns", NULL, NULL);
     CHECK_STR(tconf_printable(c, "connection_string"), "***");
     CHECK_STR(tconf_str(c, "max_open_connections"), "2");
