@@ -14,6 +14,7 @@
 #include "json.h"
 #include "queue.h"
 #include "script.h"
+#include "sendopts.h"
 #include "targetconf.h"
 
 #define QUEUE_MT "luagate.queue"
@@ -350,6 +351,21 @@ DRIVER_MODULE(redis)
 DRIVER_MODULE(elasticsearch)
 DRIVER_MODULE(file)
 
+/* luagate.check_send_opts(kind, opts): nil when the gateway's send() takes
+ * opts for a target of kind, else the reason (luagate.testing raises it at
+ * the script's line, as the gateway does). */
+static int l_check_send_opts(lua_State *L)
+{
+    const char *kind = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    char why[384];
+    if (sendopts_check(L, 2, kind, why, sizeof why))
+        lua_pushstring(L, why);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
 /* luagate itself: require "luagate" gives the submodules by name. */
 int luaopen_luagate(lua_State *L);
 int luaopen_luagate(lua_State *L)
@@ -357,5 +373,7 @@ int luaopen_luagate(lua_State *L)
     lua_newtable(L);
     lua_pushliteral(L, LUAGATE_VERSION);
     lua_setfield(L, -2, "version");
+    lua_pushcfunction(L, l_check_send_opts);
+    lua_setfield(L, -2, "check_send_opts");
     return 1;
 }

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "script.h"
 #include "buckets.h"
+#include "sendopts.h"
 
 #include "queue_int.h" /* REC_MAX: a message the journal cannot hold is refused at send() */
 
@@ -461,6 +462,9 @@ static int l_send(lua_State *L)
     size_t keylen = 0;
     if (!lua_isnil(L, 3)) {
         luaL_checktype(L, 3, LUA_TTABLE);
+        char why[384];
+        if (sendopts_check(L, 3, r->t[ti].kind, why, sizeof why))
+            return luaL_error(L, "send: %s: %s", name, why);
         if (lua_getfield(L, 3, "key") == LUA_TSTRING) /* slot 4 keeps it */
             key = lua_tolstring(L, -1, &keylen);
     }

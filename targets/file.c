@@ -116,12 +116,18 @@ static const struct key_spec file_keys[] = {
     { 0 }
 };
 
+/* What send(target, payload, opts) may set for this kind, beyond key and op. */
+static const struct send_opt file_send_opts[] = {
+    { 0 },
+};
+
 const struct driver file_driver = {
     .kind = "file",
     .arn_kind = "file",
     .env_kind = "FILE",
     .keys = file_keys,
     .max_batch = 256,
+    .send_opts = file_send_opts,
     .open = file_open,
     .send = file_send,
     .health = file_health,

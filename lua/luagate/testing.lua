@@ -28,6 +28,8 @@ local function load_json()
 end
 local json = load_json()
 M.json = json
+-- send()'s option tables are the gateway's own (luagate.so, src/sendopts.c)
+local check_send_opts = require("luagate").check_send_opts
 
 -- ---- small helpers ---------------------------------------------------------
 
@@ -548,6 +550,8 @@ local function make_send(gw)
     if opts ~= nil and type(opts) ~= "table" then
       error(("bad argument #3 to 'send' (table expected, got %s)"):format(type(opts)), 2)
     end
+    local why = opts and check_send_opts(t.kind, opts)
+    if why then error(("send: %s: %s"):format(target, why), 2) end
     local msg = { target = target, opts = opts, key = ev.Key,
                   op = ev.name == "s3:ObjectRemoved:Delete" and "delete" or "upsert" }
     if payload == nil or is_event(payload) then
