@@ -111,16 +111,16 @@ static int worker_run(struct gw_config *cfg, int *fds)
     gw.cfg = *cfg; /* this process's copy: gateway_close frees it */
     gw.listen_fds = fds;
     if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
-        fprintf(stderr, "luagate: cannot initialise libcurl\n");
+        log_error("luagate", "cannot initialise libcurl");
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
     if (evthread_use_pthreads() || !(gw.base = event_base_new())) {
-        fprintf(stderr, "luagate: cannot create the event loop\n");
+        log_error("luagate", "cannot create the event loop");
         return 1;
     }
     if (gateway_open(&gw, err, sizeof err) || quarantine_load(gw.cfg.queue_dir, err, sizeof err)) {
-        fprintf(stderr, "luagate: %s\n", err);
+        log_error("luagate", "%s", err);
         gateway_close(&gw);
         return 2;
     }
@@ -129,14 +129,14 @@ static int worker_run(struct gw_config *cfg, int *fds)
     struct timeval beat = { 0, 250000 };
     if (install_signals(evs) || !(evs[NSIGS] = event_new(gw.base, -1, EV_PERSIST, on_beat, NULL)) ||
         event_add(evs[NSIGS], &beat)) {
-        fprintf(stderr, "luagate: cannot install signal handlers\n");
+        log_error("luagate", "cannot install signal handlers");
         free_events(evs, NSIGS + 1);
         gateway_close(&gw);
         return 1;
     }
     if (http_start(&gw, err, sizeof err) || gateway_start(&gw, err, sizeof err) ||
         http_spawn(&gw, err, sizeof err)) {
-        fprintf(stderr, "luagate: %s\n", err);
+        log_error("luagate", "%s", err);
         free_events(evs, NSIGS + 1);
         gateway_close(&gw);
         return 1;
@@ -163,11 +163,18 @@ static int run(const char *config_path)
     char err[1024];
     struct gw_config cfg = { 0 };
     if (config_load(&cfg, config_path, err, sizeof err)) {
-        fprintf(stderr, "luagate: %s\n", err);
+        /* the file's log_format is unknown here; the environment's is not */
+        const char *lf = getenv("LUAGATE_LOG_FORMAT");
+        log_init(lf && !strcmp(lf, "json"), LOG_INFO);
+        if (lf && !strcmp(lf, "json"))
+            log_error("config", "%s", err);
+        else
+            fprintf(stderr, "luagate: %s\n", err);
         config_free(&cfg);
         return 2;
     }
-    log_init(cfg.log_json, LOG_INFO);
+    log_init(cfg.log_json, (enum log_level)cfg.log_level);
+    log_capture_libraries();
     int rc = supervisor_run(&cfg, worker_run);
     config_free(&cfg);
     return rc;
