@@ -17,6 +17,7 @@
 #include "heartbeat.h"
 #include "log.h"
 #include "quarantine.h"
+#include "script_watch.h"
 #include "supervisor.h"
 
 static struct gateway gw;
@@ -60,6 +61,28 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     log_info("luagate", "%s: finishing %zu in-flight request(s), then stopping",
              sig == SIGINT ? "SIGINT" : "SIGTERM", http_npending(g));
     http_drain(g); /* the main loop ends with worker 0's drain */
+}
+
+/* The script or a module changed on disk: the same reload as SIGHUP. */
+static void on_script_change(void *arg, const char *why)
+{
+    log_info("script", "%s changed: reloading", why);
+    gateway_reload(arg);
+}
+
+/* script_watch = on (the default) with a script file: reload on change.
+ * Without inotify the gateway still runs; SIGHUP reloads. */
+static void watch_script(void)
+{
+    char err[512];
+    if (!gw.cfg.script || !gw.cfg.script_watch)
+        return;
+    gw.watch = script_watch_start(gw.base, gw.cfg.script, on_script_change, &gw, err, sizeof err);
+    if (!gw.watch) {
+        log_warn("script", "%s: SIGHUP still reloads", err);
+        return;
+    }
+    router_files(gw.routers[0], script_watch_add, gw.watch);
 }
 
 static void on_beat(evutil_socket_t fd, short what, void *arg)
@@ -134,6 +157,7 @@ static int worker_run(struct gw_config *cfg, int *fds)
         gateway_close(&gw);
         return 1;
     }
+    watch_script();
     if (http_start(&gw, err, sizeof err) || gateway_start(&gw, err, sizeof err) ||
         http_spawn(&gw, err, sizeof err)) {
         log_error("luagate", "%s", err);

@@ -818,6 +818,21 @@ void router_free(struct router *r)
 
 const char *router_script(const struct router *r) { return r->script; }
 
+void router_files(const struct router *r, void (*fn)(void *arg, const char *path), void *arg)
+{
+    if (!strcmp(r->script, "luagate.default"))
+        return; /* the built-in router: nothing of the operator's to watch */
+    fn(arg, r->script);
+    if (lua_getfield(r->L, LUA_REGISTRYINDEX, SCRIPT_MODULE_FILES) == LUA_TTABLE)
+        for (lua_Integer i = 1; lua_rawgeti(r->L, -1, i) == LUA_TSTRING; i++) {
+            fn(arg, lua_tostring(r->L, -1));
+            lua_pop(r->L, 1);
+        }
+    else
+        lua_pushnil(r->L); /* the loop's last push, popped below with the table */
+    lua_pop(r->L, 2);
+}
+
 /* A state that reached script_memory may be left in any shape by the
  * script that filled it: start the next event from a fresh one.  If the
  * script cannot be loaded again the old state stays (it still works:
