@@ -69,12 +69,11 @@ cat "$T/yaml.out"
 
 # ---- the config it holds ---------------------------------------------------------
 bash tests/certs/gen.sh "$T/pki" || { fail "tests/certs/gen.sh made no certificates"; exit 1; }
-cfg() { # the pod's environment, with paths and the listen address of this machine
-  env LUAGATE_SCRIPT="$T/etc/routes.lua" LUAGATE_QUEUE_DIR="$T/queue" LUAGATE_LISTEN="127.0.0.1:$GATEWAY_PORT" \
-    LUAGATE_TLS_CERT="$T/pki/server.pem" LUAGATE_TLS_KEY="$T/pki/server.key" LUAGATE_AUTH_TOKEN=gw-token \
-    MINIO_NOTIFY_AMQP_URL_EVENTS="amqp://luagate:secret@127.0.0.1:$AMQP_PORT/" "$@"
-}
-cfg "$LUAGATE_BIN" check -c "$T/etc/luagate.conf.lua" "$T/etc/routes.lua" "$EVENTS" >"$T/check.out" 2>&1
+# the pod's environment, with paths and the listen address of this machine
+POD_ENV=(LUAGATE_SCRIPT="$T/etc/routes.lua" LUAGATE_QUEUE_DIR="$T/queue" LUAGATE_LISTEN="127.0.0.1:$GATEWAY_PORT"
+  LUAGATE_TLS_CERT="$T/pki/server.pem" LUAGATE_TLS_KEY="$T/pki/server.key" LUAGATE_AUTH_TOKEN=gw-token
+  MINIO_NOTIFY_AMQP_URL_EVENTS="amqp://luagate:secret@127.0.0.1:$AMQP_PORT/")
+env "${POD_ENV[@]}" "$LUAGATE_BIN" check -c "$T/etc/luagate.conf.lua" "$T/etc/routes.lua" "$EVENTS" >"$T/check.out" 2>&1
 check "luagate check passes the ConfigMap's config and script on the sample events" [ $? = 0 ]
 check "...which route created objects to amqp:EVENTS with the module's routing key" \
   grep -q 'amqp:EVENTS .*"routing_key":"ObjectCreated.Put.logs"' "$T/check.out"
@@ -82,8 +81,9 @@ check "...which route created objects to amqp:EVENTS with the module's routing k
 # run it as the pod does: ingest on HTTPS, admin listener (when built) plain
 ADMIN=$(port 19101); admin_env=()
 "$LUAGATE_BIN" docs | grep -q admin_listen && admin_env=(LUAGATE_ADMIN_LISTEN="127.0.0.1:$ADMIN")
-cfg "${admin_env[@]}" "$LUAGATE_BIN" -c "$T/etc/luagate.conf.lua" >>"$T/gw.log" 2>&1 &
-echo $! >"$T/gw.pid"
+need_free_port "$GATEWAY_PORT" || exit 1
+env "${POD_ENV[@]}" "${admin_env[@]}" "$LUAGATE_BIN" -c "$T/etc/luagate.conf.lua" >>"$T/gw.log" 2>&1 &
+echo $! >"$T/gw.pid" # env execs luagate: this is its pid
 wait_until 20 curl -fsS -o /dev/null --cacert "$T/pki/ca.pem" "https://127.0.0.1:$GATEWAY_PORT/health" ||
   wait_until 20 curl -fsS -o /dev/null "http://127.0.0.1:$ADMIN/live"
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/pki/ca.pem" -H "Authorization: Bearer gw-token" \
