@@ -30,6 +30,10 @@ local json = load_json()
 M.json = json
 -- send()'s option tables are the gateway's own (luagate.so, src/sendopts.c)
 local check_send_opts = require("luagate").check_send_opts
+if not check_send_opts then
+  error("luagate.testing: the luagate.so found is older than this luagate.testing (no check_send_opts): "
+    .. "install both from one build", 0)
+end
 
 -- ---- small helpers ---------------------------------------------------------
 
