@@ -50,6 +50,20 @@ check "log_level debug: luagate.log.debug shows" grep -q '"level":"debug","sourc
 check "log_format json: every stderr line is a JSON log object (start, script, stop)" all_json "$T/err.log"
 check "...the lines of the start and the stop among them" grep -q '"msg":"listening on .*"msg":"stopped"' <(tr -d '\n' <"$T/err.log")
 
+# the supervisor's lines: a worker killed under it is restarted, and logged
+conf info json; : >"$T/err.log"
+"$LUAGATE_BIN" -c "$T/gw.lua" >"$T/stdout.log" 2>"$T/err.log" &
+echo $! >"$T/gw.pid"
+wait_until 20 curl -fsS -o /dev/null "$GW/health"
+worker=$(pgrep -P "$(cat "$T/gw.pid")" | head -1)
+[ -n "$worker" ] && kill -KILL "$worker"
+supervisor_logged() { grep -q '"source":"supervisor","msg":"worker [0-9]* ended' "$T/err.log"; }
+wait_until 20 supervisor_logged
+wait_until 20 curl -fsS -o /dev/null "$GW/health"
+gw_stop
+check "log_format json: the supervisor's line on a killed worker is JSON" supervisor_logged
+check "...and so is every line of the restart" all_json "$T/err.log"
+
 conf info text; run_one
 check "log_level info (the default level): no debug line" sh -c "! grep -q 'debug about' '$T/err.log'"
 check "...info shows" grep -q 'info  script routes.lua: .*routes.lua:4: info about photo.jpg' "$T/err.log"
