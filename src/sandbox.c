@@ -110,7 +110,7 @@ static int l_load_text(lua_State *L)
 }
 
 /* The script's own modules, by file, in the registry list that
- * script_module_files() reads: the script watch reloads when one changes. */
+ * router_files() reads: the script watch reloads when one changes. */
 static void note_module_file(lua_State *L, const char *path)
 {
     if (lua_getfield(L, LUA_REGISTRYINDEX, SCRIPT_MODULE_FILES) != LUA_TTABLE) {
