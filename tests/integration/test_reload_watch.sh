@@ -23,7 +23,7 @@ sent_is() { sent_now | grep -qF "$1"; }
 # until_sent TEXT: the script in force sends TEXT (reloads are asynchronous)
 until_sent() {
   local i
-  for i in $(seq 1 60); do
+  for i in $(seq 1 160); do # 40 s and more: a loaded machine
     sent_now | grep -qF "$1" && return 0
     sleep 0.25
   done
