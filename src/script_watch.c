@@ -15,7 +15,10 @@
 
 #define WATCH_FILES 64
 #define QUIET_MS 300 /* a burst of saves, or a ConfigMap's swap, gives one reload */
-#define DIR_EVENTS (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB | IN_MODIFY)
+/* No IN_MODIFY: a file written in place ends with IN_CLOSE_WRITE, and a
+ * busy neighbour in the same directory (a file target's output, a queue)
+ * would wake the ingest loop at each of its writes. */
+#define DIR_EVENTS (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB)
 
 struct watched {
     char *path;
