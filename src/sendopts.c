@@ -66,11 +66,14 @@ static int check_headers(lua_State *L, int idx, const struct send_opt *o, char *
         if (named)
             lua_tolstring(L, -2, &n);
         if (!named || !len_ok(o, n) || lua_type(L, -1) != LUA_TSTRING) {
-            char want[96];
+            char want[96], key[96];
             sendopts_describe(o, want, sizeof want);
-            snprintf(err, errlen, "option '%s' must be %s: its %s key %s%.60s%s holds a %s", o->name, want,
-                     luaL_typename(L, -2), named ? "'" : "", named ? lua_tostring(L, -2) : "",
-                     named ? "'" : "", luaL_typename(L, -1));
+            if (named)
+                snprintf(key, sizeof key, "'%.60s' (%zu bytes)", lua_tostring(L, -2), n);
+            else
+                snprintf(key, sizeof key, "of type %s", luaL_typename(L, -2));
+            snprintf(err, errlen, "option '%s' must be %s: its key %s holds a %s", o->name, want, key,
+                     luaL_typename(L, -1));
             lua_pop(L, 2);
             return -1;
         }

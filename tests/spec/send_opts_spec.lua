@@ -60,7 +60,10 @@ describe("send() options", function()
     assert.truthy(err:find("option 'key' must be a string, not a boolean", 1, true), err)
     err = send_error("amqp:a", '{ headers = { a = 1 } }')
     assert.truthy(err:find("option 'headers' must be a table of string values by names of 1 to 255 bytes: "
-      .. "its string key 'a' holds a number", 1, true), err)
+      .. "its key 'a' (1 bytes) holds a number", 1, true), err)
+    err = send_error("kafka:k", '{ headers = { "v" } }')
+    assert.truthy(err:find("option 'headers' must be a table of string values by names of 1 to 255 bytes: "
+      .. "its key of type number holds a string", 1, true), err)
   end)
 
   it("refuses a value out of range", function()
