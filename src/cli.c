@@ -25,6 +25,7 @@
 #endif
 #include "cli.h"
 #include "config.h"
+#include "sendopts.h"
 #include "dlq.h"
 #include "gateway.h"
 #include "json.h"
@@ -72,6 +73,19 @@ static void print_keys(FILE *f, const struct kind_info *k, const struct key_spec
     (void)common;
 }
 
+/* send(target, payload, opts): the options a script may give (sendopts.c). */
+static void cli_print_send_opts(FILE *f, const struct send_opt *own)
+{
+    fprintf(f, " send(target, payload, opts) options (others are a script error):\n");
+    const struct send_opt *tabs[2] = { own, sendopts_common };
+    for (int i = 0; i < 2; i++)
+        for (const struct send_opt *o = tabs[i]; o && o->name; o++) {
+            char want[96];
+            sendopts_describe(o, want, sizeof want);
+            fprintf(f, "  %-22s %s: %s\n", o->name, want, o->help);
+        }
+}
+
 int cli_help_target(const char *kind, FILE *f)
 {
     const struct kind_info *k = kind ? driver_kind(kind) : NULL;
@@ -91,6 +105,8 @@ int cli_help_target(const char *kind, FILE *f)
         print_keys(f, k, k->drv->keys, 0);
     fprintf(f, " keys of every target:\n");
     print_keys(f, k, common_keys, 1);
+    if (k->drv)
+        cli_print_send_opts(f, k->drv->send_opts);
     return 0;
 }
 

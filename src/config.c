@@ -26,6 +26,9 @@ static const struct global_key globals[] = {
     { "body_limit", "LUAGATE_BODY_LIMIT", "1048576", "largest request body in bytes (413 above)" },
     { "commit_window", "LUAGATE_COMMIT_WINDOW", "1ms", "how long a group commit waits for more requests" },
     { "log_format", "LUAGATE_LOG_FORMAT", "text", "text or json" },
+    { "log_level", "LUAGATE_LOG_LEVEL", "info", "least severe level logged: debug, info, warn or error" },
+    { "script_watch", "LUAGATE_SCRIPT_WATCH", "on",
+      "reload the script when it or a module it requires changes (inotify), as on SIGHUP" },
     { "shutdown_timeout", "LUAGATE_SHUTDOWN_TIMEOUT", "10s", "longest SIGTERM wait for requests in flight" },
     { "script_timeout", "LUAGATE_SCRIPT_TIMEOUT", "2s",
       "wall-clock time one event may route before the worker is killed and the event quarantined" },
@@ -298,9 +301,33 @@ out:
     return rc;
 }
 
+/* log_level and script_watch; 1 when key is neither. */
+static int set_log_watch(struct gw_config *c, const char *key, const char *val, char *err, size_t errlen)
+{
+    static const char *const levels[] = { "debug", "info", "warn", "error" };
+    if (!strcmp(key, "log_level")) {
+        for (int i = 0; i < 4; i++)
+            if (!strcasecmp(val, levels[i]))
+                return c->log_level = i, 0;
+        snprintf(err, errlen, "key 'log_level' must be debug, info, warn or error, not '%s'", val);
+        return -1;
+    }
+    if (!strcmp(key, "script_watch")) {
+        if (parse_bool(val, &c->script_watch)) {
+            snprintf(err, errlen, "key 'script_watch' must be on or off, not '%s'", val);
+            return -1;
+        }
+        return 0;
+    }
+    return 1;
+}
+
 static int set_global(struct gw_config *c, const char *key, const char *val, char *err, size_t errlen)
 {
     long long n;
+    int lw = set_log_watch(c, key, val, err, errlen);
+    if (lw <= 0)
+        return lw;
     if (!strcmp(key, "listen"))
         return set_str(&c->listen, val);
     if (!strcmp(key, "auth_token"))
@@ -386,7 +413,7 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         return 0;
     }
     snprintf(err, errlen, "unknown key '%s' (known: listen auth_token queue_dir script body_limit "
-             "commit_window log_format shutdown_timeout script_timeout script_memory script_instructions "
+             "commit_window log_format log_level script_watch shutdown_timeout script_timeout script_memory script_instructions "
              "script_env ingest_workers tls_cert tls_key tls_client_ca targets buckets)", key);
     return -1;
 }

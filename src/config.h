@@ -20,6 +20,8 @@ struct gw_config {
     long long shutdown_ms;    /* SIGTERM: longest wait for in-flight requests */
     long long script_timeout_ms; /* one event routing longer: the supervisor kills the worker */
     int log_json;
+    int log_level;            /* enum log_level: least severe level logged */
+    int script_watch;         /* reload the script when its files change */
     size_t script_memory;     /* bytes per Lua state */
     unsigned long script_instructions;
     char *script_env;         /* names os.getenv may read in a script, comma separated */

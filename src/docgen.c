@@ -6,6 +6,9 @@
 #include <string.h>
 #include "docgen.h"
 #include "targetconf.h"
+#include "sendopts.h"
+
+static void send_opts_rows(FILE *out, const struct send_opt *own);
 
 static const char *type_name(enum key_type t)
 {
@@ -112,6 +115,25 @@ static void kind_section(FILE *out, const struct kind_info *k)
             }
     }
     fputs("\nPlus the [keys of every target](#keys-of-every-target).\n\n", out);
+    send_opts_rows(out, k->drv->send_opts);
+}
+
+/* The options send(target, payload, opts) takes for a kind: any other is
+ * a script error at that line (sendopts.c). */
+static void send_opts_rows(FILE *out, const struct send_opt *own)
+{
+    fputs("Options of `send(target, payload, opts)` for this kind (any other is a script error):\n\n"
+          "| option | value | meaning |\n|---|---|---|\n", out);
+    const struct send_opt *tabs[2] = { own, sendopts_common };
+    for (int i = 0; i < 2; i++)
+        for (const struct send_opt *o = tabs[i]; o && o->name; o++) {
+            char want[96];
+            sendopts_describe(o, want, sizeof want);
+            fprintf(out, "| `%s` | %s | ", o->name, want);
+            cell(out, o->help);
+            fputs(" |\n", out);
+        }
+    fputc('\n', out);
 }
 
 int cli_docs(FILE *out)

@@ -44,6 +44,24 @@ struct key_spec {
     const char *help;  /* one line for --help-target and the docs */
 };
 
+/* An option a script may pass to send(target, payload, opts) for a kind:
+ * checked at route time, so a misspelt or mistyped option is a script
+ * error with file:line (in `luagate check` and luagate.testing too)
+ * instead of a message the target silently delivers another way. */
+enum send_opt_type {
+    SOPT_STRING,  /* a string of min..max bytes */
+    SOPT_INTEGER, /* an integer in min..max */
+    SOPT_BOOLEAN, /* true or false */
+    SOPT_HEADERS, /* a table of string names (min..max bytes) to string values */
+};
+
+struct send_opt {
+    const char *name; /* "topic" */
+    enum send_opt_type type;
+    long long min, max; /* bytes for strings and header names, the value for integers */
+    const char *help;   /* one line for --help-target and the docs */
+};
+
 /* One configured target: its kind, id and the merged key/values (file,
  * then environment; defaults applied).  Read it with the tconf_* getters. */
 struct target_conf;
@@ -108,6 +126,7 @@ struct driver {
      * key), [1] for format access.  Zero: SHAPE_ENVELOPE. */
     enum shape shape[2];
     size_t max_batch;     /* most messages one send() takes */
+    const struct send_opt *send_opts; /* send() options it reads beyond key/op; ends with { 0 } */
 
     /* Cross-key checks beyond the key table (pairs, schemes, ranges).
      * 0 = fine; else -1 with one line in err naming the key.  May be NULL. */

@@ -6,6 +6,16 @@
 #include "gateway.h"
 #include <event2/event.h>
 #include "log.h"
+#include "script_watch.h"
+#include <time.h>
+
+/* The running script was compiled now: luagate_script_loaded_timestamp_seconds. */
+static void loaded_now(struct gateway *gw)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    atomic_store(&gw->script_loaded_ms, (int_fast64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
 
 static const char *target_queue_dir(struct gw_config *cfg, struct target_conf *tc)
 {
@@ -115,6 +125,7 @@ int gateway_open(struct gateway *gw, char *err, size_t errlen)
     gw->nworkers = cfg->ingest_workers ? cfg->ingest_workers : 1;
     if (!(gw->routers = routers_new(gw, err, errlen)))
         return -1;
+    loaded_now(gw);
     if (*cfg->auth_token)
         gw->auth_header = config_auth_header(cfg->auth_token);
     for (size_t i = 0; i < gw->nq; i++) {
@@ -154,6 +165,8 @@ static void reload_join(struct gateway *gw)
 void gateway_close(struct gateway *gw)
 {
     reload_join(gw); /* it hands states to the workers */
+    script_watch_stop(gw->watch); /* after the reload thread: it adds files */
+    gw->watch = NULL;
     for (size_t i = 0; i < gw->nt; i++)
         delivery_stop(&gw->targets[i]);
     for (size_t i = 0; i < gw->nq; i++)
@@ -179,13 +192,20 @@ void gateway_close(struct gateway *gw)
 static int reload_now(struct gateway *gw)
 {
     char err[1024];
+    if (gw->watch)
+        script_watch_sync(gw->watch);
     struct router **r = routers_new(gw, err, sizeof err);
     if (!r) {
         atomic_fetch_add(&gw->reloads_failed, 1);
+        atomic_store(&gw->script_reload_failed, 1);
         log_error("script", "reload failed, the previous script keeps running: %s", err);
         return -1;
     }
     log_info("script", "reloaded %s", router_script(r[0]));
+    if (gw->watch)
+        router_files(r[0], script_watch_add, gw->watch); /* before r[0] goes to its worker */
+    loaded_now(gw);
+    atomic_store(&gw->script_reload_failed, 0);
     /* each worker swaps its state between two of its own events */
     for (size_t i = 0; i < gw->nworkers; i++)
         http_give_router(gw, i, r[i]);

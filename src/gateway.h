@@ -44,6 +44,9 @@ struct gateway {
     atomic_uint_fast64_t events_received, script_runs, script_errors, script_ns;
     atomic_uint_fast64_t script_req_buckets[LATENCY_BUCKETS], script_req_ns, script_reqs; /* route() time per request */
     atomic_uint_fast64_t reloads_ok, reloads_failed;
+    atomic_int_fast64_t script_loaded_ms; /* wall clock when the running script was compiled */
+    atomic_int script_reload_failed;      /* the last reload failed (the old script runs) */
+    struct script_watch *watch;           /* reload on change (script_watch.c), or NULL */
     atomic_uint_fast64_t ingest_latency_buckets[LATENCY_BUCKETS], ingest_latency_us_sum, ingest_latency_count;
 };
 

@@ -14,6 +14,7 @@
 #include "json.h"
 #include "queue.h"
 #include "script.h"
+#include "sendopts.h"
 #include "targetconf.h"
 
 #define QUEUE_MT "luagate.queue"
@@ -421,6 +422,26 @@ static int driver_module(lua_State *L, const char *kind)
  * `require "luagate"` (luagate.so).
  */
 
+/*** @name luagate.check_send_opts(kind, opts)
+ * Whether the gateway's send() takes opts for a target of kind (what
+ * luagate.testing checks each send with, raising at the script's line as
+ * the gateway does).
+ * @param kind a target kind, "mqtt"
+ * @param opts the options table of a send
+ * @return nil when they are taken, else the reason (a string)
+ */
+static int l_check_send_opts(lua_State *L)
+{
+    const char *kind = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    char why[384];
+    if (sendopts_check(L, 2, kind, why, sizeof why))
+        lua_pushstring(L, why);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
 /*** @name luagate.version
  * The version of luagate.so, `0.1.0`.
  * @return a string
@@ -431,5 +452,7 @@ int luaopen_luagate(lua_State *L)
     lua_newtable(L);
     lua_pushliteral(L, LUAGATE_VERSION);
     lua_setfield(L, -2, "version");
+    lua_pushcfunction(L, l_check_send_opts);
+    lua_setfield(L, -2, "check_send_opts");
     return 1;
 }

@@ -1,4 +1,5 @@
 /* log.c -- timestamped log lines on stderr, safe from any thread. */
+#include <event2/event.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -134,4 +135,18 @@ void log_once(enum log_level lvl, const char *source, const char *fmt, ...)
     pthread_mutex_unlock(&log_lock);
     if (!repeat)
         emit(lvl, src, text);
+}
+
+/* libevent calls this instead of writing "[warn] ..." on stderr itself. */
+static void on_libevent_log(int severity, const char *msg)
+{
+    enum log_level l = severity == EVENT_LOG_DEBUG ? LOG_DEBUG
+                       : severity == EVENT_LOG_MSG ? LOG_INFO
+                       : severity == EVENT_LOG_WARN ? LOG_WARN : LOG_ERROR;
+    log_msg(l, "libevent", "%s", msg);
+}
+
+void log_capture_libraries(void)
+{
+    event_set_log_callback(on_libevent_log);
 }

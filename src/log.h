@@ -13,6 +13,11 @@ void log_msg(enum log_level lvl, const char *source, const char *fmt, ...)
 void log_once(enum log_level lvl, const char *source, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Route what the libraries would print on stderr themselves (libevent's
+ * warnings) through log_msg, so that every line has the gateway's format. */
+void log_capture_libraries(void);
+
+#define log_debug(src, ...) log_msg(LOG_DEBUG, src, __VA_ARGS__)
 #define log_info(src, ...) log_msg(LOG_INFO, src, __VA_ARGS__)
 #define log_warn(src, ...) log_msg(LOG_WARN, src, __VA_ARGS__)
 #define log_error(src, ...) log_msg(LOG_ERROR, src, __VA_ARGS__)

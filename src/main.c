@@ -17,6 +17,7 @@
 #include "heartbeat.h"
 #include "log.h"
 #include "quarantine.h"
+#include "script_watch.h"
 #include "supervisor.h"
 
 static struct gateway gw;
@@ -61,6 +62,28 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     log_info("luagate", "%s: finishing %zu in-flight request(s), then stopping",
              sig == SIGINT ? "SIGINT" : "SIGTERM", http_npending(g));
     http_drain(g); /* the main loop ends with worker 0's drain */
+}
+
+/* The script or a module changed on disk: the same reload as SIGHUP. */
+static void on_script_change(void *arg, const char *why)
+{
+    log_info("script", "%s changed: reloading", why);
+    gateway_reload(arg);
+}
+
+/* script_watch = on (the default) with a script file: reload on change.
+ * Without inotify the gateway still runs; SIGHUP reloads. */
+static void watch_script(void)
+{
+    char err[512];
+    if (!gw.cfg.script || !gw.cfg.script_watch)
+        return;
+    gw.watch = script_watch_start(gw.base, gw.cfg.script, on_script_change, &gw, err, sizeof err);
+    if (!gw.watch) {
+        log_warn("script", "%s: SIGHUP still reloads", err);
+        return;
+    }
+    router_files(gw.routers[0], script_watch_add, gw.watch);
 }
 
 static void on_beat(evutil_socket_t fd, short what, void *arg)
@@ -112,16 +135,16 @@ static int worker_run(struct gw_config *cfg, int *fds)
     gw.cfg = *cfg; /* this process's copy: gateway_close frees it */
     gw.listen_fds = fds;
     if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
-        fprintf(stderr, "luagate: cannot initialise libcurl\n");
+        log_error("luagate", "cannot initialise libcurl");
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
     if (evthread_use_pthreads() || !(gw.base = event_base_new())) {
-        fprintf(stderr, "luagate: cannot create the event loop\n");
+        log_error("luagate", "cannot create the event loop");
         return 1;
     }
     if (gateway_open(&gw, err, sizeof err) || quarantine_load(gw.cfg.queue_dir, err, sizeof err)) {
-        fprintf(stderr, "luagate: %s\n", err);
+        log_error("luagate", "%s", err);
         gateway_close(&gw);
         return 2;
     }
@@ -130,14 +153,15 @@ static int worker_run(struct gw_config *cfg, int *fds)
     struct timeval beat = { 0, 250000 };
     if (install_signals(evs) || !(evs[NSIGS] = event_new(gw.base, -1, EV_PERSIST, on_beat, NULL)) ||
         event_add(evs[NSIGS], &beat)) {
-        fprintf(stderr, "luagate: cannot install signal handlers\n");
+        log_error("luagate", "cannot install signal handlers");
         free_events(evs, NSIGS + 1);
         gateway_close(&gw);
         return 1;
     }
+    watch_script();
     if (http_start(&gw, err, sizeof err) || gateway_start(&gw, err, sizeof err) ||
         http_spawn(&gw, err, sizeof err)) {
-        fprintf(stderr, "luagate: %s\n", err);
+        log_error("luagate", "%s", err);
         free_events(evs, NSIGS + 1);
         gateway_close(&gw);
         return 1;
@@ -164,11 +188,18 @@ static int run(const char *config_path)
     char err[1024];
     struct gw_config cfg = { 0 };
     if (config_load(&cfg, config_path, err, sizeof err)) {
-        fprintf(stderr, "luagate: %s\n", err);
+        /* the file's log_format is unknown here; the environment's is not */
+        const char *lf = getenv("LUAGATE_LOG_FORMAT");
+        log_init(lf && !strcmp(lf, "json"), LOG_INFO);
+        if (lf && !strcmp(lf, "json"))
+            log_error("config", "%s", err);
+        else
+            fprintf(stderr, "luagate: %s\n", err);
         config_free(&cfg);
         return 2;
     }
-    log_init(cfg.log_json, LOG_INFO);
+    log_init(cfg.log_json, (enum log_level)cfg.log_level);
+    log_capture_libraries();
     int rc = supervisor_run(&cfg, worker_run);
     config_free(&cfg);
     return rc;

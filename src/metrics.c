@@ -137,6 +137,11 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
                         (unsigned long long)atomic_load(&gw->reloads_ok));
     evbuffer_add_printf(o, "luagate_script_reloads_total{result=\"failed\"} %llu\n",
                         (unsigned long long)atomic_load(&gw->reloads_failed));
+    gauge(o, "luagate_script_loaded_timestamp_seconds", "when the running script was compiled (Unix time)");
+    evbuffer_add_printf(o, "luagate_script_loaded_timestamp_seconds %.3f\n",
+                        (double)atomic_load(&gw->script_loaded_ms) / 1e3);
+    gauge(o, "luagate_script_reload_failed", "1 when the last reload failed and the previous script runs");
+    evbuffer_add_printf(o, "luagate_script_reload_failed %d\n", atomic_load(&gw->script_reload_failed));
     counter(o, "luagate_worker_restarts_total", "worker processes the supervisor started again");
     evbuffer_add_printf(o, "luagate_worker_restarts_total %llu\n", (unsigned long long)heartbeat_restarts());
     counter(o, "luagate_script_quarantined_total",

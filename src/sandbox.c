@@ -137,6 +137,21 @@ static int l_load_text(lua_State *L)
     return lua_gettop(L);
 }
 
+/* The script's own modules, by file, in the registry list that
+ * router_files() reads: the script watch reloads when one changes. */
+static void note_module_file(lua_State *L, const char *path)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, SCRIPT_MODULE_FILES) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, SCRIPT_MODULE_FILES);
+    }
+    lua_pushstring(L, path);
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_pop(L, 1);
+}
+
 /* Searcher for require: Lua files under the luagate directory and the
  * script's own directory only; no C modules, no package.path. */
 static int l_searcher(lua_State *L)
@@ -158,6 +173,8 @@ static int l_searcher(lua_State *L)
             continue;
         if (luaL_loadfilex(L, path, "t") != LUA_OK)
             return lua_error(L);
+        if (i == 2)
+            note_module_file(L, path);
         lua_pushstring(L, path);
         return 2;
     }

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "script.h"
 #include "buckets.h"
+#include "sendopts.h"
 
 #include "queue_int.h" /* REC_MAX: a message the journal cannot hold is refused at send() */
 
@@ -490,6 +491,9 @@ static int l_send(lua_State *L)
     size_t keylen = 0;
     if (!lua_isnil(L, 3)) {
         luaL_checktype(L, 3, LUA_TTABLE);
+        char why[384];
+        if (sendopts_check(L, 3, r->t[ti].kind, why, sizeof why))
+            return luaL_error(L, "send: %s: %s", name, why);
         if (lua_getfield(L, 3, "key") == LUA_TSTRING) /* slot 4 keeps it */
             key = lua_tolstring(L, -1, &keylen);
     }
@@ -940,6 +944,21 @@ void router_free(struct router *r)
 }
 
 const char *router_script(const struct router *r) { return r->script; }
+
+void router_files(const struct router *r, void (*fn)(void *arg, const char *path), void *arg)
+{
+    if (!strcmp(r->script, "luagate.default"))
+        return; /* the built-in router: nothing of the operator's to watch */
+    fn(arg, r->script);
+    if (lua_getfield(r->L, LUA_REGISTRYINDEX, SCRIPT_MODULE_FILES) == LUA_TTABLE)
+        for (lua_Integer i = 1; lua_rawgeti(r->L, -1, i) == LUA_TSTRING; i++) {
+            fn(arg, lua_tostring(r->L, -1));
+            lua_pop(r->L, 1);
+        }
+    else
+        lua_pushnil(r->L); /* the loop's last push, popped below with the table */
+    lua_pop(r->L, 2);
+}
 
 /* A state that reached script_memory may be left in any shape by the
  * script that filled it: start the next event from a fresh one.  If the

@@ -85,6 +85,12 @@ uint64_t script_rebuild_count(void);
 /* Count units instructions of C work done for the script of L; raises
  * once past its budget. */
 void script_charge(lua_State *L, size_t units);
+/* Registry key of the list of files the script's require loaded from its
+ * directory (sandbox.c fills it). */
+#define SCRIPT_MODULE_FILES "luagate.module_files"
+/* Call fn for the script's file and each module file it required so far.
+ * Only on the thread that owns r (before it is handed to a worker). */
+void router_files(const struct router *r, void (*fn)(void *arg, const char *path), void *arg);
 void script_set_source(const char *name); /* the log source of luagate.log */
 int luaopen_luagate_log(lua_State *L);
 

@@ -405,14 +405,14 @@ int supervisor_run(struct gw_config *cfg, supervisor_worker_fn worker)
     char err[1024];
     s.nfds = cfg->ingest_workers ? cfg->ingest_workers : 1;
     if (http_bind(cfg->listen, s.nfds, s.fds, err, sizeof err)) {
-        fprintf(stderr, "luagate: %s\n", err);
+        log_error("supervisor", "%s", err);
         return 1;
     }
     int rc = 1;
     if (!(s.hb = heartbeat_map()))
-        fprintf(stderr, "luagate: cannot map the worker's heartbeat: %s\n", strerror(errno));
+        log_error("supervisor", "cannot map the worker's heartbeat: %s", strerror(errno));
     else if (setup_signals(&s, err, sizeof err))
-        fprintf(stderr, "luagate: %s\n", err);
+        log_error("supervisor", "%s", err);
     else
         rc = supervise(&s);
     close_listeners(&s);

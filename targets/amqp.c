@@ -926,8 +926,17 @@ static const struct key_spec amqp_keys[] = {
     { 0 }
 };
 
+/* What send(target, payload, opts) may set for this kind, beyond key and op. */
+static const struct send_opt amqp_send_opts[] = {
+    { "exchange", SOPT_STRING, 0, 255, "exchange to publish this message to instead of the configured one (it must exist)" },
+    { "routing_key", SOPT_STRING, 0, 255, "routing key of this message instead of the configured one" },
+    { "headers", SOPT_HEADERS, 1, 255, "AMQP headers added to this message: { name = \"value\" }" },
+    { 0 },
+};
+
 const struct driver amqp_driver = {
     .kind = "amqp", .keys = amqp_keys,
     .max_batch = AMQP_MAX_BATCH, .validate = amqp_validate, .open = amqp_open,
+    .send_opts = amqp_send_opts,
     .send = amqp_send, .health = amqp_health, .close = amqp_close,
 };

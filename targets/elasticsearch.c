@@ -692,11 +692,18 @@ static const struct key_spec elasticsearch_keys[] = {
     { 0 }
 };
 
+/* What send(target, payload, opts) may set for this kind, beyond key and op. */
+static const struct send_opt elasticsearch_send_opts[] = {
+    { "index", SOPT_STRING, 0, 255, "index for this message instead of the configured one (\"\": the configured one)" },
+    { 0 },
+};
+
 const struct driver elasticsearch_driver = {
     .kind = "elasticsearch",
     .keys = elasticsearch_keys,
     .shape = { SHAPE_RECORDS_NL, SHAPE_RECORDS_NL },
     .max_batch = 500,
+    .send_opts = elasticsearch_send_opts,
     .validate = es_validate,
     .open = es_open,
     .send = es_send,

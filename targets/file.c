@@ -116,6 +116,11 @@ static const struct key_spec file_keys[] = {
     { 0 }
 };
 
+/* What send(target, payload, opts) may set for this kind, beyond key and op. */
+static const struct send_opt file_send_opts[] = {
+    { 0 },
+};
+
 const struct driver file_driver = {
     .kind = "file",
     .keys = file_keys,
@@ -123,6 +128,7 @@ const struct driver file_driver = {
     .about = "luagate's own kind (MinIO has none): JSON lines appended to a file, or to "
              "standard output with `path = \"-\"`.",
     .max_batch = 256,
+    .send_opts = file_send_opts,
     .open = file_open,
     .send = file_send,
     .health = file_health,

@@ -582,10 +582,18 @@ static const struct key_spec kafka_keys[] = {
     { 0 }
 };
 
+/* What send(target, payload, opts) may set for this kind, beyond key and op. */
+static const struct send_opt kafka_send_opts[] = {
+    { "topic", SOPT_STRING, 1, 249, "topic of this message instead of the configured one" },
+    { "headers", SOPT_HEADERS, 1, 255, "Kafka record headers: { name = \"value\" }" },
+    { 0 },
+};
+
 const struct driver kafka_driver = {
     .kind = "kafka",
     .keys = kafka_keys,
     .max_batch = KAFKA_MAX_BATCH,
+    .send_opts = kafka_send_opts,
     .validate = kafka_validate,
     .open = kafka_open,
     .send = kafka_send,

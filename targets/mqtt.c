@@ -521,10 +521,19 @@ static const struct key_spec mqtt_keys[] = {
     { 0 }
 };
 
+/* What send(target, payload, opts) may set for this kind, beyond key and op. */
+static const struct send_opt mqtt_send_opts[] = {
+    { "topic", SOPT_STRING, 1, 255, "topic of this message instead of the configured one" },
+    { "qos", SOPT_INTEGER, 0, 2, "QoS of this message instead of the configured one" },
+    { "retain", SOPT_BOOLEAN, 0, 0, "publish this message with the retain flag" },
+    { 0 },
+};
+
 const struct driver mqtt_driver = {
     .kind = "mqtt",
     .keys = mqtt_keys,
     .max_batch = MQTT_MAX_BATCH,
+    .send_opts = mqtt_send_opts,
     .validate = mqtt_validate,
     .open = mqtt_open,
     .send = mqtt_send,

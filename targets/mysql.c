@@ -565,11 +565,17 @@ static const struct key_spec mysql_keys[] = {
     { 0 }
 };
 
+/* What send(target, payload, opts) may set for this kind, beyond key and op. */
+static const struct send_opt mysql_send_opts[] = {
+    { 0 },
+};
+
 const struct driver mysql_driver = {
     .kind = "mysql",
     .keys = mysql_keys,
     .shape = { SHAPE_RECORDS, SHAPE_RECORDS },
     .max_batch = MY_MAX_BATCH,
+    .send_opts = mysql_send_opts,
     .validate = my_validate,
     .open = my_open,
     .send = my_send,

@@ -560,10 +560,18 @@ static const struct key_spec nats_keys[] = {
     { 0 }
 };
 
+/* What send(target, payload, opts) may set for this kind, beyond key and op. */
+static const struct send_opt nats_send_opts[] = {
+    { "subject", SOPT_STRING, 1, 1024, "subject of this message instead of the configured one" },
+    { "headers", SOPT_HEADERS, 1, 255, "NATS message headers: { name = \"value\" }" },
+    { 0 },
+};
+
 const struct driver nats_driver = {
     .kind = "nats",
     .keys = nats_keys,
     .max_batch = NATS_MAX_BATCH,
+    .send_opts = nats_send_opts,
     .validate = nats_validate,
     .open = nats_open,
     .send = nats_send,

@@ -697,10 +697,16 @@ static const struct key_spec nsq_keys[] = {
     { 0 }
 };
 
+/* What send(target, payload, opts) may set for this kind, beyond key and op. */
+static const struct send_opt nsq_send_opts[] = {
+    { 0 },
+};
+
 const struct driver nsq_driver = {
     .kind = "nsq",
     .keys = nsq_keys,
     .max_batch = 256,
+    .send_opts = nsq_send_opts,
     .validate = nsq_validate,
     .open = nsq_open,
     .send = nsq_send,

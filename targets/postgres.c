@@ -643,11 +643,17 @@ static const struct key_spec postgres_keys[] = {
     { 0 }
 };
 
+/* What send(target, payload, opts) may set for this kind, beyond key and op. */
+static const struct send_opt postgres_send_opts[] = {
+    { 0 },
+};
+
 const struct driver postgres_driver = {
     .kind = "postgres",
     .keys = postgres_keys,
     .shape = { SHAPE_RECORDS, SHAPE_RECORDS },
     .max_batch = PG_MAX_BATCH,
+    .send_opts = postgres_send_opts,
     .validate = pg_validate,
     .open = pg_open,
     .send = pg_send,

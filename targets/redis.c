@@ -470,11 +470,17 @@ static const struct key_spec redis_keys[] = {
     { 0 }
 };
 
+/* What send(target, payload, opts) may set for this kind, beyond key and op. */
+static const struct send_opt redis_send_opts[] = {
+    { 0 },
+};
+
 const struct driver redis_driver = {
     .kind = "redis",
     .keys = redis_keys,
     .shape = { SHAPE_RECORDS, SHAPE_REDIS_ACCESS },
     .max_batch = 256,
+    .send_opts = redis_send_opts,
     .validate = redis_validate,
     .open = redis_open,
     .send = redis_send,

@@ -297,10 +297,16 @@ static const struct key_spec webhook_keys[] = {
     { 0 }
 };
 
+/* What send(target, payload, opts) may set for this kind, beyond key and op. */
+static const struct send_opt webhook_send_opts[] = {
+    { 0 },
+};
+
 const struct driver webhook_driver = {
     .kind = "webhook",
     .keys = webhook_keys,
     .max_batch = 64,
+    .send_opts = webhook_send_opts,
     .validate = webhook_validate,
     .open = webhook_open,
     .send = webhook_send,

@@ -3,6 +3,9 @@
 -- sequencer (ModTime in ns) is, per object version; the request id is the
 -- fallback for records without one.  source names the bucket so consumers can
 -- filter on it without opening data.
+-- The webhook target posts Content-Type: application/json and takes no
+-- per-message headers (`luagate --help-target webhook`): a receiver must
+-- accept structured CloudEvents under that type.
 return function(event, send)
   local r = event.record
   local seq = r.s3.object.sequencer
@@ -16,5 +19,5 @@ return function(event, send)
     subject = event.key,
     datacontenttype = "application/json",
     data = r,
-  }, { headers = { ["Content-Type"] = "application/cloudevents+json" } })
+  })
 end

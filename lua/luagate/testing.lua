@@ -49,6 +49,12 @@ end
 local json = load_json()
 --- luagate.json, the gateway's own encoder, as this module loaded it.
 M.json = json
+-- send()'s option tables are the gateway's own (luagate.so, src/sendopts.c)
+local check_send_opts = require("luagate").check_send_opts
+if not check_send_opts then
+  error("luagate.testing: the luagate.so found is older than this luagate.testing (no check_send_opts): "
+    .. "install both from one build", 0)
+end
 
 -- ---- small helpers ---------------------------------------------------------
 
@@ -626,6 +632,8 @@ local function make_send(gw)
     if opts ~= nil and type(opts) ~= "table" then
       error(("bad argument #3 to 'send' (table expected, got %s)"):format(type(opts)), 2)
     end
+    local why = opts and check_send_opts(t.kind, opts)
+    if why then error(("send: %s: %s"):format(target, why), 2) end
     local msg = { target = target, opts = opts, key = ev.Key,
                   op = ev.name == "s3:ObjectRemoved:Delete" and "delete" or "upsert" }
     if is_event(payload) and payload ~= ev then

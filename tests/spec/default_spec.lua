@@ -277,12 +277,12 @@ describe("luagate.default with bucket rules (through luagate.testing)", function
     local gw = testing.load(function(event, send)
       local rules = require "luagate.rules"
       for _, d in ipairs(rules.decide(event)) do
-        if d.target ~= "redis:1" then send(d.target, event, { headers = { rule = tostring(d.rule.index) } }) end
+        if d.target ~= "redis:1" then send(d.target, event, { key = "rule-" .. d.rule.index }) end
       end
     end, { targets = TARGETS, buckets = BUCKETS })
     local sent = gw:feed(PUT_EV)
     assert.same({ "kafka:jpg", "webhook:slack" }, testing.names(sent))
-    assert.equal("1", sent[2].opts.headers.rule)
+    assert.equal("rule-1", sent[2].opts.key)
   end)
 
   it("refuses bucket rules with an unknown event name, naming bucket and rule", function()
