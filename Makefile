@@ -63,7 +63,7 @@ $(OUT)/tests/%: tests/unit/%.c $(OBJS) tests/unit/unit.h
 	@echo "  LD $@"
 	@$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(OBJS) $(LDLIBS) -lstdc++
 
-$(OUT)/itests/%: tests/integration/%.c $(OBJS) tests/unit/unit.h
+$(OUT)/itests/%: tests/integration/%.c $(OBJS) tests/unit/unit.h tests/integration/itest.h
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"
 	@$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(OBJS) $(LDLIBS) -lstdc++

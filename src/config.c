@@ -2,6 +2,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <lauxlib.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,35 +15,55 @@
 
 extern char **environ;
 
-struct global_key {
-    const char *name, *env, *def, *help;
-};
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define AT(field) offsetof(struct gw_config, field)
 
-/* Settings of the gateway itself: config key, environment variable, default. */
-static const struct global_key globals[] = {
-    { "listen", "LUAGATE_LISTEN", "127.0.0.1:9100", "address the ingest HTTP server listens on" },
-    { "auth_token", "LUAGATE_AUTH_TOKEN", "", "token MinIO's webhook target sends (its auth_token)" },
-    { "queue_dir", "LUAGATE_QUEUE_DIR", "./queue", "directory of the durable queues" },
-    { "script", "LUAGATE_SCRIPT", "", "routing script (default: the built-in MinIO router)" },
-    { "body_limit", "LUAGATE_BODY_LIMIT", "1048576", "largest request body in bytes (413 above)" },
-    { "commit_window", "LUAGATE_COMMIT_WINDOW", "1ms", "how long a group commit waits for more requests" },
-    { "log_format", "LUAGATE_LOG_FORMAT", "text", "text or json" },
-    { "log_level", "LUAGATE_LOG_LEVEL", "info", "least severe level logged: debug, info, warn or error" },
-    { "script_watch", "LUAGATE_SCRIPT_WATCH", "on",
-      "reload the script when it or a module it requires changes (inotify), as on SIGHUP" },
-    { "shutdown_timeout", "LUAGATE_SHUTDOWN_TIMEOUT", "10s", "longest SIGTERM wait for requests in flight" },
-    { "script_timeout", "LUAGATE_SCRIPT_TIMEOUT", "2s",
-      "wall-clock time one event may route before the worker is killed and the event quarantined" },
-    { "script_memory", "LUAGATE_SCRIPT_MEMORY", "67108864", "bytes a Lua state may allocate" },
-    { "script_instructions", "LUAGATE_SCRIPT_INSTRUCTIONS", "1000000", "Lua instructions per event" },
-    { "script_env", "LUAGATE_SCRIPT_ENV", "",
-      "environment variables a script may read with os.getenv, comma separated (never a secret)" },
-    { "ingest_workers", "LUAGATE_INGEST_WORKERS", "1",
-      "ingest threads, each with its own listening socket (SO_REUSEPORT) and Lua state (1-16)" },
-    { "tls_cert", "LUAGATE_TLS_CERT", "", "PEM certificate (chain) file: the ingest listener speaks HTTPS only" },
-    { "tls_key", "LUAGATE_TLS_KEY", "", "PEM private key file of tls_cert" },
-    { "tls_client_ca", "LUAGATE_TLS_CLIENT_CA", "", "PEM CA file: require client certificates it signed (mTLS)" },
-    { NULL, NULL, NULL, NULL },
+/* Settings of the gateway itself: what validates, reads the environment
+ * and documents them (`luagate docs`).  The order is the one errors list. */
+const struct config_key config_keys[] = {
+    { "listen", CONF_STR, AT(listen), "127.0.0.1:9100", "LUAGATE_LISTEN",
+      "address the ingest HTTP server listens on", 0, 0, NULL },
+    { "auth_token", CONF_STR, AT(auth_token), "", "LUAGATE_AUTH_TOKEN",
+      "token MinIO's webhook target sends (its auth_token)", 0, 0, NULL },
+    { "queue_dir", CONF_STR, AT(queue_dir), "./queue", "LUAGATE_QUEUE_DIR", "directory of the durable queues",
+      0, 0, NULL },
+    { "script", CONF_FILE, AT(script), "", "LUAGATE_SCRIPT",
+      "routing script (default: the built-in MinIO router)", 0, 0, NULL },
+    { "body_limit", CONF_SIZE, AT(body_limit), "1048576", "LUAGATE_BODY_LIMIT",
+      "largest request body in bytes (413 above)", 1, 0, "a positive integer" },
+    { "commit_window", CONF_WINDOW, AT(commit_window_us), "1ms", "LUAGATE_COMMIT_WINDOW",
+      "how long a group commit waits for more requests", 0, 1000000, "a duration up to 1s" },
+    { "log_format", CONF_LOG_FORMAT, AT(log_json), "text", "LUAGATE_LOG_FORMAT", "text or json", 0, 0,
+      "text or json" },
+    { "log_level", CONF_LOG_LEVEL, AT(log_level), "info", "LUAGATE_LOG_LEVEL",
+      "least severe level logged: debug, info, warn or error", 0, 0, "debug, info, warn or error" },
+    { "script_watch", CONF_BOOL, AT(script_watch), "on", "LUAGATE_SCRIPT_WATCH",
+      "reload the script when it or a module it requires changes (inotify), as on SIGHUP", 0, 0,
+      "on or off" },
+    { "shutdown_timeout", CONF_DURATION, AT(shutdown_ms), "10s", "LUAGATE_SHUTDOWN_TIMEOUT",
+      "longest SIGTERM wait for requests in flight", 0, LLONG_MAX, "a duration such as 10s" },
+    /* below 10 ms the supervisor's watch could not tell a slow event from a runaway */
+    { "script_timeout", CONF_DURATION, AT(script_timeout_ms), "2s", "LUAGATE_SCRIPT_TIMEOUT",
+      "wall-clock time one event may route before the worker is killed and the event quarantined", 10,
+      86400000, "a duration from 10ms to 24h" },
+    { "script_memory", CONF_SIZE, AT(script_memory), "67108864", "LUAGATE_SCRIPT_MEMORY",
+      "bytes a Lua state may allocate", 1, 0, "a positive integer" },
+    { "script_instructions", CONF_ULONG, AT(script_instructions), "1000000", "LUAGATE_SCRIPT_INSTRUCTIONS",
+      "Lua instructions per event", 1, 0, "a positive integer" },
+    { "script_env", CONF_ENV_NAMES, AT(script_env), "", "LUAGATE_SCRIPT_ENV",
+      "environment variables a script may read with os.getenv, comma separated (never a secret)", 0, 0,
+      NULL },
+    { "ingest_workers", CONF_UINT, AT(ingest_workers), "1", "LUAGATE_INGEST_WORKERS",
+      "ingest threads, each with its own listening socket (SO_REUSEPORT) and Lua state (1-16)", 1,
+      INGEST_WORKERS_MAX, "an integer from 1 to " STR(INGEST_WORKERS_MAX) },
+    { "tls_cert", CONF_FILE, AT(tls_cert), "", "LUAGATE_TLS_CERT",
+      "PEM certificate (chain) file: the ingest listener speaks HTTPS only", 0, 0, NULL },
+    { "tls_key", CONF_FILE, AT(tls_key), "", "LUAGATE_TLS_KEY", "PEM private key file of tls_cert", 0, 0,
+      NULL },
+    { "tls_client_ca", CONF_FILE, AT(tls_client_ca), "", "LUAGATE_TLS_CLIENT_CA",
+      "PEM CA file: require client certificates it signed (mTLS)", 0, 0, NULL },
+    { NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
 };
 
 static int set_str(char **dst, const char *v)
@@ -301,121 +323,111 @@ out:
     return rc;
 }
 
-/* log_level and script_watch; 1 when key is neither. */
-static int set_log_watch(struct gw_config *c, const char *key, const char *val, char *err, size_t errlen)
+static const struct config_key *find_global(const char *name)
+{
+    for (const struct config_key *k = config_keys; k->name; k++)
+        if (!strcmp(k->name, name))
+            return k;
+    return NULL;
+}
+
+static int unknown_global(const char *key, char *err, size_t errlen)
+{
+    int n = snprintf(err, errlen, "unknown key '%s' (known:", key);
+    for (const struct config_key *k = config_keys; k->name && n >= 0 && (size_t)n < errlen; k++)
+        n += snprintf(err + n, errlen - (size_t)n, " %s", k->name);
+    if (n >= 0 && (size_t)n < errlen)
+        snprintf(err + n, errlen - (size_t)n, " targets buckets)");
+    return -1;
+}
+
+/* log_level: the index of enum log_level (log.h), or -1. */
+static int level_of(const char *val)
 {
     static const char *const levels[] = { "debug", "info", "warn", "error" };
-    if (!strcmp(key, "log_level")) {
-        for (int i = 0; i < 4; i++)
-            if (!strcasecmp(val, levels[i]))
-                return c->log_level = i, 0;
-        snprintf(err, errlen, "key 'log_level' must be debug, info, warn or error, not '%s'", val);
+    for (int i = 0; i < 4; i++)
+        if (!strcasecmp(val, levels[i]))
+            return i;
+    return -1;
+}
+
+/* commit_window: microseconds ("500us") or a duration, in [0, 1s]; -1 if not. */
+static long long window_us(const char *val)
+{
+    long long n;
+    char *end;
+    double d = strtod(val, &end);
+    if (end != val && (!strcmp(end, "us") || !strcmp(end, "µs")))
+        return d >= 0 && d <= 1e6 ? (long long)d : -1; /* range first: the cast of a huge double is UB */
+    if (parse_duration_ms(val, &n) == 0 && n >= 0 && n <= 1000)
+        return n * 1000;
+    return -1;
+}
+
+/* val as key k's type, into c; -1 with "key 'x' must be ..., not 'v'". */
+static int set_typed(struct gw_config *c, const struct config_key *k, const char *val, char *err,
+                     size_t errlen)
+{
+    char *at = (char *)c + k->offset;
+    long long n = 0;
+    int ok = 1;
+    switch (k->type) {
+    case CONF_STR:
+        return set_str((char **)at, val);
+    case CONF_FILE:
+        if (*val)
+            return set_str((char **)at, val);
+        free(*(char **)at); /* "": none */
+        *(char **)at = NULL;
+        return 0;
+    case CONF_ENV_NAMES:
+        return set_script_env(c, val, err, errlen);
+    case CONF_SIZE:
+    case CONF_ULONG:
+    case CONF_UINT:
+        ok = !parse_llong(val, &n) && n >= k->min && (!k->max || n <= k->max);
+        break;
+    case CONF_DURATION:
+        ok = !parse_duration_ms(val, &n) && n >= k->min && n <= k->max;
+        break;
+    case CONF_WINDOW:
+        ok = (n = window_us(val)) >= 0;
+        break;
+    case CONF_LOG_FORMAT:
+        ok = !strcmp(val, "text") || !strcmp(val, "json");
+        n = !strcmp(val, "json");
+        break;
+    case CONF_LOG_LEVEL:
+        ok = (n = level_of(val)) >= 0;
+        break;
+    case CONF_BOOL: {
+        int b = 0;
+        ok = !parse_bool(val, &b);
+        n = b;
+        break;
+    }
+    }
+    if (!ok) {
+        snprintf(err, errlen, "key '%s' must be %s, not '%s'", k->name, k->must, val);
         return -1;
     }
-    if (!strcmp(key, "script_watch")) {
-        if (parse_bool(val, &c->script_watch)) {
-            snprintf(err, errlen, "key 'script_watch' must be on or off, not '%s'", val);
-            return -1;
-        }
-        return 0;
-    }
-    return 1;
+    if (k->type == CONF_SIZE)
+        *(size_t *)at = (size_t)n;
+    else if (k->type == CONF_ULONG)
+        *(unsigned long *)at = (unsigned long)n;
+    else if (k->type == CONF_UINT || k->type == CONF_WINDOW)
+        *(unsigned *)at = (unsigned)n;
+    else if (k->type == CONF_DURATION)
+        *(long long *)at = n;
+    else
+        *(int *)at = (int)n;
+    return 0;
 }
 
 static int set_global(struct gw_config *c, const char *key, const char *val, char *err, size_t errlen)
 {
-    long long n;
-    int lw = set_log_watch(c, key, val, err, errlen);
-    if (lw <= 0)
-        return lw;
-    if (!strcmp(key, "listen"))
-        return set_str(&c->listen, val);
-    if (!strcmp(key, "auth_token"))
-        return set_str(&c->auth_token, val);
-    if (!strcmp(key, "queue_dir"))
-        return set_str(&c->queue_dir, val);
-    if (!strcmp(key, "script") || !strcmp(key, "tls_cert") || !strcmp(key, "tls_key") ||
-        !strcmp(key, "tls_client_ca")) {
-        char **dst = !strcmp(key, "script") ? &c->script : !strcmp(key, "tls_cert") ? &c->tls_cert
-                     : !strcmp(key, "tls_key") ? &c->tls_key : &c->tls_client_ca;
-        if (!*val) { /* "": none */
-            free(*dst);
-            *dst = NULL;
-            return 0;
-        }
-        return set_str(dst, val);
-    }
-    if (!strcmp(key, "script_env"))
-        return set_script_env(c, val, err, errlen);
-    if (!strcmp(key, "body_limit") || !strcmp(key, "script_memory") ||
-        !strcmp(key, "script_instructions")) {
-        if (parse_llong(val, &n) || n <= 0) {
-            snprintf(err, errlen, "key '%s' must be a positive integer, not '%s'", key, val);
-            return -1;
-        }
-        if (!strcmp(key, "body_limit"))
-            c->body_limit = (size_t)n;
-        else if (!strcmp(key, "script_memory"))
-            c->script_memory = (size_t)n;
-        else
-            c->script_instructions = (unsigned long)n;
-        return 0;
-    }
-    if (!strcmp(key, "commit_window")) {
-        double d;
-        char *end;
-        d = strtod(val, &end);
-        if (end != val && (!strcmp(end, "us") || !strcmp(end, "µs")))
-            n = d >= 0 && d <= 1e6 ? (long long)d : -1; /* range first: the cast of a huge double is UB */
-        else if (parse_duration_ms(val, &n) == 0)
-            n *= 1000;
-        else
-            n = -1;
-        if (n < 0 || n > 1000000) {
-            snprintf(err, errlen, "key 'commit_window' must be a duration up to 1s, not '%s'", val);
-            return -1;
-        }
-        c->commit_window_us = (unsigned)n;
-        return 0;
-    }
-    if (!strcmp(key, "shutdown_timeout")) {
-        if (parse_duration_ms(val, &n) || n < 0) {
-            snprintf(err, errlen, "key 'shutdown_timeout' must be a duration such as 10s, not '%s'", val);
-            return -1;
-        }
-        c->shutdown_ms = n;
-        return 0;
-    }
-    if (!strcmp(key, "script_timeout")) {
-        /* below 10 ms the supervisor's watch could not tell a slow event from a runaway */
-        if (parse_duration_ms(val, &n) || n < 10 || n > 86400000) {
-            snprintf(err, errlen, "key 'script_timeout' must be a duration from 10ms to 24h, not '%s'", val);
-            return -1;
-        }
-        c->script_timeout_ms = n;
-        return 0;
-    }
-    if (!strcmp(key, "ingest_workers")) {
-        if (parse_llong(val, &n) || n < 1 || n > INGEST_WORKERS_MAX) {
-            snprintf(err, errlen, "key 'ingest_workers' must be an integer from 1 to %d, not '%s'",
-                     INGEST_WORKERS_MAX, val);
-            return -1;
-        }
-        c->ingest_workers = (unsigned)n;
-        return 0;
-    }
-    if (!strcmp(key, "log_format")) {
-        if (strcmp(val, "text") && strcmp(val, "json")) {
-            snprintf(err, errlen, "key 'log_format' must be text or json, not '%s'", val);
-            return -1;
-        }
-        c->log_json = !strcmp(val, "json");
-        return 0;
-    }
-    snprintf(err, errlen, "unknown key '%s' (known: listen auth_token queue_dir script body_limit "
-             "commit_window log_format log_level script_watch shutdown_timeout script_timeout script_memory script_instructions "
-             "script_env ingest_workers tls_cert tls_key tls_client_ca targets buckets)", key);
-    return -1;
+    const struct config_key *k = find_global(key);
+    return k ? set_typed(c, k, val, err, errlen) : unknown_global(key, err, errlen);
 }
 
 /* ---- the environment ------------------------------------------------------- */
@@ -606,7 +618,7 @@ static int env_names(char *err, size_t errlen)
     size_t nk, nr = sizeof reserved_env / sizeof *reserved_env, ng = 0;
     const struct kind_info *kinds = driver_kinds(&nk);
     const char *known[64], *minio_kinds[32];
-    for (const struct global_key *g = globals; g->name && ng < 48; g++)
+    for (const struct config_key *g = config_keys; g->name && ng < 48; g++)
         known[ng++] = g->env;
     for (size_t i = 0; i < nr; i++)
         known[ng++] = reserved_env[i];
@@ -647,7 +659,7 @@ static int env_names(char *err, size_t errlen)
 
 static int env_globals(struct gw_config *c, char *err, size_t errlen)
 {
-    for (const struct global_key *g = globals; g->name; g++) {
+    for (const struct config_key *g = config_keys; g->name; g++) {
         const char *v = getenv(g->env);
         if (v && set_global(c, g->name, v, err, errlen)) {
             char tmp[512];
@@ -791,7 +803,7 @@ static int validate(struct gw_config *c, char *err, size_t errlen)
 
 static int load(struct gw_config *c, const char *path, char *err, size_t errlen)
 {
-    for (const struct global_key *g = globals; g->name; g++)
+    for (const struct config_key *g = config_keys; g->name; g++)
         if (set_global(c, g->name, g->def, err, errlen))
             return -1;
     if (!path && !access("luagate.conf.lua", F_OK))

@@ -34,6 +34,34 @@ struct gw_config {
     struct bucket_set buckets;    /* bucket notification rules (`buckets` key) */
 };
 
+/* The gateway's own settings, in one table (config.c): its type says how
+ * a value is checked and where in struct gw_config it is stored. */
+enum config_type {
+    CONF_STR,        /* char *: any text */
+    CONF_FILE,       /* char *: a path, "" for none (NULL) */
+    CONF_SIZE,       /* size_t: an integer from min (to max unless 0) */
+    CONF_ULONG,      /* unsigned long: likewise */
+    CONF_UINT,       /* unsigned: likewise */
+    CONF_DURATION,   /* long long ms: a duration from min to max ms */
+    CONF_WINDOW,     /* unsigned us: "500us" or a duration, up to 1s */
+    CONF_LOG_FORMAT, /* int log_json: text or json */
+    CONF_LOG_LEVEL,  /* int log_level: debug, info, warn or error */
+    CONF_BOOL,       /* int: on/off, true/false, 1/0 */
+    CONF_ENV_NAMES,  /* char *: environment variable names, comma separated, no secrets */
+};
+
+struct config_key {
+    const char *name;    /* in the config file */
+    enum config_type type;
+    size_t offset;       /* of its field in struct gw_config */
+    const char *def;     /* as text */
+    const char *env;     /* LUAGATE_... */
+    const char *help;    /* one line for the docs */
+    long long min, max;  /* CONF_SIZE, CONF_ULONG, CONF_UINT, CONF_DURATION */
+    const char *must;    /* the error's "must be ..." */
+};
+extern const struct config_key config_keys[]; /* terminated by { NULL } */
+
 /* Load path (NULL: ./luagate.conf.lua if it exists) and the environment.
  * -1 with one line naming the target, key and value on any problem. */
 int config_load(struct gw_config *c, const char *path, char *err, size_t errlen);

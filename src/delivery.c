@@ -27,20 +27,6 @@
 
 #define IDLE_HEALTH_MS 10000
 
-void target_set_error(struct target *t, const char *msg)
-{
-    pthread_mutex_lock(&t->lock);
-    snprintf(t->last_error, sizeof t->last_error, "%s", msg);
-    pthread_mutex_unlock(&t->lock);
-}
-
-void target_error(struct target *t, char *out, size_t len)
-{
-    pthread_mutex_lock(&t->lock);
-    snprintf(out, len, "%s", t->last_error);
-    pthread_mutex_unlock(&t->lock);
-}
-
 /* Sleep up to ms, waking early when the gateway stops. */
 static void nap(struct target *t, long long ms)
 {

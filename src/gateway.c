@@ -92,26 +92,12 @@ int gateway_open(struct gateway *gw, char *err, size_t errlen)
     if (!gw->targets)
         return snprintf(err, errlen, "out of memory"), -1;
     for (size_t i = 0; i < cfg->ntargets; i++) {
-        struct target *t = &gw->targets[i];
-        struct target_conf *tc = cfg->targets[i];
-        pthread_mutex_init(&t->lock, NULL);
+        const char *dir = target_queue_dir(cfg, cfg->targets[i]);
+        target_init(&gw->targets[i], cfg->targets[i], dir);
         gw->nt++;
-        t->conf = tc;
-        t->drv = tc->kind->drv;
-        t->max_attempts = (unsigned)tconf_int(tc, "max_attempts");
-        t->retry_min_ms = tconf_ms(tc, "retry_min");
-        t->retry_max_ms = tconf_ms(tc, "retry_max");
-        if (t->retry_max_ms < t->retry_min_ms)
-            t->retry_max_ms = t->retry_min_ms;
-        const char *dir = target_queue_dir(cfg, tc);
-        snprintf(t->dlq_dir, sizeof t->dlq_dir, "%s", dir);
-        if (!(t->q = queue_for(gw, dir, err, errlen)))
+        struct queue *q = queue_for(gw, dir, err, errlen);
+        if (!q || target_attach(&gw->targets[i], q, err, errlen))
             return -1;
-        long long limit = tconf_int(tc, "queue_limit");
-        t->reader = queue_reader(t->q, tc->name, limit > 0 ? (uint64_t)limit : 100000);
-        if (!t->reader)
-            return snprintf(err, errlen, "%s: cannot open its queue cursor in %s", tc->name, dir), -1;
-        atomic_store(&t->state, TARGET_UNKNOWN);
     }
     if (!cfg->ntargets && !queue_for(gw, cfg->queue_dir, err, errlen))
         return -1;
@@ -173,7 +159,7 @@ void gateway_close(struct gateway *gw)
         queue_wake(gw->queues[i]);
     for (size_t i = 0; i < gw->nt; i++) {
         delivery_join(&gw->targets[i]);
-        pthread_mutex_destroy(&gw->targets[i].lock);
+        target_destroy(&gw->targets[i]);
     }
     http_free(gw);
     for (size_t i = 0; i < gw->nq; i++)

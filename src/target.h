@@ -1,5 +1,6 @@
 /* target.h -- one configured target at run time: its driver, its queue
- * reader, its delivery thread and its counters. */
+ * reader, its delivery thread and its counters.  Made and torn down by
+ * target.c, run by delivery.c. */
 #ifndef LUAGATE_TARGET_H
 #define LUAGATE_TARGET_H
 
@@ -35,6 +36,13 @@ struct target {
     atomic_uint_fast64_t oldest_enq_ms; /* enqueue time of the queue's head, 0: empty */
     atomic_uint_fast64_t latency_buckets[LATENCY_BUCKETS];
 };
+
+/* From its settings (max_attempts, retry_*), dead letters in queue_dir. */
+void target_init(struct target *t, struct target_conf *tc, const char *queue_dir);
+/* Its reader of q, the journal of queue_dir.  -1 with err on failure. */
+int target_attach(struct target *t, struct queue *q, char *err, size_t errlen);
+/* After delivery_join (and target_init in any case). */
+void target_destroy(struct target *t);
 
 void target_set_error(struct target *t, const char *msg);
 void target_error(struct target *t, char *out, size_t len);

@@ -27,7 +27,7 @@
 #include "mysql_dsn.h"
 
 #define MY_TIMEOUT_S 5
-#define MY_MAX_CONNS 16
+#define MY_MAX_CONNS SQLPOOL_MAX_CONNS
 #define MY_MAX_BATCH 256
 #define MY_TABLE_MAX 64
 
@@ -493,39 +493,14 @@ static int my_send(void *ctx, struct msg *msgs, size_t n)
     struct my_part parts[MY_MAX_CONNS];
     pthread_t th[MY_MAX_CONNS];
     int started[MY_MAX_CONNS] = { 0 };
-    const char **keys = calloc(n ? n : 1, sizeof *keys);
-    cJSON **docs = calloc(n ? n : 1, sizeof *docs);
-    size_t *slots = malloc((n ? n : 1) * sizeof *slots);
-    size_t nconn = x->nconn < n ? x->nconn : n, cnt[MY_MAX_CONNS] = { 0 }, at = 0;
+    struct sqlpool_split s;
     int any_retry = 0;
-    /* an access table is an event log: its rows keep the queue's order, so
-     * one connection; namespace rows only need per-key order */
-    if (x->access && nconn > 1)
-        nconn = 1;
-    if (!keys || !docs || !slots) {
-        for (size_t i = 0; i < n; i++)
-            set_status(&msgs[i], MSG_RETRY, "out of memory");
-        free(keys), free(docs), free(slots);
+    if (sqlpool_split(&s, msgs, n, x->nconn, x->access))
         return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        set_status(&msgs[i], MSG_PENDING, NULL);
-        keys[i] = sqlpool_rowkey(&msgs[i], &docs[i]);
-        if (!x->access && !*keys[i])
-            set_status(&msgs[i], MSG_REJECT, "namespace format needs a key (bucket/object or opts.key) without NUL bytes");
-        else
-            cnt[sqlpool_conn(keys[i], nconn)]++;
-    }
+    size_t nconn = s.nconn;
     memset(parts, 0, sizeof parts);
-    for (size_t c = 0; c < nconn; c++) {
-        parts[c] = (struct my_part){ .x = x, .c = c, .msgs = msgs, .keys = keys, .idx = slots + at };
-        at += cnt[c];
-    }
-    for (size_t i = 0; i < n; i++)
-        if (msgs[i].status == MSG_PENDING) {
-            struct my_part *p = &parts[sqlpool_conn(keys[i], nconn)];
-            p->idx[p->n++] = i;
-        }
+    for (size_t c = 0; c < nconn; c++)
+        parts[c] = (struct my_part){ .x = x, .c = c, .msgs = msgs, .keys = s.keys, .idx = s.idx[c], .n = s.n[c] };
     /* the table is created once, before the parts run in parallel */
     if (!x->table_ok && nconn) {
         char err[256] = "";
@@ -548,11 +523,9 @@ static int my_send(void *ctx, struct msg *msgs, size_t n)
     for (size_t c = 0; c < nconn; c++)
         if (parts[c].table_gone)
             x->table_ok = 0;
-    for (size_t i = 0; i < n; i++) {
-        cJSON_Delete(docs[i]);
+    for (size_t i = 0; i < n; i++)
         any_retry |= msgs[i].status == MSG_RETRY;
-    }
-    free(keys), free(docs), free(slots);
+    sqlpool_split_free(&s, n);
     return any_retry ? -1 : 0;
 }
 

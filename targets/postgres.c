@@ -24,7 +24,7 @@
 #include "sqlpool.h"
 
 #define PG_TIMEOUT_MS 5000
-#define PG_MAX_CONNS 16
+#define PG_MAX_CONNS SQLPOOL_MAX_CONNS
 #define PG_MAX_BATCH 256
 
 struct pg_ctx {
@@ -541,43 +541,17 @@ static int pg_send(void *ctx, struct msg *msgs, size_t n)
 {
     struct pg_ctx *x = ctx;
     struct pg_part parts[PG_MAX_CONNS] = { 0 };
-    const char **keys = calloc(n ? n : 1, sizeof *keys);
-    cJSON **docs = calloc(n ? n : 1, sizeof *docs);
-    size_t *slots = malloc((n ? n : 1) * sizeof *slots);
-    size_t nconn = x->nconn < n ? x->nconn : n;
+    struct sqlpool_split s;
     int any_retry = 0;
-    /* an access table is an event log: its rows keep the queue's order, so
-     * one connection; namespace rows only need per-key order */
-    if (x->access && nconn > 1)
-        nconn = 1;
-    if (!keys || !docs || !slots) {
-        for (size_t i = 0; i < n; i++)
-            set_status(&msgs[i], MSG_RETRY, "out of memory");
-        free(keys), free(docs), free(slots);
+    if (sqlpool_split(&s, msgs, n, x->nconn, x->access))
         return -1;
-    }
-    /* Split by key hash: one key's messages stay in order on one connection. */
-    size_t cnt[PG_MAX_CONNS] = { 0 }, at = 0;
-    for (size_t i = 0; i < n; i++) {
-        msgs[i].status = MSG_PENDING;
-        msgs[i].error[0] = 0;
-        keys[i] = sqlpool_rowkey(&msgs[i], &docs[i]);
-        if (!x->access && !*keys[i]) {
-            set_status(&msgs[i], MSG_REJECT, "namespace format needs a key (bucket/object or opts.key) without NUL bytes");
-            continue;
-        }
-        cnt[sqlpool_conn(keys[i], nconn)]++;
-    }
+    size_t nconn = s.nconn;
+    const char **keys = s.keys;
     for (size_t c = 0; c < nconn; c++) {
-        parts[c].idx = slots + at;
+        parts[c].idx = s.idx[c];
+        parts[c].n = s.n[c];
         parts[c].reused = x->conn[c] != NULL;
-        at += cnt[c];
     }
-    for (size_t i = 0; i < n; i++)
-        if (msgs[i].status == MSG_PENDING) {
-            struct pg_part *p = &parts[sqlpool_conn(keys[i], nconn)];
-            p->idx[p->n++] = i;
-        }
 
     /* Each round sends every connection's pending share at once, then reads
      * the answers; a row the server refuses is rejected and its part goes
@@ -625,11 +599,9 @@ static int pg_send(void *ctx, struct msg *msgs, size_t n)
             p->reused = 0; /* the connection answered: no longer suspect */
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        cJSON_Delete(docs[i]);
+    for (size_t i = 0; i < n; i++)
         any_retry |= msgs[i].status == MSG_RETRY;
-    }
-    free(keys), free(docs), free(slots);
+    sqlpool_split_free(&s, n);
     return any_retry ? -1 : 0;
 }
 

@@ -16,7 +16,7 @@
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 #endif
-#include "unit.h"
+#include "itest.h"
 #include "driver.h"
 #include "targetconf.h"
 
@@ -163,10 +163,7 @@ static int queue_len(const char *q)
 
 static struct target_conf *conf(const char *const *kv)
 {
-    struct target_conf *c = tconf_new(driver_kind("amqp"), "1");
-    for (; kv && kv[0]; kv += 2)
-        tconf_set(c, kv[0], kv[1]);
-    return c;
+    return itest_conf("amqp", kv);
 }
 
 static char url[128];

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
-#include "unit.h"
+#include "itest.h"
 #include "driver.h"
 #include "targetconf.h"
 #include "../../targets/highwayhash256.h"
@@ -162,32 +162,15 @@ static int peer_reset(void)
 static struct target_conf *conf(const char *url, const char *index, const char *format,
                                 const char *user, const char *pass)
 {
-    struct target_conf *c = tconf_new(driver_kind("elasticsearch"), "1");
-    if (!c)
-        return NULL;
-    if (url)
-        tconf_set(c, "url", url);
-    if (index)
-        tconf_set(c, "index", index);
-    if (format)
-        tconf_set(c, "format", format);
-    if (user)
-        tconf_set(c, "username", user);
-    if (pass)
-        tconf_set(c, "password", pass);
-    return c;
+    return ITEST_CONF("elasticsearch", "url", url, "index", index, "format", format, "username", user,
+                      "password", pass);
 }
 
 static void *open_es(const char *url, const char *index, const char *format, const char *user,
                      const char *pass)
 {
-    char err[256] = "";
     struct target_conf *c = conf(url ? url : base_url, index, format, user, pass);
-    void *ctx = NULL;
-    if (c && tconf_validate(c, err, sizeof err) == 0)
-        ctx = drv->open(c, err, sizeof err);
-    if (!ctx)
-        printf("  # open failed: %s\n", err);
+    void *ctx = itest_open(drv, c);
     tconf_free(c);
     return ctx;
 }

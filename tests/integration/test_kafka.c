@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <librdkafka/rdkafka.h>
-#include "unit.h"
+#include "itest.h"
 #include "targetconf.h"
 #include "../../targets/kafka.h"
 
@@ -88,15 +88,7 @@ static struct target_conf *conf(const char *first, ...)
 
 static void *open_target(struct target_conf *c)
 {
-    char err[256] = "";
-    if (!D || tconf_validate(c, err, sizeof err)) {
-        printf("  # validate: %s\n", err);
-        return NULL;
-    }
-    void *t = D->open(c, err, sizeof err);
-    if (!t)
-        printf("  # open: %s\n", err);
-    return t;
+    return itest_open(D, c);
 }
 
 static void mk(struct msg *m, const struct sample *s, const char *opts)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "unit.h"
+#include "itest.h"
 #include "driver.h"
 #include "targetconf.h"
 
@@ -115,79 +115,30 @@ static char *broker_url(int p)
     return buf[i];
 }
 
-static void *open_conf(struct target_conf *c)
-{
-    char err[256] = "";
-    if (tconf_validate(c, err, sizeof err)) {
-        printf("  # validate: %s\n", err);
-        return NULL;
-    }
-    void *ctx = mqtt_driver.open(c, err, sizeof err);
-    if (!ctx)
-        printf("  # open: %s\n", err);
-    return ctx;
-}
+static void *open_conf(struct target_conf *c) { return itest_open(&mqtt_driver, c); }
 
 static void fill(struct msg *m, size_t n, size_t from)
 {
-    memset(m, 0, n * sizeof *m);
-    for (size_t i = 0; i < n; i++) {
-        struct sample *s = &S[(from + i) % ns];
-        m[i].payload = s->envelope;
-        m[i].payload_len = strlen(s->envelope);
-        m[i].event_name = s->event_name;
-        m[i].key = s->key;
-        m[i].event_time = s->event_time;
-    }
-}
-
-static int all_ok(struct msg *m, size_t n)
-{
     for (size_t i = 0; i < n; i++)
-        if (m[i].status != MSG_OK) {
-            printf("  # message %zu: status %d: %s\n", i, m[i].status, m[i].error);
-            return 0;
-        }
-    return 1;
-}
-
-
-static int has(const char *s, const char *sub)
-{
-    if (strstr(s, sub))
-        return 1;
-    printf("  # '%s' does not contain '%s'\n", s, sub);
-    return 0;
-}
-
-static int refused(struct target_conf *c, const char *a, const char *b)
-{
-    char err[256] = "";
-    int rc = tconf_validate(c, err, sizeof err);
-    tconf_free(c);
-    if (!rc) {
-        printf("  # accepted, expected an error about %s\n", a);
-        return 0;
-    }
-    return has(err, a) && (!b || has(err, b));
+        itest_fill(&m[i], &S[(from + i) % ns], S[(from + i) % ns].envelope);
 }
 
 TEST(validation)
 {
     struct target_conf *c = tconf_new(driver_kind("mqtt"), "1");
     tconf_set(c, "topic", "t");
-    CHECK(refused(c, "'broker'", "required"));
-    CHECK(refused(conf("http://127.0.0.1:1883", "t", "1"), "'broker'",
+    CHECK(itest_refused(c, "'broker'", "required"));
+    CHECK(itest_refused(conf("http://127.0.0.1:1883", "t", "1"), "'broker'",
                   "unknown protocol in broker address"));
-    CHECK(refused(conf("127.0.0.1:1883", "t", "1"), "'broker'", NULL));
-    CHECK(refused(conf("tcp://127.0.0.1:1883", "t", "3"), "'qos'", "0, 1 or 2"));
-    CHECK(refused(conf("tcp://127.0.0.1:1883", "t", "-1"), "'qos'", NULL));
+    CHECK(itest_refused(conf("127.0.0.1:1883", "t", "1"), "'broker'", NULL));
+    CHECK(itest_refused(conf("tcp://127.0.0.1:1883", "t", "3"), "'qos'", "0, 1 or 2"));
+    CHECK(itest_refused(conf("tcp://127.0.0.1:1883", "t", "-1"), "'qos'", NULL));
     c = conf("tcp://127.0.0.1:1883", "t", "0");
     tconf_set(c, "queue_dir", "/tmp/luagate-q");
-    CHECK(refused(c, "'qos'", "qos should be set to 1 or 2 if queueDir is set"));
+    CHECK(itest_refused(c, "'qos'", "qos should be set to 1 or 2 if queueDir is set"));
     c = conf("tcp://127.0.0.1:1883", "t", "1");
     tconf_set(c, "keep_alive_interval", "ten");
-    CHECK(refused(c, "'keep_alive_interval'", NULL));
+    CHECK(itest_refused(c, "'keep_alive_interval'", NULL));
     const char *ok[] = { "tcp://h:1", "ssl://h:1", "tls://h:1", "tcps://h:1", "ws://h:1/mqtt",
                          "wss://h:1/mqtt", "TCP://h:1" };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -225,7 +176,7 @@ static void deliver_qos(int qos)
     struct msg m[NSAMPLES];
     fill(m, ns, 0);
     CHECK_INT(mqtt_driver.send(ctx, m, ns), 0);
-    CHECK(all_ok(m, ns));
+    CHECK(itest_all_ok(m, ns));
     if (sub)
         CHECK(expect(sub, topic, qos, 0, ns));
     mqtt_driver.close(ctx);
@@ -253,7 +204,7 @@ TEST(batches_and_health)
         size_t k = ns - from < 7 ? ns - from : 7;
         fill(m, k, from);
         CHECK_INT(mqtt_driver.send(ctx, m, k), 0);
-        CHECK(all_ok(m, k));
+        CHECK(itest_all_ok(m, k));
     }
     if (sub)
         CHECK(expect(sub, "luagate/test/batches", 1, 0, ns));
@@ -281,7 +232,7 @@ TEST(opts_and_reject)
     CHECK_INT(m[0].status, MSG_OK);
     CHECK_INT(m[1].status, MSG_OK);
     CHECK_INT(m[2].status, MSG_REJECT);
-    CHECK(has(m[2].error, "opts"));
+    CHECK(itest_has(m[2].error, "opts"));
     CHECK_INT(m[3].status, MSG_OK);
     if (other)
         CHECK(expect(other, "luagate/test/other", 2, 1, 1));
@@ -331,13 +282,13 @@ TEST(outage)
     printf("  # while down: %s\n", m[0].error);
     char err[256] = "";
     CHECK_INT(mqtt_driver.health(ctx, err, sizeof err), -1);
-    CHECK(has(err, "mqtt:1"));
+    CHECK(itest_has(err, "mqtt:1"));
     CHECK_INT(script("start"), 0);
     FILE *sub = subscribe("luagate/test/outage", (int)ns);
     CHECK(sub != NULL);
     fill(m, ns, 0);
     CHECK_INT(mqtt_driver.send(ctx, m, ns), 0);
-    CHECK(all_ok(m, ns));
+    CHECK(itest_all_ok(m, ns));
     if (sub)
         CHECK(expect(sub, "luagate/test/outage", 1, 0, ns));
     mqtt_driver.close(ctx);
@@ -375,7 +326,7 @@ TEST(credentials)
         struct msg m[2];
         fill(m, 2, 0);
         CHECK_INT(mqtt_driver.send(ctx, m, 2), 0);
-        CHECK(all_ok(m, 2));
+        CHECK(itest_all_ok(m, 2));
         mqtt_driver.close(ctx);
     }
     tconf_free(c);

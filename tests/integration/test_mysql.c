@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
-#include "unit.h"
+#include "itest.h"
 #include "targetconf.h"
 
 extern const struct driver mysql_driver;
@@ -90,38 +90,15 @@ static char *rows(const char *sql)
 
 static struct target_conf *conf(const char *table, const char *format, const char *pool)
 {
-    struct target_conf *c = tconf_new(driver_kind("mysql"), "1");
-    tconf_set(c, "enable", "on");
-    tconf_set(c, "dsn_string", dsn);
-    tconf_set(c, "table", table);
-    if (format)
-        tconf_set(c, "format", format);
-    if (pool)
-        tconf_set(c, "max_open_connections", pool);
-    return c;
+    return ITEST_CONF("mysql", "enable", "on", "dsn_string", dsn, "table", table, "format", format,
+                      "max_open_connections", pool);
 }
 
-static void *open_target(struct target_conf *c)
-{
-    char err[512] = "";
-    if (tconf_validate(c, err, sizeof err)) {
-        printf("  # validate: %s\n", err);
-        return NULL;
-    }
-    void *x = mysql_driver.open(c, err, sizeof err);
-    if (!x)
-        printf("  # open: %s\n", err);
-    return x;
-}
+static void *open_target(struct target_conf *c) { return itest_open(&mysql_driver, c); }
 
 static void fill(struct msg *m, const struct sample *s)
 {
-    memset(m, 0, sizeof *m);
-    m->payload = s->records;
-    m->payload_len = strlen(s->records);
-    m->event_name = s->event_name;
-    m->key = s->key;
-    m->event_time = s->event_time;
+    itest_fill(m, s, s->records);
     m->op = strcmp(s->event_name, "s3:ObjectRemoved:Delete") ? OP_UPSERT : OP_DELETE;
 }
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <nats/nats.h>
-#include "unit.h"
+#include "itest.h"
 #include "driver.h"
 #include "targetconf.h"
 
@@ -32,48 +32,12 @@ static struct target_conf *conf(int p, const char *subject, int js)
     return c;
 }
 
-static void *open_conf(struct target_conf *c)
-{
-    char err[256] = "";
-    if (tconf_validate(c, err, sizeof err)) {
-        printf("  # validate: %s\n", err);
-        return NULL;
-    }
-    void *ctx = nats_driver.open(c, err, sizeof err);
-    if (!ctx)
-        printf("  # open: %s\n", err);
-    return ctx;
-}
+static void *open_conf(struct target_conf *c) { return itest_open(&nats_driver, c); }
 
 static void fill(struct msg *m, size_t n, size_t from)
 {
-    memset(m, 0, n * sizeof *m);
-    for (size_t i = 0; i < n; i++) {
-        struct sample *s = &S[(from + i) % ns];
-        m[i].payload = s->envelope;
-        m[i].payload_len = strlen(s->envelope);
-        m[i].event_name = s->event_name;
-        m[i].key = s->key;
-        m[i].event_time = s->event_time;
-    }
-}
-
-static int all_ok(struct msg *m, size_t n)
-{
     for (size_t i = 0; i < n; i++)
-        if (m[i].status != MSG_OK) {
-            printf("  # message %zu: status %d: %s\n", i, m[i].status, m[i].error);
-            return 0;
-        }
-    return 1;
-}
-
-static int has(const char *s, const char *sub)
-{
-    if (strstr(s, sub))
-        return 1;
-    printf("  # '%s' does not contain '%s'\n", s, sub);
-    return 0;
+        itest_fill(&m[i], &S[(from + i) % ns], S[(from + i) % ns].envelope);
 }
 
 /* An outside subscriber on its own connection, registered before we publish. */
@@ -129,45 +93,33 @@ static int expect(struct watcher *w, const char *subject, size_t from, size_t co
     return !bad;
 }
 
-static int refused(struct target_conf *c, const char *a, const char *b)
-{
-    char err[256] = "";
-    int rc = tconf_validate(c, err, sizeof err);
-    tconf_free(c);
-    if (!rc) {
-        printf("  # accepted, expected an error about %s\n", a);
-        return 0;
-    }
-    return has(err, a) && (!b || has(err, b));
-}
-
 TEST(validation)
 {
     struct target_conf *c = tconf_new(driver_kind("nats"), "1");
     tconf_set(c, "subject", "s");
-    CHECK(refused(c, "'address'", "required"));
+    CHECK(itest_refused(c, "'address'", "required"));
     c = tconf_new(driver_kind("nats"), "1");
     tconf_set(c, "address", "127.0.0.1:4222");
-    CHECK(refused(c, "'subject'", "required"));
+    CHECK(itest_refused(c, "'subject'", "required"));
     c = conf(4222, "s", 0);
     tconf_set(c, "address", "nohost");
-    CHECK(refused(c, "'address'", "host:port"));
+    CHECK(itest_refused(c, "'address'", "host:port"));
     c = conf(4222, "s", 0);
     tconf_set(c, "username", "u");
-    CHECK(refused(c, "'password'", "pairs"));
+    CHECK(itest_refused(c, "'password'", "pairs"));
     c = conf(4222, "s", 0);
     tconf_set(c, "password", "secret-pw");
-    CHECK(refused(c, "'username'", "pairs"));
+    CHECK(itest_refused(c, "'username'", "pairs"));
     c = conf(4222, "s", 0);
     tconf_set(c, "client_cert", "/dev/null");
-    CHECK(refused(c, "'client_key'", "pair"));
+    CHECK(itest_refused(c, "'client_key'", "pair"));
     c = conf(4222, "s", 0);
     tconf_set(c, "streaming", "on");
     tconf_set(c, "streaming_cluster_id", "test-cluster");
-    CHECK(refused(c, "'streaming'", "jetstream"));
+    CHECK(itest_refused(c, "'streaming'", "jetstream"));
     c = conf(4222, "s", 0);
     tconf_set(c, "tls_handshake_first", "on");
-    CHECK(refused(c, "'tls_handshake_first'", NULL));
+    CHECK(itest_refused(c, "'tls_handshake_first'", NULL));
     /* The hidden and unused keys are still accepted. */
     c = conf(4222, "s", 1);
     tconf_set(c, "ping_interval", "30");
@@ -182,7 +134,7 @@ TEST(validation)
     nats_driver.close(ctx);
     tconf_set(c, "nkey_seed", "/nonexistent/seed.nk");
     ctx = nats_driver.open(c, err, sizeof err);
-    CHECK(ctx == NULL && has(err, "'nkey_seed'"));
+    CHECK(ctx == NULL && itest_has(err, "'nkey_seed'"));
     tconf_free(c);
     CHECK_INT(nats_driver.max_batch, 256);
 }
@@ -197,14 +149,14 @@ TEST(core_samples)
         struct msg m[NSAMPLES];
         fill(m, ns, 0);
         CHECK_INT(nats_driver.send(ctx, m, ns), 0);
-        CHECK(all_ok(m, ns));
+        CHECK(itest_all_ok(m, ns));
         CHECK(expect(&w, "luagate.test.core", 0, ns));
         /* again in small batches on the same connection */
         for (size_t from = 0; from < ns; from += 7) {
             size_t k = ns - from < 7 ? ns - from : 7;
             fill(m, k, from);
             CHECK_INT(nats_driver.send(ctx, m, k), 0);
-            CHECK(all_ok(m, k));
+            CHECK(itest_all_ok(m, k));
         }
         CHECK(expect(&w, "luagate.test.core", 0, ns));
         char err[256] = "";
@@ -231,7 +183,7 @@ TEST(opts_and_reject)
         CHECK_INT(m[0].status, MSG_OK);
         CHECK_INT(m[1].status, MSG_OK);
         CHECK_INT(m[2].status, MSG_REJECT);
-        CHECK(has(m[2].error, "opts"));
+        CHECK(itest_has(m[2].error, "opts"));
         CHECK_INT(m[3].status, MSG_OK);
         CHECK(expect(&w, "luagate.test.main", 0, 1));
         natsMsg *g = NULL;
@@ -326,7 +278,7 @@ TEST(jetstream)
         struct msg m[NSAMPLES];
         fill(m, ns, 0);
         CHECK_INT(nats_driver.send(ctx, m, ns), 0);
-        CHECK(all_ok(m, ns));
+        CHECK(itest_all_ok(m, ns));
         CHECK_INT(stream_count(js), ns);
         CHECK(stream_holds(js, 1, 0, ns, "luagate.js.events"));
         /* a subject no stream listens on: retried, with the reason */
@@ -336,7 +288,7 @@ TEST(jetstream)
         CHECK_INT(m[0].status, MSG_OK);
         CHECK_INT(m[1].status, MSG_RETRY);
         CHECK_INT(m[2].status, MSG_RETRY);
-        CHECK(has(m[1].error, "no responders"));
+        CHECK(itest_has(m[1].error, "no responders"));
         printf("  # no stream: %s\n", m[1].error);
         CHECK_INT(stream_count(js), ns + 2); /* m[2] was stored, and will come again */
         nats_driver.close(ctx);
@@ -352,7 +304,7 @@ TEST(jetstream)
         nats_driver.send(ctx, m, 2);
         CHECK_INT(m[0].status, MSG_RETRY);
         CHECK_INT(m[1].status, MSG_RETRY);
-        CHECK(has(m[0].error, "no responders"));
+        CHECK(itest_has(m[0].error, "no responders"));
         nats_driver.close(ctx);
     }
     tconf_free(c);
@@ -406,7 +358,7 @@ TEST(outage)
     CHECK_INT(m[4].status, MSG_RETRY);
     char err[256] = "";
     CHECK_INT(nats_driver.health(ctx, err, sizeof err), -1);
-    CHECK(has(err, "nats:1"));
+    CHECK(itest_has(err, "nats:1"));
     CHECK_INT(script("start"), 0);
     CHECK_INT(wait_healthy(ctx, 15), 0);
     CHECK_INT(wait_healthy(cjx, 15), 0);
@@ -414,7 +366,7 @@ TEST(outage)
     if (watch(&w, "luagate.test.outage") == 0) {
         fill(m, ns, 0);
         CHECK_INT(nats_driver.send(ctx, m, ns), 0);
-        CHECK(all_ok(m, ns));
+        CHECK(itest_all_ok(m, ns));
         CHECK(expect(&w, "luagate.test.outage", 0, ns));
         unwatch(&w);
     }
@@ -424,7 +376,7 @@ TEST(outage)
         uint64_t before = stream_count(js);
         fill(m, ns, 0);
         CHECK_INT(nats_driver.send(cjx, m, ns), 0);
-        CHECK(all_ok(m, ns));
+        CHECK(itest_all_ok(m, ns));
         CHECK_INT(stream_count(js), before + ns);
         CHECK(stream_holds(js, before + 1, 0, ns, "luagate.js.outage"));
         jsCtx_Destroy(js);
@@ -529,7 +481,7 @@ TEST(token_auth)
         struct msg m[2];
         fill(m, 2, 0);
         CHECK_INT(nats_driver.send(ctx, m, 2), 0);
-        CHECK(all_ok(m, 2));
+        CHECK(itest_all_ok(m, 2));
         nats_driver.close(ctx);
     }
     tconf_free(c);
@@ -606,7 +558,7 @@ TEST(nkey_auth)
         struct msg m[2];
         fill(m, 2, 0);
         CHECK_INT(nats_driver.send(ctx, m, 2), 0);
-        CHECK(all_ok(m, 2));
+        CHECK(itest_all_ok(m, 2));
         nats_driver.close(ctx);
     }
     tconf_free(c);
@@ -653,7 +605,7 @@ TEST(tls)
         struct msg m[2];
         fill(m, 2, 0);
         CHECK_INT(nats_driver.send(ctx, m, 2), 0);
-        CHECK(all_ok(m, 2));
+        CHECK(itest_all_ok(m, 2));
         nats_driver.close(ctx);
     }
     tconf_free(c);

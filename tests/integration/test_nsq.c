@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include "unit.h"
+#include "itest.h"
 #include "driver.h"
 #include "targetconf.h"
 #include "../../targets/nsq_proto.h"
@@ -190,39 +190,21 @@ static int peer_start(const char *const *extra)
 
 static struct target_conf *conf(const char *topic, const char *tls, const char *skip)
 {
-    struct target_conf *c = tconf_new(driver_kind("nsq"), "1");
-    tconf_set(c, "enable", "on");
-    tconf_set(c, "nsqd_address", addr);
-    tconf_set(c, "topic", topic);
-    if (tls)
-        tconf_set(c, "tls", tls);
-    if (skip)
-        tconf_set(c, "tls_skip_verify", skip);
-    return c;
+    return ITEST_CONF("nsq", "enable", "on", "nsqd_address", addr, "topic", topic, "tls", tls,
+                      "tls_skip_verify", skip);
 }
 
 static void *open_target(const char *topic)
 {
-    char err[256];
     struct target_conf *c = conf(topic, NULL, NULL);
-    void *ctx = NULL;
-    if (tconf_validate(c, err, sizeof err) == 0)
-        ctx = drv->open(c, err, sizeof err);
-    if (!ctx)
-        printf("  # open: %s\n", err);
+    void *ctx = itest_open(drv, c);
     tconf_free(c);
     return ctx;
 }
 
 static void fill(struct msg *m, size_t i, const char *opts)
 {
-    memset(m, 0, sizeof *m);
-    const struct sample *s = &samples[i % nsamples];
-    m->payload = s->envelope;
-    m->payload_len = strlen(s->envelope);
-    m->event_name = s->event_name;
-    m->key = s->key;
-    m->event_time = s->event_time;
+    itest_fill(m, &samples[i % nsamples], samples[i % nsamples].envelope);
     m->opts = opts;
 }
 

@@ -9,7 +9,7 @@
 #include <stdarg.h>
 #include <time.h>
 #include <unistd.h>
-#include "unit.h"
+#include "itest.h"
 #include "driver.h"
 #include "targetconf.h"
 
@@ -70,42 +70,16 @@ static void q0(const char *fmt, const char *arg)
 static struct target_conf *conf(const char *address, const char *key, const char *format,
                                 const char *user, const char *password)
 {
-    struct target_conf *c = tconf_new(driver_kind("redis"), "1");
-    if (address)
-        tconf_set(c, "address", address);
-    if (key)
-        tconf_set(c, "key", key);
-    if (format)
-        tconf_set(c, "format", format);
-    if (user)
-        tconf_set(c, "user", user);
-    if (password)
-        tconf_set(c, "password", password);
-    return c;
+    return ITEST_CONF("redis", "address", address, "key", key, "format", format, "user", user,
+                      "password", password);
 }
 
-static void *drv_open(struct target_conf *c)
-{
-    char err[256] = "";
-    if (tconf_validate(c, err, sizeof err)) {
-        printf("  # validate: %s\n", err);
-        return NULL;
-    }
-    void *d = redis_driver.open(c, err, sizeof err);
-    if (!d)
-        printf("  # open: %s\n", err);
-    return d;
-}
+static void *drv_open(struct target_conf *c) { return itest_open(&redis_driver, c); }
 
 /* The message the default route would queue for sample s (§1.4). */
 static void shape(struct msg *m, size_t s, int access)
 {
-    memset(m, 0, sizeof *m);
-    m->payload = access ? acc[s] : S[s].records;
-    m->payload_len = strlen(m->payload);
-    m->event_name = S[s].event_name;
-    m->key = S[s].key;
-    m->event_time = S[s].event_time;
+    itest_fill(m, &S[s], access ? acc[s] : S[s].records);
     m->op = !access && !strcmp(S[s].event_name, "s3:ObjectRemoved:Delete") ? OP_DELETE : OP_UPSERT;
 }
 

@@ -3,6 +3,7 @@
  * the Authorization rule and ARNs.  Every test starts from an
  * environment without MINIO_NOTIFY_* / LUAGATE_* settings and removes
  * what it set. */
+#include <ctype.h>
 #include <ftw.h>
 #include <unistd.h>
 #include "unit.h"
@@ -608,6 +609,23 @@ TEST(auth_header_long_token_kept_whole)
     free(h);
 }
 
+/* Every setting of the gateway's table: its variable is LUAGATE_<NAME>,
+ * it has help, and a checked type says what it must be. */
+TEST(settings_table)
+{
+    size_t n = 0;
+    for (const struct config_key *k = config_keys; k->name; k++, n++) {
+        char env[96] = "LUAGATE_";
+        for (size_t i = 0; k->name[i] && i + 9 < sizeof env; i++)
+            env[8 + i] = (char)toupper((unsigned char)k->name[i]);
+        CHECK_STR(k->env, env);
+        CHECK(k->help && *k->help && k->def);
+        if (k->type != CONF_STR && k->type != CONF_FILE && k->type != CONF_ENV_NAMES)
+            CHECK(k->must && *k->must);
+    }
+    CHECK(n >= 16);
+}
+
 TEST(arn_kinds)
 {
     const struct kind_info *pg = driver_kind("postgres");
@@ -814,6 +832,7 @@ int main(void)
     RUN(unknown_global_key_refused);
     RUN(auth_header_rule);
     RUN(auth_header_long_token_kept_whole);
+    RUN(settings_table);
     RUN(arn_kinds);
     RUN(secrets_never_in_errors);
     RUN(misspelled_variables_refused);
