@@ -38,6 +38,11 @@ static const struct global_key globals[] = {
     { "tls_cert", "LUAGATE_TLS_CERT", "", "PEM certificate (chain) file: the ingest listener speaks HTTPS only" },
     { "tls_key", "LUAGATE_TLS_KEY", "", "PEM private key file of tls_cert" },
     { "tls_client_ca", "LUAGATE_TLS_CLIENT_CA", "", "PEM CA file: require client certificates it signed (mTLS)" },
+    { "admin_listen", "LUAGATE_ADMIN_LISTEN", "",
+      "host:port of the admin listener (/live /ready /health /metrics /tap); empty: those stay on listen" },
+    { "admin_token", "LUAGATE_ADMIN_TOKEN", "", "token the admin listener requires (Bearer), except on /live and /ready" },
+    { "admin_tls_cert", "LUAGATE_ADMIN_TLS_CERT", "", "PEM certificate (chain) file: the admin listener speaks HTTPS only" },
+    { "admin_tls_key", "LUAGATE_ADMIN_TLS_KEY", "", "PEM private key file of admin_tls_cert" },
     { NULL, NULL, NULL, NULL },
 };
 
@@ -282,6 +287,22 @@ out:
     return rc;
 }
 
+/* admin_listen, admin_token, admin_tls_cert, admin_tls_key: "" is none. */
+static int set_admin(struct gw_config *c, const char *key, const char *val, char *err, size_t errlen)
+{
+    char **dst = !strcmp(key, "admin_listen") ? &c->admin_listen : !strcmp(key, "admin_token") ? &c->admin_token
+                 : !strcmp(key, "admin_tls_cert") ? &c->admin_tls_cert : !strcmp(key, "admin_tls_key")
+                 ? &c->admin_tls_key : NULL;
+    if (!dst) {
+        snprintf(err, errlen, "unknown key '%s' (admin keys: admin_listen admin_token admin_tls_cert "
+                 "admin_tls_key)", key);
+        return -1;
+    }
+    free(*dst);
+    *dst = NULL;
+    return *val ? set_str(dst, val) : 0;
+}
+
 static int set_global(struct gw_config *c, const char *key, const char *val, char *err, size_t errlen)
 {
     long long n;
@@ -304,6 +325,8 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
     }
     if (!strcmp(key, "script_env"))
         return set_script_env(c, val, err, errlen);
+    if (!strncmp(key, "admin_", 6))
+        return set_admin(c, key, val, err, errlen);
     if (!strcmp(key, "body_limit") || !strcmp(key, "script_memory") ||
         !strcmp(key, "script_instructions")) {
         if (parse_llong(val, &n) || n <= 0) {
@@ -371,7 +394,8 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
     }
     snprintf(err, errlen, "unknown key '%s' (known: listen auth_token queue_dir script body_limit "
              "commit_window log_format shutdown_timeout script_timeout script_memory script_instructions "
-             "script_env ingest_workers tls_cert tls_key tls_client_ca targets buckets)", key);
+             "script_env ingest_workers tls_cert tls_key tls_client_ca admin_listen admin_token admin_tls_cert "
+             "admin_tls_key targets buckets)", key);
     return -1;
 }
 
@@ -668,6 +692,51 @@ static int check_queue_dirs(const struct gw_config *c, char *err, size_t errlen)
     return 0;
 }
 
+/* The admin listener: an address, a one-word token, both TLS files or none. */
+static int validate_admin(struct gw_config *c, char *err, size_t errlen)
+{
+    if (c->admin_listen) {
+        const char *colon = strrchr(c->admin_listen, ':');
+        long long port;
+        if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+            strlen(colon + 1) > 5 || parse_llong(colon + 1, &port) || port > 65535) {
+            snprintf(err, errlen, "key 'admin_listen' must be host:port (port 0-65535), not '%s'", c->admin_listen);
+            return -1;
+        }
+        if (!strcmp(c->admin_listen, c->listen)) {
+            snprintf(err, errlen, "key 'admin_listen' (%s) must differ from 'listen'", c->admin_listen);
+            return -1;
+        }
+    }
+    if (c->admin_token && strpbrk(c->admin_token, " \t\r\n")) {
+        snprintf(err, errlen, "key 'admin_token' must be one word (clients send it as Authorization: Bearer)");
+        return -1;
+    }
+    if (!c->admin_tls_cert != !c->admin_tls_key) {
+        snprintf(err, errlen, "key '%s' (LUAGATE_%s) is required when '%s' is set: TLS on the admin listener "
+                 "needs both the certificate and its private key", c->admin_tls_cert ? "admin_tls_key" : "admin_tls_cert",
+                 c->admin_tls_cert ? "ADMIN_TLS_KEY" : "ADMIN_TLS_CERT", c->admin_tls_cert ? "admin_tls_cert" : "admin_tls_key");
+        return -1;
+    }
+    if ((c->admin_token || c->admin_tls_cert) && !c->admin_listen) {
+        snprintf(err, errlen, "key '%s' needs 'admin_listen' (LUAGATE_ADMIN_LISTEN)",
+                 c->admin_token ? "admin_token" : "admin_tls_cert");
+        return -1;
+    }
+    const char *keys[2] = { "admin_tls_cert", "admin_tls_key" };
+    const char *paths[2] = { c->admin_tls_cert, c->admin_tls_key };
+    for (int i = 0; i < 2; i++) {
+        FILE *f = paths[i] ? fopen(paths[i], "r") : NULL;
+        if (paths[i] && !f) {
+            snprintf(err, errlen, "key '%s': cannot read %s: %s", keys[i], paths[i], strerror(errno));
+            return -1;
+        }
+        if (f)
+            fclose(f);
+    }
+    return 0;
+}
+
 static int validate(struct gw_config *c, char *err, size_t errlen)
 {
     if (*c->auth_token) {
@@ -714,6 +783,8 @@ static int validate(struct gw_config *c, char *err, size_t errlen)
         if (f)
             fclose(f);
     }
+    if (validate_admin(c, err, errlen))
+        return -1;
     for (size_t i = 0; i < c->ntargets; i++)
         if (tconf_validate(c->targets[i], err, errlen))
             return -1;
@@ -778,6 +849,10 @@ void config_free(struct gw_config *c)
     free(c->tls_cert);
     free(c->tls_key);
     free(c->tls_client_ca);
+    free(c->admin_listen);
+    free(c->admin_token);
+    free(c->admin_tls_cert);
+    free(c->admin_tls_key);
     buckets_free(&c->buckets);
     memset(c, 0, sizeof *c);
 }

@@ -27,6 +27,9 @@ struct gw_config {
     char *tls_cert;           /* PEM certificate chain: the ingest speaks HTTPS; NULL: plain HTTP */
     char *tls_key;            /* PEM private key of tls_cert */
     char *tls_client_ca;      /* PEM CA certificates: clients must present a certificate they signed */
+    char *admin_listen;       /* host:port of the admin listener (admin.h); NULL: none */
+    char *admin_token;        /* Bearer token the admin listener requires; NULL: none */
+    char *admin_tls_cert, *admin_tls_key; /* the admin listener speaks HTTPS; NULL: plain HTTP */
     struct target_conf **targets; /* enabled targets, sorted by name */
     size_t ntargets;
     struct bucket_set buckets;    /* bucket notification rules (`buckets` key) */

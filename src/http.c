@@ -61,6 +61,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "admin.h"
 #include "http_conn.h"
 #include "log.h"
 
@@ -230,6 +231,13 @@ static int handle_request(struct conn *c)
         c->monitor = 1;
         health_render(gw, w->render, &code);
         return reply_render(c, code, "application/json");
+    }
+    if (get && !gw->admin && (path_is(c, "/live", 0) || path_is(c, "/ready", 0))) {
+        char body[160]; /* the probes, here when there is no admin listener */
+        c->monitor = 1;
+        int code = path_is(c, "/live", 0) ? admin_probe_live(gw, body, sizeof body)
+                                          : admin_probe_ready(gw, body, sizeof body);
+        return http_reply(c, code, "application/json", body, strlen(body));
     }
     if (get && path_is(c, "/metrics", 0)) {
         c->monitor = 2;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "admin.h"
 #include "cli.h"
 #include "delivery.h"
 #include "docgen.h"
@@ -108,6 +109,7 @@ static void free_events(struct event **evs, int n)
 static int worker_run(struct gw_config *cfg, int *fds)
 {
     char err[1024];
+    int admin_fd = fds[cfg->ingest_workers ? cfg->ingest_workers : 1];
     gw.cfg = *cfg; /* this process's copy: gateway_close frees it */
     gw.listen_fds = fds;
     if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
@@ -135,7 +137,7 @@ static int worker_run(struct gw_config *cfg, int *fds)
         return 1;
     }
     if (http_start(&gw, err, sizeof err) || gateway_start(&gw, err, sizeof err) ||
-        http_spawn(&gw, err, sizeof err)) {
+        http_spawn(&gw, err, sizeof err) || admin_start(&gw, admin_fd, err, sizeof err)) {
         fprintf(stderr, "luagate: %s\n", err);
         free_events(evs, NSIGS + 1);
         gateway_close(&gw);
@@ -150,6 +152,7 @@ static int worker_run(struct gw_config *cfg, int *fds)
     atomic_store(&gw.stopping, 1);
     http_drain(&gw);
     http_join(&gw);
+    admin_stop(&gw); /* after the drain: /ready said 503 all along it */
     free_events(evs, NSIGS + 1);
     gateway_close(&gw);
     quarantine_free();

@@ -8,6 +8,7 @@
 #include "heartbeat.h"
 #include "json.h"
 #include "quarantine.h"
+#include "tap.h"
 
 static const double ingest_bounds_ms[12] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000 };
 const double script_bounds_ms[12] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 100, 1000, 10000 };
@@ -145,6 +146,10 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
             "events quarantined for running past script_timeout or crashing the worker");
     evbuffer_add_printf(o, "luagate_script_quarantined_total %llu\n",
                         (unsigned long long)heartbeat_quarantined());
+    counter(o, "luagate_tap_dropped_total", "tap lines lost because a tapper read too slowly");
+    evbuffer_add_printf(o, "luagate_tap_dropped_total %llu\n", (unsigned long long)tap_dropped_total());
+    gauge(o, "luagate_tap_clients", "tappers connected to the admin listener");
+    evbuffer_add_printf(o, "luagate_tap_clients %d\n", atomic_load(&tap_clients));
     per_target(gw, o, "luagate_events_routed_total", "messages queued for a target", 1, v_routed);
     per_target(gw, o, "luagate_events_delivered_total", "messages the target confirmed", 1, v_delivered);
     per_target(gw, o, "luagate_events_failed_total", "failed delivery attempts", 1, v_failed);

@@ -42,8 +42,9 @@
 struct sup {
     struct gw_config *cfg;
     supervisor_worker_fn worker;
-    int fds[INGEST_WORKERS_MAX];
+    int fds[INGEST_WORKERS_MAX + 1]; /* the ingest workers', then the admin listener's (or -1) */
     size_t nfds;
+    int admin_fd;               /* kept open until the end: /ready answers 503 while draining */
     struct heartbeat_shared *hb;
     int sfd;
     sigset_t oldmask;
@@ -407,6 +408,13 @@ int supervisor_run(struct gw_config *cfg, supervisor_worker_fn worker)
         fprintf(stderr, "luagate: %s\n", err);
         return 1;
     }
+    s.admin_fd = -1;
+    if (cfg->admin_listen && http_bind(cfg->admin_listen, 1, &s.admin_fd, err, sizeof err)) {
+        fprintf(stderr, "luagate: admin_listen: %s\n", err);
+        close_listeners(&s);
+        return 1;
+    }
+    s.fds[s.nfds] = s.admin_fd;
     int rc = 1;
     if (!(s.hb = heartbeat_map()))
         fprintf(stderr, "luagate: cannot map the worker's heartbeat: %s\n", strerror(errno));
@@ -415,6 +423,8 @@ int supervisor_run(struct gw_config *cfg, supervisor_worker_fn worker)
     else
         rc = supervise(&s);
     close_listeners(&s);
+    if (s.admin_fd >= 0)
+        close(s.admin_fd);
     if (s.sfd >= 0)
         close(s.sfd);
     if (s.hb)
