@@ -99,7 +99,9 @@ static uint64_t disk_free(const char *dir)
 int admin_probe_ready(struct gateway *gw, char *out, size_t len)
 {
     const char *why = NULL;
-    if (atomic_load(&gw->stopping))
+    /* the supervisor's word comes first: the worker's loop may be busy
+     * routing when the stop is asked for */
+    if (atomic_load(&gw->stopping) || (heartbeat_shm && atomic_load(&heartbeat_shm->stopping)))
         why = "draining";
     else if (!atomic_load(&gw->ready))
         why = "starting";
@@ -255,7 +257,13 @@ static SSL_CTX *admin_tls(const struct gw_config *cfg, char *err, size_t errlen)
     c.tls_cert = cfg->admin_tls_cert;
     c.tls_key = cfg->admin_tls_key;
     c.tls_client_ca = NULL;
-    return tls_context(&c, err, errlen);
+    SSL_CTX *ctx = tls_context(&c, err, errlen);
+    /* read-ahead suits the ingest's own loop, which drains SSL_pending; a
+     * bufferevent would leave a request read with the handshake's last
+     * record in OpenSSL's buffer and wait for the socket forever */
+    if (ctx)
+        SSL_CTX_set_read_ahead(ctx, 0);
+    return ctx;
 }
 
 /* ---- the thread ------------------------------------------------------------------- */

@@ -32,6 +32,9 @@ static void usage(FILE *f)
           "                                                 `mc admin config get|export` output and buckets'\n"
           "                                                 `mc event list` (text, --json or S3 XML)\n"
           "                                                 -> an equivalent luagate config on stdout\n"
+          "       luagate tap [--admin HOST:PORT] [--target T] [--bucket B] [--prefix P] [--event E]\n"
+          "                   [--payloads]               routing decisions of a running gateway, live\n"
+          "       luagate top [--admin HOST:PORT] [--once]  a running gateway's dashboard\n"
           "       luagate docs                              the configuration reference (Markdown)\n"
           "       luagate --help-target KIND                the keys of a target kind\n"
           "       luagate --version                         versions of luagate and its libraries\n"
@@ -221,6 +224,10 @@ int main(int argc, char **argv)
         return cli_docs(stdout);
     if (!strcmp(cmd, "dlq"))
         return cli_dlq(config_path, argc - i - 1, argv + i + 1);
+    if (!strcmp(cmd, "tap"))
+        return cli_tap(config_path, argc - i - 1, argv + i + 1);
+    if (!strcmp(cmd, "top"))
+        return cli_top(config_path, argc - i - 1, argv + i + 1);
     fprintf(stderr, "luagate: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -309,6 +309,7 @@ static void watch(struct sup *s)
 static int on_stop_signal(struct sup *s, int sig)
 {
     if (!s->stopping) {
+        atomic_store(&s->hb->stopping, 1);
         close_listeners(s); /* connections from now on are refused, not left waiting */
         s->stop_deadline_us = heartbeat_now_us() + (uint64_t)s->cfg->shutdown_ms * 1000 + STOP_GRACE_US;
     }
