@@ -39,6 +39,7 @@ struct tapper {
     struct evhttp_request *req;
     struct evhttp_connection *conn;
     struct event *tick;
+    struct event *gone;   /* the socket readable: the client left (it sends nothing after its request) */
     unsigned ticks;
     pthread_mutex_t lock; /* buf, len, dropped */
     char *buf;
@@ -201,6 +202,8 @@ static void tapper_free(struct tapper *t)
 {
     if (t->tick)
         event_free(t->tick);
+    if (t->gone)
+        event_free(t->gone);
     pthread_mutex_destroy(&t->lock);
     free(t->buf);
     free(t);
@@ -226,6 +229,19 @@ static void on_close(struct evhttp_connection *conn, void *arg)
     struct tapper *t = arg;
     tapper_unlink(t);
     tapper_free(t);
+}
+
+/* evhttp notices a closed connection only when a write fails, and an idle
+ * tap writes nothing: watch the socket.  A tap client sends nothing after
+ * its request, so anything readable (EOF, a reset, a TLS close_notify)
+ * means it left.  Freeing the connection frees the request, then calls
+ * on_close, which frees t. */
+static void on_gone(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct tapper *t = arg;
+    evhttp_connection_free(t->conn);
 }
 
 static void send_chunk(struct tapper *t, const char *p, size_t n)
@@ -340,6 +356,9 @@ void tap_serve(struct gateway *gw, struct evhttp_request *req)
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/x-ndjson");
     evhttp_send_reply_start(req, 200, "OK");
     evhttp_connection_set_closecb(t->conn, on_close, t);
+    if (bev && bufferevent_getfd(bev) >= 0 &&
+        (t->gone = event_new(evhttp_connection_get_base(t->conn), bufferevent_getfd(bev), EV_READ, on_gone, t)))
+        event_add(t->gone, NULL);
     send_chunk(t, "{\"tap\":\"started\"}\n", 18);
     pthread_rwlock_wrlock(&tap_lock);
     t->next = tappers;
