@@ -41,6 +41,7 @@ struct tapper {
     struct event *tick;
     struct event *gone;   /* the socket readable: the client left (it sends nothing after its request) */
     unsigned ticks;
+    int freeing;          /* we free the connection (on_gone), which frees the request */
     pthread_mutex_t lock; /* buf, len, dropped */
     char *buf;
     size_t len;
@@ -222,12 +223,16 @@ static void tapper_unlink(struct tapper *t)
     pthread_rwlock_unlock(&tap_lock);
 }
 
-/* The client went away (evhttp frees the request before calling this). */
+/* The connection is being freed.  When evhttp failed it (a write error,
+ * the write timeout) it detached the request, whose reply we never ended,
+ * and left it to us; when we freed it (on_gone) the request went with it. */
 static void on_close(struct evhttp_connection *conn, void *arg)
 {
     (void)conn;
     struct tapper *t = arg;
     tapper_unlink(t);
+    if (!t->freeing)
+        evhttp_request_free(t->req);
     tapper_free(t);
 }
 
@@ -241,6 +246,7 @@ static void on_gone(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct tapper *t = arg;
+    t->freeing = 1;
     evhttp_connection_free(t->conn);
 }
 
