@@ -245,7 +245,10 @@ static int handle_request(struct conn *c)
         return reply_render(c, 200, "text/plain; version=0.0.4");
     }
     if (method != HTTP_POST)
-        return http_reply_error(c, 405, "POST events to any path; GET or HEAD /health or /metrics");
+        return http_reply_error(c, 405, gw->admin ? "POST events to any path; GET or HEAD /health or /metrics "
+                                                    "(/live, /ready and /tap are on admin_listen)"
+                                                  : "POST events to any path; GET or HEAD /health, /metrics, "
+                                                    "/live or /ready");
     if (!atomic_load(&gw->ready) || atomic_load(&gw->stopping)) {
         c->close_after = 1;
         return http_reply_error(c, 503, atomic_load(&gw->stopping) ? "shutting down" : "starting");
