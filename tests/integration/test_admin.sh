@@ -75,6 +75,21 @@ check "and says why ($(cat "$T/body"))" grep -q "every queue is full" "$T/body"
 check "/live stays 200" [ "$(code "$ADM/live")" = 200 ]
 gw_stop
 
+# ---- disk full: not ready.  The rule is "less free space than one largest
+# request (body_limit)": a body_limit beyond any disk's size shows it.
+cat >"$T/disk.conf.lua" <<CONF
+listen = "127.0.0.1:$GATEWAY_PORT"
+admin_listen = "127.0.0.1:$ADMIN_PORT"
+queue_dir = "$T/q6"
+body_limit = 1000000000000000000
+targets = { ["file:all"] = { path = "$T/all6.jsonl" } }
+CONF
+gw_start "$T/disk.conf.lua" || { fail "luagate did not start: $(tail -3 "$T/gw.log")"; exit 1; }
+c=$(code "$ADM/ready")
+check "a queue directory with less room than body_limit: /ready is 503 ($c $(cat "$T/body"))" \
+  sh -c "[ $c = 503 ] && grep -q 'disk full' '$T/body'"
+gw_stop
+
 # ---- draining: not ready.  An event whose route() takes ~3 s holds the
 # worker while SIGTERM arrives: the admin thread must say "draining" at once.
 cat >"$T/slow.lua" <<'LUA'
