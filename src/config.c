@@ -63,6 +63,15 @@ const struct config_key config_keys[] = {
       NULL },
     { "tls_client_ca", CONF_FILE, AT(tls_client_ca), "", "LUAGATE_TLS_CLIENT_CA",
       "PEM CA file: require client certificates it signed (mTLS)", 0, 0, NULL },
+    { "admin_listen", CONF_OPT_STR, AT(admin_listen), "", "LUAGATE_ADMIN_LISTEN",
+      "host:port of the admin listener (/live /ready /health /metrics /tap); empty: those stay on listen", 0, 0,
+      NULL },
+    { "admin_token", CONF_OPT_STR, AT(admin_token), "", "LUAGATE_ADMIN_TOKEN",
+      "token the admin listener requires (Bearer), except on /live and /ready", 0, 0, NULL },
+    { "admin_tls_cert", CONF_FILE, AT(admin_tls_cert), "", "LUAGATE_ADMIN_TLS_CERT",
+      "PEM certificate (chain) file: the admin listener speaks HTTPS only", 0, 0, NULL },
+    { "admin_tls_key", CONF_FILE, AT(admin_tls_key), "", "LUAGATE_ADMIN_TLS_KEY",
+      "PEM private key file of admin_tls_cert", 0, 0, NULL },
     { NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL },
 };
 
@@ -375,6 +384,7 @@ static int set_typed(struct gw_config *c, const struct config_key *k, const char
     case CONF_STR:
         return set_str((char **)at, val);
     case CONF_FILE:
+    case CONF_OPT_STR:
         if (*val)
             return set_str((char **)at, val);
         free(*(char **)at); /* "": none */
@@ -749,6 +759,51 @@ static int check_queue_dirs(const struct gw_config *c, char *err, size_t errlen)
     return 0;
 }
 
+/* The admin listener: an address, a one-word token, both TLS files or none. */
+static int validate_admin(struct gw_config *c, char *err, size_t errlen)
+{
+    if (c->admin_listen) {
+        const char *colon = strrchr(c->admin_listen, ':');
+        long long port;
+        if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+            strlen(colon + 1) > 5 || parse_llong(colon + 1, &port) || port > 65535) {
+            snprintf(err, errlen, "key 'admin_listen' must be host:port (port 0-65535), not '%s'", c->admin_listen);
+            return -1;
+        }
+        if (!strcmp(c->admin_listen, c->listen)) {
+            snprintf(err, errlen, "key 'admin_listen' (%s) must differ from 'listen'", c->admin_listen);
+            return -1;
+        }
+    }
+    if (c->admin_token && strpbrk(c->admin_token, " \t\r\n")) {
+        snprintf(err, errlen, "key 'admin_token' must be one word (clients send it as Authorization: Bearer)");
+        return -1;
+    }
+    if (!c->admin_tls_cert != !c->admin_tls_key) {
+        snprintf(err, errlen, "key '%s' (LUAGATE_%s) is required when '%s' is set: TLS on the admin listener "
+                 "needs both the certificate and its private key", c->admin_tls_cert ? "admin_tls_key" : "admin_tls_cert",
+                 c->admin_tls_cert ? "ADMIN_TLS_KEY" : "ADMIN_TLS_CERT", c->admin_tls_cert ? "admin_tls_cert" : "admin_tls_key");
+        return -1;
+    }
+    if ((c->admin_token || c->admin_tls_cert) && !c->admin_listen) {
+        snprintf(err, errlen, "key '%s' needs 'admin_listen' (LUAGATE_ADMIN_LISTEN)",
+                 c->admin_token ? "admin_token" : "admin_tls_cert");
+        return -1;
+    }
+    const char *keys[2] = { "admin_tls_cert", "admin_tls_key" };
+    const char *paths[2] = { c->admin_tls_cert, c->admin_tls_key };
+    for (int i = 0; i < 2; i++) {
+        FILE *f = paths[i] ? fopen(paths[i], "r") : NULL;
+        if (paths[i] && !f) {
+            snprintf(err, errlen, "key '%s': cannot read %s: %s", keys[i], paths[i], strerror(errno));
+            return -1;
+        }
+        if (f)
+            fclose(f);
+    }
+    return 0;
+}
+
 static int validate(struct gw_config *c, char *err, size_t errlen)
 {
     if (*c->auth_token) {
@@ -795,6 +850,8 @@ static int validate(struct gw_config *c, char *err, size_t errlen)
         if (f)
             fclose(f);
     }
+    if (validate_admin(c, err, errlen))
+        return -1;
     for (size_t i = 0; i < c->ntargets; i++)
         if (tconf_validate(c->targets[i], err, errlen))
             return -1;
@@ -859,6 +916,10 @@ void config_free(struct gw_config *c)
     free(c->tls_cert);
     free(c->tls_key);
     free(c->tls_client_ca);
+    free(c->admin_listen);
+    free(c->admin_token);
+    free(c->admin_tls_cert);
+    free(c->admin_tls_key);
     buckets_free(&c->buckets);
     memset(c, 0, sizeof *c);
 }

@@ -29,6 +29,9 @@ struct gw_config {
     char *tls_cert;           /* PEM certificate chain: the ingest speaks HTTPS; NULL: plain HTTP */
     char *tls_key;            /* PEM private key of tls_cert */
     char *tls_client_ca;      /* PEM CA certificates: clients must present a certificate they signed */
+    char *admin_listen;       /* host:port of the admin listener (admin.h); NULL: none */
+    char *admin_token;        /* Bearer token the admin listener requires; NULL: none */
+    char *admin_tls_cert, *admin_tls_key; /* the admin listener speaks HTTPS; NULL: plain HTTP */
     struct target_conf **targets; /* enabled targets, sorted by name */
     size_t ntargets;
     struct bucket_set buckets;    /* bucket notification rules (`buckets` key) */
@@ -39,6 +42,7 @@ struct gw_config {
 enum config_type {
     CONF_STR,        /* char *: any text */
     CONF_FILE,       /* char *: a path, "" for none (NULL) */
+    CONF_OPT_STR,    /* char *: any text, "" for none (NULL) */
     CONF_SIZE,       /* size_t: an integer from min (to max unless 0) */
     CONF_ULONG,      /* unsigned long: likewise */
     CONF_UINT,       /* unsigned: likewise */

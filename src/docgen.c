@@ -140,9 +140,11 @@ static void send_opts_rows(FILE *out, const struct send_opt *own)
 static const char *setting_type(enum config_type t)
 {
     static const char *const names[] = {
-        [CONF_STR] = "string", [CONF_FILE] = "path", [CONF_SIZE] = "uint", [CONF_ULONG] = "uint",
+        [CONF_STR] = "string", [CONF_OPT_STR] = "string", [CONF_FILE] = "path", [CONF_SIZE] = "uint",
+        [CONF_ULONG] = "uint",
         [CONF_UINT] = "uint", [CONF_DURATION] = "duration", [CONF_WINDOW] = "duration",
         [CONF_LOG_FORMAT] = "`text` or `json`", [CONF_ENV_NAMES] = "list",
+        [CONF_LOG_LEVEL] = "`debug`, `info`, `warn` or `error`", [CONF_BOOL] = "bool",
     };
     return names[t];
 }

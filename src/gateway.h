@@ -35,6 +35,7 @@ struct gateway {
     atomic_int nconns;        /* open ingest connections, all workers */
     atomic_int ready, stopping;
     int *listen_fds;          /* bound by the supervisor, one per ingest worker; NULL: bind here */
+    struct admin *admin;      /* the admin listener (admin.h), NULL: none */
     pthread_t reload_thread;  /* SIGHUP compiles the new script there (gateway.c) */
     int reload_joinable;
     atomic_int reloading, reload_again;
@@ -84,6 +85,8 @@ void http_on_durable(void *arg); /* the queue committer's callback */
 void http_give_router(struct gateway *gw, size_t i, struct router *r);
 size_t http_npending(struct gateway *gw);  /* requests waiting, all workers */
 uint64_t http_worker_requests(struct gateway *gw, size_t i);
+/* When worker i's loop last turned (clock_mono_us), 0: not started. */
+uint64_t http_worker_alive_us(struct gateway *gw, size_t i);
 int http_port(struct gateway *gw);       /* the port bound (listen may say 0) */
 
 /* metrics.c */

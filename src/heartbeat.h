@@ -23,6 +23,7 @@ struct heartbeat_shared {
     _Atomic uint64_t beat_us;  /* the worker's main loop last turned */
     atomic_int ready;          /* the worker serves requests */
     _Atomic uint64_t restarts, quarantined; /* written by the supervisor */
+    atomic_int stopping;       /* the supervisor was told to stop: /ready says so at once (admin.c) */
     struct heartbeat_slot slot[INGEST_WORKERS_MAX];
 };
 

@@ -61,6 +61,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "admin.h"
 #include "http_conn.h"
 #include "log.h"
 
@@ -231,13 +232,23 @@ static int handle_request(struct conn *c)
         health_render(gw, w->render, &code);
         return reply_render(c, code, "application/json");
     }
+    if (get && !gw->admin && (path_is(c, "/live", 0) || path_is(c, "/ready", 0))) {
+        char body[160]; /* the probes, here when there is no admin listener */
+        c->monitor = 1;
+        int code = path_is(c, "/live", 0) ? admin_probe_live(gw, body, sizeof body)
+                                          : admin_probe_ready(gw, body, sizeof body);
+        return http_reply(c, code, "application/json", body, strlen(body));
+    }
     if (get && path_is(c, "/metrics", 0)) {
         c->monitor = 2;
         metrics_render(gw, w->render);
         return reply_render(c, 200, "text/plain; version=0.0.4");
     }
     if (method != HTTP_POST)
-        return http_reply_error(c, 405, "POST events to any path; GET or HEAD /health or /metrics");
+        return http_reply_error(c, 405, gw->admin ? "POST events to any path; GET or HEAD /health or /metrics "
+                                                    "(/live, /ready and /tap are on admin_listen)"
+                                                  : "POST events to any path; GET or HEAD /health, /metrics, "
+                                                    "/live or /ready");
     if (!atomic_load(&gw->ready) || atomic_load(&gw->stopping)) {
         c->close_after = 1;
         return http_reply_error(c, 503, atomic_load(&gw->stopping) ? "shutting down" : "starting");

@@ -142,6 +142,8 @@ struct worker {
     SSL_CTX *mail_tls;          /* a reloaded certificate, to swap in */
     atomic_size_t npending;
     atomic_uint_fast64_t requests;
+    struct event *alive_ev;    /* every second: alive_us, for /live */
+    _Atomic uint64_t alive_us;
 };
 
 /* http.c */

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "clock.h"
+#include "heartbeat.h"
 #include "http_conn.h"
 #include "log.h"
 
@@ -248,6 +250,20 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
     evtimer_add(w->deadline_ev, &tv);
 }
 
+/* /live asks whether every loop still turns. */
+static void on_alive(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    atomic_store_explicit(&w->alive_us, clock_mono_us(), memory_order_relaxed);
+}
+
+uint64_t http_worker_alive_us(struct gateway *gw, size_t i)
+{
+    return gw->workers ? atomic_load_explicit(&gw->workers[i].alive_us, memory_order_relaxed) : 0;
+}
+
 static int worker_init(struct gateway *gw, struct worker *w, unsigned id)
 {
     if (pthread_mutex_init(&w->mail_lock, NULL))
@@ -263,6 +279,11 @@ static int worker_init(struct gateway *gw, struct worker *w, unsigned id)
     w->retry_ev = evtimer_new(w->base, http_on_accept_retry, w);
     w->sweep_ev = evtimer_new(w->base, http_on_sweep, w);
     w->render = evbuffer_new();
+    w->alive_ev = event_new(w->base, -1, EV_PERSIST, on_alive, w);
+    struct timeval second = { 1, 0 };
+    atomic_store(&w->alive_us, clock_mono_us());
+    if (!w->alive_ev || event_add(w->alive_ev, &second))
+        return -1;
     return w->durable_ev && w->mail_ev && w->stop_ev && w->deadline_ev && w->retry_ev && w->sweep_ev &&
                    w->render ? 0 : -1;
 }
@@ -405,6 +426,7 @@ static void worker_free(struct worker *w)
     event_free_if(w->mail_ev);
     event_free_if(w->stop_ev);
     event_free_if(w->deadline_ev);
+    event_free_if(w->alive_ev);
     SSL_CTX_free(w->tls); /* after the connections: their SSLs hold references */
     SSL_CTX_free(w->mail_tls);
     router_free(w->mail_router);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "admin.h"
 #include "cli.h"
 #include "delivery.h"
 #include "docgen.h"
@@ -33,6 +34,9 @@ static void usage(FILE *f)
           "                                                 `mc admin config get|export` output and buckets'\n"
           "                                                 `mc event list` (text, --json or S3 XML)\n"
           "                                                 -> an equivalent luagate config on stdout\n"
+          "       luagate tap [--admin HOST:PORT] [--target T] [--bucket B] [--prefix P] [--event E]\n"
+          "                   [--payloads] [--count N]      routing decisions of a running gateway, live\n"
+          "       luagate top [--admin HOST:PORT] [--once]  a running gateway's dashboard (docs/operations.md)\n"
           "       luagate docs                              the configuration reference (Markdown)\n"
           "       luagate --help-target KIND                the keys of a target kind\n"
           "       luagate --version                         versions of luagate and its libraries\n"
@@ -132,6 +136,7 @@ static void free_events(struct event **evs, int n)
 static int worker_run(struct gw_config *cfg, int *fds)
 {
     char err[1024];
+    int admin_fd = fds[cfg->ingest_workers ? cfg->ingest_workers : 1];
     gw.cfg = *cfg; /* this process's copy: gateway_close frees it */
     gw.listen_fds = fds;
     if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
@@ -160,7 +165,7 @@ static int worker_run(struct gw_config *cfg, int *fds)
     }
     watch_script();
     if (http_start(&gw, err, sizeof err) || gateway_start(&gw, err, sizeof err) ||
-        http_spawn(&gw, err, sizeof err)) {
+        http_spawn(&gw, err, sizeof err) || admin_start(&gw, admin_fd, err, sizeof err)) {
         log_error("luagate", "%s", err);
         free_events(evs, NSIGS + 1);
         gateway_close(&gw);
@@ -175,6 +180,7 @@ static int worker_run(struct gw_config *cfg, int *fds)
     atomic_store(&gw.stopping, 1);
     http_drain(&gw);
     http_join(&gw);
+    admin_stop(&gw); /* after the drain: /ready said 503 all along it */
     free_events(evs, NSIGS + 1);
     gateway_close(&gw);
     quarantine_free();
@@ -250,6 +256,10 @@ int main(int argc, char **argv)
         return cli_docs(stdout);
     if (!strcmp(cmd, "dlq"))
         return cli_dlq(config_path, argc - i - 1, argv + i + 1);
+    if (!strcmp(cmd, "tap"))
+        return cli_tap(config_path, argc - i - 1, argv + i + 1);
+    if (!strcmp(cmd, "top"))
+        return cli_top(config_path, argc - i - 1, argv + i + 1);
     fprintf(stderr, "luagate: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "latency.h"
 #include "quarantine.h"
+#include "tap.h"
 
 static void counter(struct evbuffer *o, const char *name, const char *help)
 {
@@ -148,6 +149,10 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
             "events quarantined for running past script_timeout or crashing the worker");
     evbuffer_add_printf(o, "luagate_script_quarantined_total %llu\n",
                         (unsigned long long)heartbeat_quarantined());
+    counter(o, "luagate_tap_dropped_total", "tap lines lost because a tapper read too slowly");
+    evbuffer_add_printf(o, "luagate_tap_dropped_total %llu\n", (unsigned long long)tap_dropped_total());
+    gauge(o, "luagate_tap_clients", "tappers connected to the admin listener");
+    evbuffer_add_printf(o, "luagate_tap_clients %d\n", atomic_load(&tap_clients));
     per_target(gw, o, "luagate_events_routed_total", "messages queued for a target", 1, v_routed);
     per_target(gw, o, "luagate_events_delivered_total", "messages the target confirmed", 1, v_delivered);
     per_target(gw, o, "luagate_events_failed_total", "failed delivery attempts", 1, v_failed);

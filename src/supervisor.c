@@ -43,8 +43,9 @@
 struct sup {
     struct gw_config *cfg;
     supervisor_worker_fn worker;
-    int fds[INGEST_WORKERS_MAX];
+    int fds[INGEST_WORKERS_MAX + 1]; /* the ingest workers', then the admin listener's (or -1) */
     size_t nfds;
+    int admin_fd;               /* kept open until the end: /ready answers 503 while draining */
     struct heartbeat_shared *hb;
     int sfd;
     sigset_t oldmask;
@@ -309,6 +310,7 @@ static void watch(struct sup *s)
 static int on_stop_signal(struct sup *s, int sig)
 {
     if (!s->stopping) {
+        atomic_store(&s->hb->stopping, 1);
         close_listeners(s); /* connections from now on are refused, not left waiting */
         s->stop_deadline_us = clock_mono_us() + (uint64_t)s->cfg->shutdown_ms * 1000 + STOP_GRACE_US;
     }
@@ -408,6 +410,13 @@ int supervisor_run(struct gw_config *cfg, supervisor_worker_fn worker)
         log_error("supervisor", "%s", err);
         return 1;
     }
+    s.admin_fd = -1;
+    if (cfg->admin_listen && http_bind(cfg->admin_listen, 1, &s.admin_fd, err, sizeof err)) {
+        fprintf(stderr, "luagate: admin_listen: %s\n", err);
+        close_listeners(&s);
+        return 1;
+    }
+    s.fds[s.nfds] = s.admin_fd;
     int rc = 1;
     if (!(s.hb = heartbeat_map()))
         log_error("supervisor", "cannot map the worker's heartbeat: %s", strerror(errno));
@@ -416,6 +425,8 @@ int supervisor_run(struct gw_config *cfg, supervisor_worker_fn worker)
     else
         rc = supervise(&s);
     close_listeners(&s);
+    if (s.admin_fd >= 0)
+        close(s.admin_fd);
     if (s.sfd >= 0)
         close(s.sfd);
     if (s.hb)

@@ -10,7 +10,8 @@
 #include "config.h"
 
 /* The worker: run the gateway on the listening sockets fds (one per ingest
- * worker), return the process's exit code.  It runs in the forked child. */
+ * worker, then the admin listener's, -1 without admin_listen), return the
+ * process's exit code.  It runs in the forked child. */
 typedef int (*supervisor_worker_fn)(struct gw_config *cfg, int *fds);
 
 /* Bind the listeners, then supervise workers until SIGTERM/SIGINT.  The

@@ -620,7 +620,7 @@ TEST(settings_table)
             env[8 + i] = (char)toupper((unsigned char)k->name[i]);
         CHECK_STR(k->env, env);
         CHECK(k->help && *k->help && k->def);
-        if (k->type != CONF_STR && k->type != CONF_FILE && k->type != CONF_ENV_NAMES)
+        if (k->type != CONF_STR && k->type != CONF_OPT_STR && k->type != CONF_FILE && k->type != CONF_ENV_NAMES)
             CHECK(k->must && *k->must);
     }
     CHECK(n >= 16);
