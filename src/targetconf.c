@@ -33,6 +33,16 @@ static char *xstrdup(const char *s)
     return d;
 }
 
+int tconf_valid_id(const char *id)
+{
+    if (!*id || strlen(id) > 64)
+        return 0;
+    for (; *id; id++)
+        if (!isalnum((unsigned char)*id) && *id != '_' && *id != '-')
+            return 0;
+    return 1;
+}
+
 struct target_conf *tconf_new(const struct kind_info *kind, const char *id)
 {
     struct target_conf *c = calloc(1, sizeof *c);
