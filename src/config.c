@@ -150,16 +150,6 @@ static struct target_conf *add_target(struct gw_config *c, const struct kind_inf
     return t;
 }
 
-static int valid_id(const char *id)
-{
-    if (!*id || strlen(id) > 64)
-        return 0;
-    for (; *id; id++)
-        if (!isalnum((unsigned char)*id) && *id != '_' && *id != '-')
-            return 0;
-    return 1;
-}
-
 /* ---- the config file ------------------------------------------------------ */
 
 /* "webhook amqp ... file": every kind, for an error naming the choices. */
@@ -197,7 +187,7 @@ static int file_targets(struct gw_config *c, lua_State *L, int idx, char *err, s
                      names);
             return -1;
         }
-        if (!colon || !valid_id(colon + 1)) {
+        if (!colon || !tconf_valid_id(colon + 1)) {
             snprintf(err, errlen, "%s: target '%s' must be named \"%s:<id>\" (id: letters, digits, _ or -)",
                      c->file, name, kind);
             return -1;
@@ -505,7 +495,7 @@ static int env_targets(struct gw_config *c, const struct kind_info *k, char *err
             snprintf(err, errlen, "%s%s: must be on or off, not '%s'", prefix, name, eq + 1);
             return -1;
         }
-        if (!valid_id(id)) {
+        if (!tconf_valid_id(id)) {
             snprintf(err, errlen, "%s%s: '%s' is not a valid target id", prefix, name, id);
             return -1;
         }

@@ -329,16 +329,6 @@ static int plain_integer(const char *s)
     return n && n <= 15 && !p[n] && (*p != '0' || n == 1) && strcmp(s, "-0");
 }
 
-static int valid_id(const char *id)
-{
-    if (!*id || strlen(id) > 64)
-        return 0;
-    for (; *id; id++)
-        if (!isalnum((unsigned char)*id) && *id != '_' && *id != '-')
-            return 0;
-    return 1;
-}
-
 /* MinIO's config.ParseBool, used for "enable". */
 static int minio_enable(const char *v, int *on)
 {
@@ -441,7 +431,7 @@ static void write_target(struct import *im, FILE *out, struct itarget *t)
              "then); imported as off", name, en);
         on = 0;
     }
-    if (!valid_id(t->id))
+    if (!tconf_valid_id(t->id))
         warn(im, out, "%s: luagate target ids are letters, digits, _ or - (up to 64): rename it",
              name);
     if (t->lost)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
+#include "log.h"
 #include "targetconf.h"
 #include "hex.h"
 
@@ -30,6 +31,16 @@ static char *xstrdup(const char *s)
         abort();
     }
     return d;
+}
+
+int tconf_valid_id(const char *id)
+{
+    if (!*id || strlen(id) > 64)
+        return 0;
+    for (; *id; id++)
+        if (!isalnum((unsigned char)*id) && *id != '_' && *id != '-')
+            return 0;
+    return 1;
 }
 
 struct target_conf *tconf_new(const struct kind_info *kind, const char *id)
@@ -139,12 +150,27 @@ const struct key_spec *tconf_spec(const struct target_conf *c, const char *key)
 const char *tconf_name(const struct target_conf *c) { return c->name; }
 const char *tconf_id(const struct target_conf *c) { return c->id; }
 
+/* A key that no table names is a typo in the code asking for it, which
+ * would otherwise read as "" (unset) forever: ASan builds (the suite's
+ * second run) stop on it, release builds log it once. */
+static void unknown_key(const struct target_conf *c, const char *key)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    fprintf(stderr, "luagate: %s: key '%s' asked for is in no key table\n", c->name, key);
+    abort();
+#else
+    log_once(LOG_ERROR, c->name, "internal error: key '%s' asked for is in no key table", key);
+#endif
+}
+
 const char *tconf_str(const struct target_conf *c, const char *key)
 {
+    const struct key_spec *s = tconf_spec(c, key);
+    if (!s)
+        unknown_key(c, key);
     const char *v = tconf_raw(c, key);
     if (v && *v)
         return v;
-    const struct key_spec *s = tconf_spec(c, key);
     return s && s->def ? s->def : (v ? v : "");
 }
 

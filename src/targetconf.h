@@ -21,6 +21,9 @@ struct target_conf {
 /* Keys every target accepts whatever its kind (enable, queue_dir, rules...). */
 extern const struct key_spec common_keys[];
 
+/* A target id: 1 to 64 letters, digits, _ or - ("PRIMARY", "_"). */
+int tconf_valid_id(const char *id);
+
 struct target_conf *tconf_new(const struct kind_info *kind, const char *id);
 void tconf_free(struct target_conf *c);
 /* Set (or replace) a raw value; the value is trimmed of surrounding blanks. */

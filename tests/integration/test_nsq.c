@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include "clock.h"
 #include "itest.h"
 #include "driver.h"
 #include "targetconf.h"
@@ -27,13 +28,6 @@ static const char *tcp_port, *http_port, *base;
 static char peer_script[PATH_MAX], addr[64];
 static pid_t peer_pid = -1;
 static const struct driver *drv;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(long ms)
 {
@@ -171,8 +165,8 @@ static int peer_start(const char *const *extra)
         _exit(127);
     }
     peer_pid = pid;
-    long long until = now_ms() + 20000;
-    while (now_ms() < until) {
+    long long until = (long long)clock_mono_ms() + 20000;
+    while ((long long)clock_mono_ms() < until) {
         if (waitpid(pid, NULL, WNOHANG) == pid) {
             peer_pid = -1;
             break;
@@ -654,9 +648,9 @@ TEST(reply_timeout)
     struct msg m;
     fill(&m, 0, NULL);
     CHECK_INT(control("POST", "/__delay?ms=6500&count=1"), 0);
-    long long t0 = now_ms();
+    long long t0 = (long long)clock_mono_ms();
     CHECK_INT(drv->send(t, &m, 1), -1);
-    long long took = now_ms() - t0;
+    long long took = (long long)clock_mono_ms() - t0;
     CHECK_INT(m.status, MSG_RETRY);
     CHECK(strstr(m.error, "timeout") != NULL);
     CHECK(took >= 4900 && took < 6400);
