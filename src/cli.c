@@ -26,6 +26,7 @@
 #include "backlog.h"
 #include "cli.h"
 #include "config.h"
+#include "connect.h"
 #include "dlq.h"
 #include "gateway.h"
 #include "json.h"
@@ -371,9 +372,12 @@ int cli_check(const char *config_path, int argc, char **argv)
         return 2;
     }
     const char *script = cfg.script, *events = NULL;
+    int connect = 0;
     for (int i = 0; i < argc; i++) {
         size_t n = strlen(argv[i]);
-        if (n > 4 && !strcmp(argv[i] + n - 4, ".lua"))
+        if (!strcmp(argv[i], "--connect"))
+            connect = 1;
+        else if (n > 4 && !strcmp(argv[i] + n - 4, ".lua"))
             script = argv[i];
         else
             events = argv[i];
@@ -404,6 +408,8 @@ int cli_check(const char *config_path, int argc, char **argv)
         if (why)
             lua_close(why);
     }
+    if (connect && connect_check(&cfg))
+        rc = 1;
     router_free(r);
     free(rt);
     config_free(&cfg);

@@ -80,6 +80,16 @@ size_t msg_key_len(const struct msg *m);
 /* Bucket name of a message: the part of key before the first '/'. */
 size_t msg_bucket(const struct msg *m, const char **start);
 
+/* What `luagate check --connect` learns of a target (driver.probe). */
+enum probe_answer { PROBE_NO = 0, PROBE_YES = 1, PROBE_CREATED = 2, PROBE_UNCHECKED = -1 };
+struct probe_result {
+    int reachable;      /* PROBE_YES/NO: the server answered */
+    int authenticated;  /* PROBE_YES/NO/UNCHECKED: the credentials were accepted */
+    int destination;    /* YES exists, NO missing, CREATED absent but made on delivery, UNCHECKED */
+    char dest[256];     /* the destination checked: "exchange \"minio\"", "table events" */
+    char error[640];    /* why, for a NO */
+};
+
 struct driver {
     const char *kind;     /* config kind and Lua module: "postgres" */
     const char *arn_kind; /* ARN / queue dir type: "postgresql" */
@@ -101,6 +111,10 @@ struct driver {
     /* 0 when the target answers (ping), else -1 with the reason in err. */
     int (*health)(void *ctx, char *err, size_t errlen);
     void (*close)(void *ctx);
+    /* Connect with the target's credentials and look for its destination,
+     * sending nothing; fill r.  0 when all is well, else -1.  May be NULL:
+     * health() answers for reachable and authenticated. */
+    int (*probe)(void *ctx, struct probe_result *r);
 };
 
 /* The registry (src/drivers.c). */

@@ -24,7 +24,7 @@ static struct gateway gw;
 static void usage(FILE *f)
 {
     fputs("usage: luagate [-c CONFIG] [run]                 run the gateway\n"
-          "       luagate check [-c CONFIG] [SCRIPT] [EVENTS.jsonl]\n"
+          "       luagate check [-c CONFIG] [--connect] [SCRIPT] [EVENTS.jsonl]\n"
           "                                                 validate; show what each event would send\n"
           "       luagate dlq list|requeue TARGET [-c CONFIG]  dead letters of a target\n"
           "       luagate import [--bucket NAME FILE]... [FILE]...\n"
