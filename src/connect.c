@@ -52,8 +52,8 @@ static void print_result(const struct target_conf *tc, const struct probe_result
     if (r->destination != PROBE_UNCHECKED)
         printf(", %s %s", r->dest,
                r->destination == PROBE_YES       ? "exists"
-               : r->destination == PROBE_CREATED ? "absent (created by the first delivery, as MinIO does)"
-                                                 : "MISSING");
+               : r->destination == PROBE_CREATED ? "absent (luagate creates it, as MinIO does)"
+                                                 : "MISSING or unusable");
     if (*error)
         printf("\n      %s", error);
     putchar('\n');
