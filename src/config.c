@@ -529,6 +529,7 @@ static const char *closest(const char *word, const char *const *cands, size_t n)
 static const char *const reserved_env[] = {
     "LUAGATE_LUA_DIR", "LUAGATE_BUILD", "LUAGATE_BIN", "LUAGATE_EVENTS", "LUAGATE_SAN",
     "LUAGATE_SCRIPTS", "LUAGATE_FUZZ_QUEUE_SEEDS", "LUAGATE_PKGROOT",
+    "LUAGATE_ADMIN_LISTEN", /* luagate dlq: where the running gateway answers */
 };
 
 /* A misspelled variable would be ignored, and a queue would land in

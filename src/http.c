@@ -236,6 +236,8 @@ static int handle_request(struct conn *c)
         metrics_render(gw, w->render);
         return reply_render(c, 200, "text/plain; version=0.0.4");
     }
+    if (admin_dlq_is(c)) /* the admin API, until it has a listener of its own */
+        return admin_dlq_handle(c);
     if (method != HTTP_POST)
         return http_reply_error(c, 405, "POST events to any path; GET or HEAD /health or /metrics");
     if (!atomic_load(&gw->ready) || atomic_load(&gw->stopping)) {
