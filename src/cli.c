@@ -600,9 +600,17 @@ static void dlq_print_list(const struct dlq_cmd *d, const cJSON *r, const char *
            dlq_str(r, "file"), dlq_num(r, "selected"), via);
     cJSON_ArrayForEach(e, entries) {
         if (!strcmp(d->action, "show")) {
-            char *text = cJSON_Print(e);
+            /* a JSON payload shown as JSON, not as one escaped string */
+            cJSON *copy = cJSON_Duplicate(e, 1);
+            cJSON *payload = cJSON_Parse(dlq_str(e, "payload"));
+            if (copy && payload)
+                cJSON_ReplaceItemInObjectCaseSensitive(copy, "payload", payload);
+            else
+                cJSON_Delete(payload);
+            char *text = cJSON_Print(copy ? copy : e);
             printf("%s\n", text ? text : "?");
             free(text);
+            cJSON_Delete(copy);
             continue;
         }
         printf("  #%ld  %s  %s  %s  attempts=%ld\n      error: %s\n", dlq_num(e, "id"), dlq_str(e, "time"),
