@@ -76,7 +76,7 @@ check "--key prefix dlqme-2 selects 1 (photos/dlqme-20)" sh -c "'$LUAGATE_BIN' -
 check "--reason '*HTTP 400*' selects all 30" sh -c "'$LUAGATE_BIN' -c '$T/gw.lua' dlq list webhook:1 --reason '*HTTP 400*' | head -1 | grep -q ', 30 selected'"
 check "--reason timeout selects none" sh -c "'$LUAGATE_BIN' -c '$T/gw.lua' dlq list webhook:1 --reason timeout | head -1 | grep -q ', 0 selected'"
 check "--since 2000-01-01 selects all, --until 2000-01-01 none" sh -c "'$LUAGATE_BIN' -c '$T/gw.lua' dlq list webhook:1 --since 2000-01-01 | head -1 | grep -q ', 30 selected' && '$LUAGATE_BIN' -c '$T/gw.lua' dlq list webhook:1 --until 2000-01-01 | head -1 | grep -q ', 0 selected'"
-check "dlq show --id 2 prints the entry with its payload" sh -c "'$LUAGATE_BIN' -c '$T/gw.lua' dlq show webhook:1 --id 2 | grep -q '\"payload\":.*dlqme-02.jpg'"
+check "dlq show --id 2 prints the entry with its payload as JSON" sh -c "'$LUAGATE_BIN' -c '$T/gw.lua' dlq show webhook:1 --id 2 | tr -d '\n\t ' | grep -q '\"payload\":{\"EventName\":\"s3:ObjectCreated:Put\",\"Key\":\"photos/dlqme-02.jpg\"'"
 out=$(dlq list webhook:9 2>&1); rc=$?
 check "unknown target: exit 2 ($rc)" [ "$rc" = 2 ]
 check "...the configured ones named" has "unknown target 'webhook:9'; configured: \(file:log webhook:1\|webhook:1 file:log\) _script"
