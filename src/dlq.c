@@ -204,7 +204,7 @@ int dlq_sel_form(const struct dlq_sel *s, struct buf *out)
     int rc = form_put(out, "id", id) | form_put(out, "since", s->since) | form_put(out, "until", s->until) |
              form_put(out, "reason", s->reason) | form_put(out, "bucket", s->bucket) |
              form_put(out, "key", s->key);
-    return rc || buf_reserve(out, 1) ? -1 : 0;
+    return rc || buf_put(out, "", 0) ? -1 : 0; /* NUL-terminated even when empty */
 }
 
 static const char *jstr(const cJSON *o, const char *k)
