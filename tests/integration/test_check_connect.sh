@@ -13,6 +13,8 @@ PG_PASSWORD=${PG_PASSWORD:-gw-pg-s3cret}
 MYSQL_PASSWORD=${MYSQL_PASSWORD:-g@te:pw/1}
 MQTT_AUTH_PORT=${MQTT_AUTH_PORT:-$((MQTT_PORT + 1))}
 id=cc_$$
+has() { printf '%s\n' "$out" | grep -q -- "$1"; }
+hasnt() { ! has "$1"; }
 peers_stop() { stop_pid "$T/nsq.pid"; stop_pid "$T/es.pid"; }
 trap 'peers_stop; cleanup' EXIT
 
@@ -73,22 +75,24 @@ targets = {
   ["kafka:1"] = { brokers = "$KAFKA_BS", topic = "notify" },
   ["nsq:1"] = { nsqd_address = "127.0.0.1:$NSQ_TCP_PORT", topic = "$id" },
   ["elasticsearch:1"] = { url = "http://elastic:es-pw@127.0.0.1:$ES_PORT", index = "$id" },
+  ["webhook:1"] = { endpoint = "http://127.0.0.1:$ES_PORT/hook" },
 }
 EOF
 out=$("$LUAGATE_BIN" check --connect -c "$T/good.lua" 2>&1); rc=$?
 echo "$out" | sed -n '/^connect:/,$p' | sed 's/^/# /'
 check "right credentials: exit 0 (got $rc)" [ "$rc" = 0 ]
 for t in amqp:1 amqp:declared postgres:1 mysql:1 redis:1 nats:1 mqtt:1 kafka:1 nsq:1 elasticsearch:1; do
-  check "$t: ok, reachable and authenticated" sh -c "echo '$out' | grep -q '^  $t  *ok   reachable yes, authenticated yes'"
+  check "$t: ok, reachable and authenticated" has "^  $t  *ok   reachable yes, authenticated yes"
 done
-check "amqp:1: the exchange exists" sh -c "echo '$out' | grep -q 'amqp:1 .*exchange \"amq.topic\" exists'"
-check "amqp:declared: absent, luagate declares it" sh -c "echo '$out' | grep -q 'amqp:declared .*absent (luagate creates it'"
-check "postgres:1: the table exists" sh -c "echo '$out' | grep -q 'postgres:1 .*table ${id}_t exists'"
-check "mysql:1: the table exists" sh -c "echo '$out' | grep -q 'mysql:1 .*table ${id}_t exists'"
-check "redis:1: the hash exists" sh -c "echo '$out' | grep -q 'redis:1 .*key \"${id}_h\" (a hash) exists'"
-check "nats:1: the JetStream stream exists" sh -c "echo '$out' | grep -q 'nats:1 .*stream \"$(echo $id | tr a-z A-Z)\" .* exists'"
-check "kafka:1: the topic exists" sh -c "echo '$out' | grep -q 'kafka:1 .*topic \"notify\" exists'"
-check "elasticsearch:1: absent index, luagate creates it" sh -c "echo '$out' | grep -q 'elasticsearch:1 .*index \"$id\" absent'"
+check "webhook:1: reachable, credentials not checked (no request is sent)" has "^  webhook:1  *ok   reachable yes, authenticated -"
+check "amqp:1: the exchange exists" has "amqp:1 .*exchange \"amq.topic\" exists"
+check "amqp:declared: absent, luagate declares it" has "amqp:declared .*absent (luagate creates it"
+check "postgres:1: the table exists" has "postgres:1 .*table ${id}_t exists"
+check "mysql:1: the table exists" has "mysql:1 .*table ${id}_t exists"
+check "redis:1: the hash exists" has "redis:1 .*key \"${id}_h\" (a hash) exists"
+check "nats:1: the JetStream stream exists" has "nats:1 .*stream \"$(echo $id | tr a-z A-Z)\" .* exists"
+check "kafka:1: the topic exists" has "kafka:1 .*topic \"notify\" exists"
+check "elasticsearch:1: absent index, luagate creates it" has "elasticsearch:1 .*index \"$id\" absent"
 check "nothing was sent: the hash still holds one field" [ "$(redis-cli -p "$REDIS_PORT" HLEN "${id}_h")" = 1 ]
 check "nothing was sent: the postgres table is empty" [ "$(PGPASSWORD=$PG_PASSWORD psql -tA -h 127.0.0.1 -p "$PG_PORT" -U gw luagate -c "SELECT count(*) FROM ${id}_t")" = 0 ]
 check "nothing was sent: the index was not created" [ "$(curl -s -o /dev/null -w '%{http_code}' -I "http://elastic:es-pw@127.0.0.1:$ES_PORT/$id")" = 404 ]
@@ -103,6 +107,7 @@ targets = {
   ["mysql:badpw"] = { dsn_string = "gw:wrong-pw@tcp(127.0.0.1:$MYSQL_PORT)/luagate", table = "${id}_t" },
   ["redis:wrongtype"] = { address = "127.0.0.1:$REDIS_PORT", key = "${id}_s" },
   ["redis:down"] = { address = "127.0.0.1:9", key = "k" },
+  ["webhook:down"] = { endpoint = "http://127.0.0.1:9/hook" },
   ["nats:nostream"] = { address = "127.0.0.1:$NATS_PORT", subject = "${id}_none.events", jetstream = "on" },
   ["mqtt:badpw"] = { broker = "tcp://127.0.0.1:$MQTT_AUTH_PORT", topic = "t", username = "luagate", password = "wrong-pw" },
   ["kafka:notopic"] = { brokers = "$KAFKA_BS", topic = "${id}_none" },
@@ -113,13 +118,14 @@ out=$("$LUAGATE_BIN" check --connect -c "$T/bad.lua" 2>&1); rc=$?
 echo "$out" | sed -n '/^connect:/,$p' | sed 's/^/# /'
 check "wrong credentials / missing destinations: exit 1 (got $rc)" [ "$rc" = 1 ]
 for t in amqp:badpw postgres:badpw mysql:badpw mqtt:badpw elasticsearch:badpw; do
-  check "$t: FAIL, reachable but not authenticated" sh -c "echo '$out' | grep -q '^  $t  *FAIL reachable yes, authenticated no'"
+  check "$t: FAIL, reachable but not authenticated" has "^  $t  *FAIL reachable yes, authenticated no"
 done
 for t in amqp:noexchange redis:wrongtype nats:nostream kafka:notopic; do
-  check "$t: FAIL, its destination missing or unusable" sh -c "echo '$out' | grep -q '^  $t  *FAIL reachable yes, authenticated yes, .*MISSING or unusable'"
+  check "$t: FAIL, its destination missing or unusable" has "^  $t  *FAIL reachable yes, authenticated yes, .*MISSING or unusable"
 done
-check "redis:down: FAIL, not reachable" sh -c "echo '$out' | grep -q '^  redis:down  *FAIL reachable no'"
-check "no password is printed" sh -c "! echo '$out' | grep -q 'wrong-pw\|$PG_PASSWORD'"
+check "redis:down: FAIL, not reachable" has "^  redis:down  *FAIL reachable no"
+check "webhook:down: FAIL, not reachable (a plain connection, as MinIO checks)" has "^  webhook:down  *FAIL reachable no"
+check "no password is printed" hasnt "wrong-pw\|$PG_PASSWORD"
 
 # --- start-up honesty: a backlog for a target no longer configured ----------------
 cat >"$T/old.lua" <<EOF
@@ -138,7 +144,7 @@ check "start-up log: 3 events for webhook:old, not configured, oldest, how to de
   grep -q "queue $T/bq holds 3 event(s) for webhook:old, which is not configured to read it (oldest queued 20.*Z); to deliver them configure webhook:old again, to drop them stop luagate and delete $T/bq/cursors/webhook:old.cur" "$T/gw.log"
 gw_stop
 out=$("$LUAGATE_BIN" check -c "$T/new.lua" 2>&1)
-check "check reports the same backlog" sh -c "echo '$out' | grep -q 'holds 3 event(s) for webhook:old'"
+check "check reports the same backlog" has "holds 3 event(s) for webhook:old"
 gw_start "$T/old.lua" || fail "luagate did not start with webhook:old back"
 check "with webhook:old configured again, no backlog line" sh -c "! grep -q 'which is not configured' '$T/gw.log' || [ \$(grep -c 'which is not configured' '$T/gw.log') = 1 ]"
 check "...and its 3 events are still queued" sh -c "curl -s '$GW/metrics' | grep -q 'luagate_queue_depth{target=\"webhook:old\"} 3'"
