@@ -44,7 +44,8 @@ for i in range(1, int(sys.argv[4]) + 1):
 EOF
 }
 dlq() { "$LUAGATE_BIN" -c "$T/gw.lua" dlq "$@"; }
-has() { printf '%s\n' "$out" | grep -q "$1"; }
+has() { printf '%s\n' "$out" | grep -q -- "$1"; }
+has1() { printf '%s\n' "$out" | head -1 | grep -q -- "$1"; }
 rx_keys() { $PY -c 'import json,sys
 for l in open(sys.argv[1]):
     r = json.loads(l)
@@ -65,9 +66,9 @@ check "...all 30 dead-lettered (max_attempts = 1)" [ "$(lines "$DLQ")" = 30 ]
 out=$(dlq list webhook:1 2>&1); rc=$?
 check "dlq list while running: exit 0 ($rc)" [ "$rc" = 0 ]
 check "...says it went through the running gateway, and which file it read" \
-  sh -c "echo '$out' | head -1 | grep -q '^webhook:1: 30 dead letter(s) in $DLQ, 30 selected (through the running gateway at http://127.0.0.1:$GATEWAY_PORT)'"
-check "...one line per entry with id, time, event, key, attempts, and the reason" \
-  sh -c "echo '$out' | grep -q '^  #7  20.*Z  s3:ObjectCreated:Put  photos/dlqme-07.jpg  attempts=1' && echo '$out' | grep -q 'error: .*HTTP 400'"
+  has1 "^webhook:1: 30 dead letter(s) in $DLQ, 30 selected (through the running gateway at http://127.0.0.1:$GATEWAY_PORT)"
+check "...one line per entry with id, time, event, key, attempts" has "^  #7  20.*Z  s3:ObjectCreated:Put  photos/dlqme-07.jpg  attempts=1"
+check "...and the reason" has "error: .*HTTP 400"
 check "--id 3-5 --json selects 3 entries, ids 3 to 5" \
   sh -c "dlq() { '$LUAGATE_BIN' -c '$T/gw.lua' dlq \"\$@\"; }; dlq list webhook:1 --id 3-5 --json | $PY -c 'import json,sys; r=json.load(sys.stdin); sys.exit(not (r[\"selected\"] == 3 and [e[\"id\"] for e in r[\"entries\"]] == [3,4,5]))'"
 check "--bucket docs selects the 10 of bucket docs" sh -c "'$LUAGATE_BIN' -c '$T/gw.lua' dlq list webhook:1 --bucket docs | head -1 | grep -q ', 10 selected'"
@@ -95,9 +96,9 @@ loadpid=$!
 sleep 0.3
 out=$(dlq requeue webhook:1 --bucket photos 2>&1); rc=$?
 check "requeue --bucket photos while 3000 events flow: exit 0 ($rc)" [ "$rc" = 0 ]
-check "...20 queued again, through the gateway" sh -c "echo '$out' | grep -q '^webhook:1: 20 dead letter(s) queued again (through the running gateway'"
+check "...20 queued again, through the gateway" has "^webhook:1: 20 dead letter(s) queued again (through the running gateway"
 out=$(dlq requeue webhook:1 2>&1)
-check "...then the other 10" sh -c "echo '$out' | grep -q '^webhook:1: 10 dead letter(s) queued again'"
+check "...then the other 10" has "^webhook:1: 10 dead letter(s) queued again"
 wait "$loadpid"
 check "the load was acknowledged (3000)" [ "$(lines "$T/acked")" = 3000 ]
 wait_until 60 sh -c "[ \$(grep -c '\"status\": 200' '$RX_LOG') -ge 3030 ]"
@@ -115,7 +116,7 @@ mk purgeme photos 5 >"$T/purge.jsonl"
 posted "$T/purge.jsonl" >/dev/null
 wait_until 30 sh -c "[ \$(wc -l <'$DLQ') -ge 5 ]"
 out=$(dlq purge webhook:1 --id 1-2 2>&1)
-check "purge --id 1-2: 2 purged" sh -c "echo '$out' | grep -q '^webhook:1: 2 dead letter(s) purged'"
+check "purge --id 1-2: 2 purged" has "^webhook:1: 2 dead letter(s) purged"
 check "...3 left, renumbered from 1" sh -c "'$LUAGATE_BIN' -c '$T/gw.lua' dlq list webhook:1 | grep -q '#1 .*purgeme-03.jpg'"
 check "purge --reason nope: the other 3" sh -c "'$LUAGATE_BIN' -c '$T/gw.lua' dlq purge webhook:1 --reason nope | grep -q '3 dead letter(s) purged'"
 check "...none left" [ "$(lines "$DLQ")" = 0 ]
@@ -127,12 +128,12 @@ check "4 events the script fails on: acknowledged" [ "$(posted "$T/bad.jsonl")" 
 check "...in _script's dead-letter queue" [ "$(lines "$T/queue/dlq/_script.jsonl")" = 4 ]
 out=$(dlq requeue _script 2>&1)
 check "requeue _script with the same script: they fail again, back in _script" \
-  sh -c "echo '$out' | grep -q '4 dead letter(s) queued again' && [ \$(wc -l <'$T/queue/dlq/_script.jsonl') = 4 ]"
+  sh -c "printf '%s' \"\$0\" | grep -q '4 dead letter(s) queued again' && [ \$(wc -l <'$T/queue/dlq/_script.jsonl') = 4 ]" "$out"
 printf 'return function(event, send) send("webhook:1", event) end\n' >"$T/routes.lua"
 kill -HUP "$(cat "$T/gw.pid")"
 wait_until 10 sh -c "curl -s '$GW/metrics' | grep -q '^luagate_script_reloads_total{result=\"ok\"} 1'"
 out=$(dlq requeue _script 2>&1)
-check "after a fixed script is loaded, requeue _script: 4 queued again" sh -c "echo '$out' | grep -q '4 dead letter(s) queued again'"
+check "after a fixed script is loaded, requeue _script: 4 queued again" has "4 dead letter(s) queued again"
 wait_until 20 sh -c "[ \$(grep -c scriptme '$RX_LOG') -ge 4 ]"
 check "...delivered by the new script, once each" [ "$(rx_keys | grep -c '^bad/scriptme')" = 4 ]
 check "..._script's dead-letter queue is empty" [ "$(lines "$T/queue/dlq/_script.jsonl")" = 0 ]
@@ -143,12 +144,12 @@ mk offline photos 2 >"$T/off.jsonl"; posted "$T/off.jsonl" >/dev/null
 wait_until 30 sh -c "[ \$(wc -l <'$DLQ') -ge 2 ]"
 out=$(dlq list webhook:1 --admin 127.0.0.1:9 2>&1); rc=$?
 check "running, but --admin names a dead address: refused, not read from the files ($rc)" \
-  sh -c "[ $rc = 1 ] && echo '$out' | grep -q 'a running luagate holds the queue directory $T/queue, but nothing answers at http://127.0.0.1:9'"
+  sh -c "[ $rc = 1 ] && printf '%s' \"\$0\" | grep -q 'a running luagate holds the queue directory $T/queue, but nothing answers at http://127.0.0.1:9'" "$out"
 gw_stop
 out=$(dlq list webhook:1 2>&1)
-check "stopped: dlq list reads the files, and says so" sh -c "echo '$out' | head -1 | grep -q '2 dead letter(s) in $DLQ, 2 selected (on the files: no gateway answers at'"
+check "stopped: dlq list reads the files, and says so" has1 "2 dead letter(s) in $DLQ, 2 selected (on the files: no gateway answers at"
 out=$(dlq requeue webhook:1 --id 2 2>&1)
-check "stopped: requeue --id 2 on the files" sh -c "echo '$out' | grep -q '1 dead letter(s) queued again (on the files'"
+check "stopped: requeue --id 2 on the files" has "1 dead letter(s) queued again (on the files"
 check "stopped: requeue _script is refused with the reason" sh -c "! '$LUAGATE_BIN' -c '$T/gw.lua' dlq requeue _script 2>&1 | grep -q queued && '$LUAGATE_BIN' -c '$T/gw.lua' dlq requeue _script 2>&1 | grep -q 'start luagate first'"
 curl -s -X DELETE "http://127.0.0.1:$WEBHOOK_PORT/__fail" >/dev/null
 : >"$RX_LOG"
