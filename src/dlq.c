@@ -318,8 +318,9 @@ int dlq_list(const char *dir, const char *target, const struct dlq_sel *s, struc
              buf_puts(out, ",\"file\":") | json_quote(out, path, strlen(path)) | buf_puts(out, ",\"entries\":[");
     for (size_t i = 0; i < f.n && !rc; i++) {
         cJSON *e = cJSON_ParseWithLength(f.text.p + f.off[i], f.len[i]);
-        if (!e) {
+        if (!cJSON_IsObject(e) || f.text.p[f.off[i]] != '{') { /* the entry is spliced after "id" below */
             bad += f.len[i] > 0;
+            cJSON_Delete(e);
             continue;
         }
         if (sel_match(s, i + 1, e)) {
