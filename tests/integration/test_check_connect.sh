@@ -149,5 +149,9 @@ gw_start "$T/old.lua" || fail "luagate did not start with webhook:old back"
 check "with webhook:old configured again, no backlog line" sh -c "! grep -q 'which is not configured' '$T/gw.log' || [ \$(grep -c 'which is not configured' '$T/gw.log') = 1 ]"
 check "...and its 3 events are still queued" sh -c "curl -s '$GW/metrics' | grep -q 'luagate_queue_depth{target=\"webhook:old\"} 3'"
 gw_stop
+# leave the shared servers as found
+PGPASSWORD=$PG_PASSWORD psql -q -h 127.0.0.1 -p "$PG_PORT" -U gw luagate -c "DROP TABLE IF EXISTS ${id}_t" >/dev/null 2>&1
+mariadb -h 127.0.0.1 -P "$MYSQL_PORT" -u gw -p"$MYSQL_PASSWORD" luagate -e "DROP TABLE IF EXISTS ${id}_t" 2>/dev/null
+redis-cli -p "$REDIS_PORT" DEL "${id}_h" "${id}_s" >/dev/null
 check "no sanitizer report in the gateway's log" sh -c "! grep -q 'ERROR: AddressSanitizer\\|ERROR: LeakSanitizer\\|runtime error' '$T/gw.log'"
 exit 0
