@@ -37,6 +37,7 @@ static int dlq_open_locked(const char *path, int flags)
         if (fd < 0)
             return -1;
         struct stat a, b;
+        errno = 0; /* an inode mismatch (renamed meanwhile) leaves it 0: try again */
         if (flock(fd, LOCK_EX) == 0 && fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
             a.st_ino == b.st_ino && a.st_dev == b.st_dev)
             return fd;
@@ -44,7 +45,6 @@ static int dlq_open_locked(const char *path, int flags)
         close(fd);
         if (e != 0 && e != ENOENT && e != EINTR)
             return errno = e, -1;
-        errno = 0;
     }
     errno = EAGAIN;
     return -1;
