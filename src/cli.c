@@ -23,12 +23,14 @@
 #else
 #include <amqp.h>
 #endif
+#include "backlog.h"
 #include "cli.h"
 #include "config.h"
-#include "sendopts.h"
+#include "connect.h"
 #include "dlq.h"
 #include "gateway.h"
 #include "json.h"
+#include "sendopts.h"
 #include "queue.h"
 #include "script.h"
 
@@ -345,6 +347,50 @@ static int check_queue_dirs(const struct gw_config *cfg)
     return bad ? -1 : 0;
 }
 
+/* Start-up honesty, ahead of the start: events a queue directory holds for
+ * targets the configuration no longer has (backlog.c).  Read only when no
+ * gateway holds the directory; opening it recovers it as a start would. */
+static void check_backlog_dir(const struct gw_config *cfg, const char *dir)
+{
+    char path[4200], err[512];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/cursors", dir);
+    if (stat(path, &st) || !S_ISDIR(st.st_mode))
+        return;
+    struct queue *q = queue_open(dir, err, sizeof err);
+    if (!q) {
+        printf("queue %s: not read (%s); a gateway reports any backlog at its start\n", dir, err);
+        return;
+    }
+    const char **names = calloc(cfg->ntargets ? cfg->ntargets : 1, sizeof *names);
+    struct backlog b = { 0 };
+    size_t n = 0;
+    for (size_t i = 0; names && i < cfg->ntargets; i++) {
+        const char *own = tconf_str(cfg->targets[i], "queue_dir");
+        if (!strcmp(*own ? own : cfg->queue_dir, dir))
+            names[n++] = cfg->targets[i]->name;
+    }
+    if (names && backlog_register(&b, q, names, n) == 0 && queue_start(q) == 0)
+        backlog_report(&b, stdout);
+    else
+        printf("queue %s: could not be scanned for a backlog\n", dir);
+    free(b.v);
+    free(names);
+    queue_close(q);
+}
+
+static void check_backlog(const struct gw_config *cfg)
+{
+    for (size_t i = 0; i <= cfg->ntargets; i++) {
+        const char *dir = i < cfg->ntargets ? tconf_str(cfg->targets[i], "queue_dir") : cfg->queue_dir;
+        int seen = !*dir;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = !strcmp(tconf_str(cfg->targets[j], "queue_dir"), dir);
+        if (!seen && (i == cfg->ntargets || strcmp(dir, cfg->queue_dir)))
+            check_backlog_dir(cfg, dir);
+    }
+}
+
 int cli_check(const char *config_path, int argc, char **argv)
 {
     struct gw_config cfg;
@@ -359,9 +405,12 @@ int cli_check(const char *config_path, int argc, char **argv)
         return 2;
     }
     const char *script = cfg.script, *events = NULL;
+    int connect = 0;
     for (int i = 0; i < argc; i++) {
         size_t n = strlen(argv[i]);
-        if (n > 4 && !strcmp(argv[i] + n - 4, ".lua"))
+        if (!strcmp(argv[i], "--connect"))
+            connect = 1;
+        else if (n > 4 && !strcmp(argv[i] + n - 4, ".lua"))
             script = argv[i];
         else
             events = argv[i];
@@ -384,6 +433,7 @@ int cli_check(const char *config_path, int argc, char **argv)
         printf("  %s  %s\n", cfg.targets[i]->name, arn);
     }
     print_buckets(&cfg);
+    check_backlog(&cfg);
     printf("script %s: ok\n", router_script(r));
     if (events) {
         lua_State *why = explainer_new(&cfg);
@@ -391,35 +441,275 @@ int cli_check(const char *config_path, int argc, char **argv)
         if (why)
             lua_close(why);
     }
+    if (connect && connect_check(&cfg))
+        rc = 1;
     router_free(r);
     free(rt);
     config_free(&cfg);
     return rc;
 }
 
-/* ---- dlq -------------------------------------------------------------------------- */
+/* ---- dlq --------------------------------------------------------------------------
+ * `luagate dlq list|show|requeue|purge TARGET [selection]` asks the running
+ * gateway (admin_dlq.c) when one answers, else works on the files, but
+ * never while a gateway holds the queue directory. */
+
+struct dlq_cmd {
+    const char *action, *target, *admin;
+    int json;
+    struct dlq_sel sel;
+};
+
+static const char dlq_usage[] =
+    "usage: luagate dlq list|show|requeue|purge TARGET [--id N|N-M|N-] [--since TIME] [--until TIME]\n"
+    "                  [--reason PATTERN] [--bucket NAME] [--key PATTERN] [--json] [--admin HOST:PORT]\n";
+
+static int dlq_args(struct dlq_cmd *d, int argc, char **argv)
+{
+    char err[512];
+    memset(d, 0, sizeof *d);
+    if (argc < 2 || (strcmp(argv[0], "list") && strcmp(argv[0], "show") && strcmp(argv[0], "requeue") &&
+                     strcmp(argv[0], "purge")))
+        return fputs(dlq_usage, stderr), -1;
+    d->action = argv[0];
+    d->target = argv[1];
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            d->json = 1;
+            continue;
+        }
+        if (strncmp(argv[i], "--", 2) || i + 1 >= argc) {
+            fprintf(stderr, "luagate: dlq: unexpected '%s'\n%s", argv[i], dlq_usage);
+            return -1;
+        }
+        if (!strcmp(argv[i], "--admin"))
+            d->admin = argv[++i];
+        else if (dlq_sel_set(&d->sel, argv[i] + 2, argv[i + 1], err, sizeof err))
+            return fprintf(stderr, "luagate: dlq: %s\n%s", err, dlq_usage), -1;
+        else
+            i++;
+    }
+    return 0;
+}
+
+/* The dead-letter directory of a configured target (or _script); NULL
+ * after saying which names are configured. */
+static const char *dlq_dir(const struct gw_config *cfg, const char *target)
+{
+    if (!strcmp(target, "_script"))
+        return cfg->queue_dir;
+    for (size_t i = 0; i < cfg->ntargets; i++)
+        if (!strcmp(cfg->targets[i]->name, target)) {
+            const char *own = tconf_str(cfg->targets[i], "queue_dir");
+            return *own ? own : cfg->queue_dir;
+        }
+    fprintf(stderr, "luagate: dlq: unknown target '%s'; configured:", target);
+    for (size_t i = 0; i < cfg->ntargets; i++)
+        fprintf(stderr, " %s", cfg->targets[i]->name);
+    fprintf(stderr, " _script (events a script failed on)\n");
+    return NULL;
+}
+
+/* Where the running gateway serves its dead letters: --admin, else the
+ * ingest listen address.  Not admin_listen: requeue runs events through an
+ * ingest worker's script, so /admin/dlq/ is served by the ingest workers
+ * (with the ingest token); a wildcard address is asked on loopback. */
+static void dlq_admin_url(const struct gw_config *cfg, const struct dlq_cmd *d, char *out, size_t len)
+{
+    const char *a = d->admin ? d->admin : cfg->listen;
+    const char *colon = strrchr(a, ':');
+    const char *port = colon ? colon + 1 : a;
+    size_t hl = colon ? (size_t)(colon - a) : 0;
+    int wild = !hl || (hl == 7 && !strncmp(a, "0.0.0.0", 7)) || (hl == 4 && !strncmp(a, "[::]", 4));
+    snprintf(out, len, "%s://%.*s:%s", cfg->tls_cert && !d->admin ? "https" : "http",
+             wild ? 9 : (int)hl, wild ? "127.0.0.1" : a, port);
+}
+
+static size_t dlq_curl_body(char *p, size_t size, size_t n, void *arg)
+{
+    return buf_put(arg, p, size * n) ? 0 : size * n;
+}
+
+/* POST the command to the gateway.  1: it answered (*code, body in
+ * resp), 0: nothing answers there, -1: failed midway (err). */
+static int dlq_remote(const struct gw_config *cfg, const struct dlq_cmd *d, const char *base, struct buf *resp,
+                      long *code, char *err, size_t errlen)
+{
+    char url[1024];
+    struct buf form = { 0 };
+    const char *action = !strcmp(d->action, "show") ? "list" : d->action;
+    snprintf(url, sizeof url, "%s/admin/dlq/%s/%s", base, d->target, action);
+    CURL *k = curl_easy_init();
+    struct curl_slist *h = NULL;
+    char *auth = *cfg->auth_token ? config_auth_header(cfg->auth_token) : NULL, hdr[1200];
+    if (auth) {
+        snprintf(hdr, sizeof hdr, "Authorization: %s", auth);
+        h = curl_slist_append(NULL, hdr);
+    }
+    int rc = -1;
+    CURLcode c = !k || dlq_sel_form(&d->sel, &form) ? CURLE_OUT_OF_MEMORY : CURLE_OK;
+    if (c == CURLE_OK)
+        c = curl_easy_setopt(k, CURLOPT_URL, url);
+    if (c == CURLE_OK)
+        c = curl_easy_setopt(k, CURLOPT_POSTFIELDS, form.p ? form.p : "");
+    if (c == CURLE_OK && h)
+        c = curl_easy_setopt(k, CURLOPT_HTTPHEADER, h);
+    if (c == CURLE_OK)
+        c = curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+    if (c == CURLE_OK)
+        c = curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, 120000L);
+    if (c == CURLE_OK && cfg->tls_cert && !d->admin) /* our own certificate, asked on loopback */
+        c = curl_easy_setopt(k, CURLOPT_CAINFO, cfg->tls_cert) || curl_easy_setopt(k, CURLOPT_SSL_VERIFYHOST, 0L);
+    if (c == CURLE_OK)
+        c = curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, dlq_curl_body);
+    if (c == CURLE_OK)
+        c = curl_easy_setopt(k, CURLOPT_WRITEDATA, resp);
+    if (c == CURLE_OK)
+        c = curl_easy_perform(k);
+    if (c == CURLE_OK && curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, code) == CURLE_OK)
+        rc = 1;
+    else if (c == CURLE_COULDNT_CONNECT)
+        rc = 0;
+    else
+        snprintf(err, errlen, "%s: %s", base, curl_easy_strerror(c));
+    curl_slist_free_all(h);
+    free(auth);
+    buf_free(&form);
+    if (k)
+        curl_easy_cleanup(k);
+    return rc;
+}
+
+static int dlq_purge_fn(void *arg, struct cJSON *const *e, size_t n, char *err, size_t errlen)
+{
+    (void)arg, (void)e, (void)n, (void)err, (void)errlen;
+    return 0;
+}
+
+/* Stopped: the command on the files, answering what the gateway would. */
+static int dlq_local(const struct dlq_cmd *d, const char *dir, struct buf *resp, char *err, size_t errlen)
+{
+    if (!strcmp(d->action, "list") || !strcmp(d->action, "show"))
+        return dlq_list(dir, d->target, &d->sel, resp, err, errlen);
+    size_t taken = 0;
+    int requeue = !strcmp(d->action, "requeue"), rc;
+    if (requeue && !strcmp(d->target, "_script"))
+        return snprintf(err, errlen, "requeue of _script runs the events through the script of the running "
+                        "gateway: start luagate first"), -1;
+    struct queue *q = requeue ? queue_open(dir, err, errlen) : NULL;
+    struct dlq_requeue rq = { q, q ? queue_reader(q, d->target, UINT64_MAX) : NULL, 0 };
+    if (requeue && (!q || !rq.r || queue_start(q))) {
+        if (q)
+            snprintf(err, errlen, "cannot open the queue of %s in %s", d->target, dir);
+        queue_close(q);
+        return -1;
+    }
+    rc = dlq_take(dir, d->target, &d->sel, requeue ? dlq_requeue_fn : dlq_purge_fn, &rq, &taken, err, errlen);
+    queue_close(q);
+    if (rc)
+        return -1;
+    char out[128];
+    snprintf(out, sizeof out, "{\"%s\":%zu}\n", requeue ? "requeued" : "purged", taken);
+    return buf_puts(resp, out);
+}
+
+static const char *dlq_str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static long dlq_num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
+}
+
+static void dlq_print_list(const struct dlq_cmd *d, const cJSON *r, const char *via)
+{
+    const cJSON *e, *entries = cJSON_GetObjectItemCaseSensitive(r, "entries");
+    printf("%s: %ld dead letter(s) in %s, %ld selected (%s)\n", d->target, dlq_num(r, "total"),
+           dlq_str(r, "file"), dlq_num(r, "selected"), via);
+    cJSON_ArrayForEach(e, entries) {
+        if (!strcmp(d->action, "show")) {
+            /* a JSON payload shown as JSON, not as one escaped string */
+            cJSON *copy = cJSON_Duplicate(e, 1);
+            cJSON *payload = cJSON_Parse(dlq_str(e, "payload"));
+            if (copy && payload)
+                cJSON_ReplaceItemInObjectCaseSensitive(copy, "payload", payload);
+            else
+                cJSON_Delete(payload);
+            char *text = cJSON_Print(copy ? copy : e);
+            printf("%s\n", text ? text : "?");
+            free(text);
+            cJSON_Delete(copy);
+            continue;
+        }
+        printf("  #%ld  %s  %s  %s  attempts=%ld\n      error: %s\n", dlq_num(e, "id"), dlq_str(e, "time"),
+               dlq_str(e, "event_name"), dlq_str(e, "key"), dlq_num(e, "attempts"), dlq_str(e, "error"));
+    }
+}
+
+static int dlq_print(const struct dlq_cmd *d, const struct buf *resp, const char *via)
+{
+    if (d->json)
+        return printf("%.*s", (int)resp->len, resp->p ? resp->p : ""), 0;
+    cJSON *r = cJSON_ParseWithLength(resp->p ? resp->p : "", resp->len);
+    if (!r)
+        return fprintf(stderr, "luagate: dlq: unreadable answer: %.*s\n", (int)resp->len, resp->p), 1;
+    if (!strcmp(d->action, "list") || !strcmp(d->action, "show"))
+        dlq_print_list(d, r, via);
+    else if (!strcmp(d->action, "requeue"))
+        printf("%s: %ld dead letter(s) queued again (%s)\n", d->target, dlq_num(r, "requeued"), via);
+    else
+        printf("%s: %ld dead letter(s) purged (%s)\n", d->target, dlq_num(r, "purged"), via);
+    cJSON_Delete(r);
+    return 0;
+}
+
+static int dlq_run(const struct gw_config *cfg, const struct dlq_cmd *d, const char *dir)
+{
+    char base[600], err[1200], via[800];
+    struct buf resp = { 0 };
+    long code = 0;
+    dlq_admin_url(cfg, d, base, sizeof base);
+    int r = dlq_remote(cfg, d, base, &resp, &code, err, sizeof err), rc = 1;
+    if (r > 0 && code != 200) {
+        cJSON *e = cJSON_ParseWithLength(resp.p ? resp.p : "", resp.len);
+        fprintf(stderr, "luagate: dlq: %s (HTTP %ld from %s)\n", e ? dlq_str(e, "error") : "error", code, base);
+        cJSON_Delete(e);
+        rc = code == 404 ? 2 : 1;
+    } else if (r > 0) {
+        snprintf(via, sizeof via, "through the running gateway at %s", base);
+        rc = dlq_print(d, &resp, via);
+    } else if (r < 0) {
+        fprintf(stderr, "luagate: dlq: %s\n", err);
+    } else if (dlq_queue_busy(dir)) {
+        fprintf(stderr, "luagate: dlq: a running luagate holds the queue directory %s, but nothing answers at "
+                "%s: name its address with --admin HOST:PORT (or LUAGATE_ADMIN_LISTEN)\n", dir, base);
+    } else if (dlq_local(d, dir, &resp, err, sizeof err)) {
+        fprintf(stderr, "luagate: dlq: %s\n", err);
+    } else {
+        snprintf(via, sizeof via, "on the files: no gateway answers at %s", base);
+        rc = dlq_print(d, &resp, via);
+    }
+    buf_free(&resp);
+    return rc;
+}
 
 int cli_dlq(const char *config_path, int argc, char **argv)
 {
-    if (argc < 2 || (strcmp(argv[0], "list") && strcmp(argv[0], "requeue"))) {
-        fprintf(stderr, "usage: luagate dlq list|requeue TARGET\n");
+    struct dlq_cmd d;
+    if (dlq_args(&d, argc, argv))
         return 2;
-    }
     struct gw_config cfg;
-    char err[1024], path[4096];
+    char err[1024];
     if (config_load(&cfg, config_path, err, sizeof err)) {
         fprintf(stderr, "luagate: %s\n", err);
         return 2;
     }
-    const char *target = argv[1], *dir = cfg.queue_dir;
-    struct target_conf *tc = NULL;
-    for (size_t i = 0; i < cfg.ntargets; i++)
-        if (!strcmp(cfg.targets[i]->name, target))
-            tc = cfg.targets[i];
-    if (tc && *tconf_str(tc, "queue_dir"))
-        dir = tconf_str(tc, "queue_dir");
-    dlq_path(dir, target, path, sizeof path);
-    int rc = dlq_command(dir, target, path, !strcmp(argv[0], "requeue"), tc != NULL);
+    const char *dir = dlq_dir(&cfg, d.target);
+    int rc = dir ? dlq_run(&cfg, &d, dir) : 2;
     config_free(&cfg);
     return rc;
 }

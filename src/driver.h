@@ -115,6 +115,17 @@ enum shape {
 
 #define DRIVER_MINIO_PREFIX "MINIO_NOTIFY_"
 
+
+/* What `luagate check --connect` learns of a target (driver.probe). */
+enum probe_answer { PROBE_NO = 0, PROBE_YES = 1, PROBE_CREATED = 2, PROBE_UNCHECKED = -1 };
+struct probe_result {
+    int reachable;      /* PROBE_YES/NO: the server answered */
+    int authenticated;  /* PROBE_YES/NO/UNCHECKED: the credentials were accepted */
+    int destination;    /* YES exists, NO missing, CREATED absent but made on delivery, UNCHECKED */
+    char dest[256];     /* the destination checked: "exchange \"minio\"", "table events" */
+    char error[640];    /* why, for a NO */
+};
+
 struct driver {
     const char *kind;     /* its line in src/kinds.h: "postgres" */
     const struct key_spec *keys; /* terminated by { 0 } */
@@ -142,6 +153,10 @@ struct driver {
     /* 0 when the target answers (ping), else -1 with the reason in err. */
     int (*health)(void *ctx, char *err, size_t errlen);
     void (*close)(void *ctx);
+    /* Connect with the target's credentials and look for its destination,
+     * sending nothing; fill r.  0 when all is well, else -1.  May be NULL:
+     * health() answers for reachable and authenticated. */
+    int (*probe)(void *ctx, struct probe_result *r);
 };
 
 /* The registry (src/drivers.c, from src/kinds.h). */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "backlog.h"
 #include "delivery.h"
 #include "gateway.h"
 #include <event2/event.h>
@@ -85,6 +86,35 @@ static struct router **routers_new(struct gateway *gw, char *err, size_t errlen)
     return r;
 }
 
+/* Scan the queues, reporting events queued for targets that are no
+ * longer configured (backlog.c: they are kept, not dropped). */
+static int gateway_backlog(struct gateway *gw, char *err, size_t errlen)
+{
+    struct backlog b = { 0 };
+    const char **names = calloc(gw->nt ? gw->nt : 1, sizeof *names);
+    if (!names)
+        return snprintf(err, errlen, "out of memory"), -1;
+    int rc = 0;
+    *err = 0;
+    for (size_t i = 0; i < gw->nq && !rc; i++) {
+        size_t n = 0; /* the targets reading this directory */
+        for (size_t j = 0; j < gw->nt; j++)
+            if (gw->targets[j].q == gw->queues[i])
+                names[n++] = gw->targets[j].conf->name;
+        rc = backlog_register(&b, gw->queues[i], names, n);
+    }
+    free(names);
+    for (size_t i = 0; i < gw->nq && !rc; i++)
+        if (queue_start(gw->queues[i])) {
+            snprintf(err, errlen, "cannot scan the queue in %s", queue_dir(gw->queues[i]));
+            rc = -1;
+        }
+    if (rc && !*err)
+        snprintf(err, errlen, "out of memory");
+    backlog_report(&b, rc ? stderr : NULL);
+    return rc;
+}
+
 int gateway_open(struct gateway *gw, char *err, size_t errlen)
 {
     struct gw_config *cfg = &gw->cfg;
@@ -101,9 +131,8 @@ int gateway_open(struct gateway *gw, char *err, size_t errlen)
     }
     if (!cfg->ntargets && !queue_for(gw, cfg->queue_dir, err, errlen))
         return -1;
-    for (size_t i = 0; i < gw->nq; i++)
-        if (queue_start(gw->queues[i]))
-            return snprintf(err, errlen, "cannot scan the queue in %s", queue_dir(gw->queues[i])), -1;
+    if (gateway_backlog(gw, err, errlen))
+        return -1;
     if (!(gw->rt = gateway_route_targets(cfg)))
         return snprintf(err, errlen, "out of memory"), -1;
     if (cfg->script)

@@ -244,6 +244,8 @@ static int handle_request(struct conn *c)
         metrics_render(gw, w->render);
         return reply_render(c, 200, "text/plain; version=0.0.4");
     }
+    if (admin_dlq_is(c)) /* the admin API, until it has a listener of its own */
+        return admin_dlq_handle(c);
     if (method != HTTP_POST)
         return http_reply_error(c, 405, gw->admin ? "POST events to any path; GET or HEAD /health or /metrics "
                                                     "(/live, /ready and /tap are on admin_listen)"

@@ -180,6 +180,12 @@ void tls_on_hup(evutil_socket_t fd, short what, void *arg);
 int handle_ingest(struct gateway *gw, struct conn *c);
 void on_durable_event(evutil_socket_t fd, short what, void *arg);
 void ingest_scratch_free(struct worker *w);
+int ingest_authorized(struct gateway *gw, struct conn *c);
+int ingest_replay(struct worker *w, const char *body, size_t len, char *err, size_t errlen);
+
+/* admin_dlq.c: the dead letters of a running gateway (luagate dlq) */
+int admin_dlq_is(const struct conn *c);
+int admin_dlq_handle(struct conn *c);
 
 /* Small helpers of all three (formatting a response, counting its code). */
 static inline void count_code(struct gateway *gw, int code)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "clock.h"
 #include "dlq.h"
 #include "heartbeat.h"
@@ -658,6 +659,46 @@ int handle_ingest(struct gateway *gw, struct conn *c)
     return ingest_finish(gw, w, c, in->nev, out, NULL, 0, start);
 }
 
+
+/* The admin API's check of the token: the same as ingest's. */
+int ingest_authorized(struct gateway *gw, struct conn *c)
+{
+    return authorized(gw, c);
+}
+
+/* The admin API (admin_dlq.c): run one dead-lettered event envelope
+ * through the current script again, as if MinIO had posted it, and wait
+ * until what it routed is durable.  An event the script fails on again
+ * goes back to _script's dead-letter queue, as at ingest.  -1 with err
+ * when it could not be queued (full, disk error). */
+int ingest_replay(struct worker *w, const char *body, size_t len, char *err, size_t errlen)
+{
+    struct gateway *gw = w->gw;
+    struct ingest in = { 0 };
+    struct route_out out = { 0 };
+    struct pending p = { 0 };
+    size_t done = 0;
+    uint64_t script_us = 0;
+    struct qappend a[MAX_QUEUES_PER_REQ];
+    size_t na = 0;
+    int rc = ingest_parse(&in, body, len, err, errlen);
+    while (!rc && done < in.nev)
+        rc = route_some(gw, w, &in, &out, &done, UINT64_MAX, &script_us, err, errlen);
+    if (!rc)
+        rc = collect_routed(gw, &w->recs, &w->recs_cap, &out, a, &na, err, errlen);
+    if (!rc && (rc = append_collected(gw, &out, a, na, &p, err, errlen)) == QUEUE_FULL)
+        snprintf(err, errlen, "a target's queue is full (queue_limit)");
+    for (int i = 0; !rc && i < p.nq; i++) {
+        int ms = 0; /* the committer makes it durable within a window */
+        while (queue_durable(p.q[i]) < p.ticket[i] && !queue_failed(p.q[i], p.ticket[i]) && ms++ < 60000)
+            usleep(1000);
+        if (queue_durable(p.q[i]) < p.ticket[i] || queue_failed(p.q[i], p.ticket[i]))
+            rc = (snprintf(err, errlen, "the queue could not be made durable (disk error)"), -1);
+    }
+    route_out_free(&out);
+    ingest_free(&in);
+    return rc ? -1 : 0;
+}
 
 /* http_free: the scratch of a worker. */
 void ingest_scratch_free(struct worker *w)

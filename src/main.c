@@ -26,10 +26,12 @@ static struct gateway gw;
 static void usage(FILE *f)
 {
     fputs("usage: luagate [-c CONFIG] [run]                 run the gateway\n"
-          "       luagate check [-c CONFIG] [SCRIPT] [EVENTS.jsonl | -]\n"
+          "       luagate check [-c CONFIG] [--connect] [SCRIPT] [EVENTS.jsonl | -]\n"
           "                                                 validate; show what each event would send (-: events\n"
           "                                                 on standard input)\n"
-          "       luagate dlq list|requeue TARGET [-c CONFIG]  dead letters of a target\n"
+          "       luagate dlq list|show|requeue|purge TARGET [--id N-M] [--since T] [--until T]\n"
+          "                   [--reason P] [--bucket B] [--key P] [--json] [--admin HOST:PORT] [-c CONFIG]\n"
+          "                                                 dead letters of a target, running or stopped\n"
           "       luagate import [--bucket NAME FILE]... [FILE]...\n"
           "                                                 `mc admin config get|export` output and buckets'\n"
           "                                                 `mc event list` (text, --json or S3 XML)\n"

@@ -134,6 +134,19 @@ struct qreader *queue_reader(struct queue *q, const char *target, uint64_t limit
     return r;
 }
 
+/* Unregister a reader (before queue_start's threads run): its cursor file
+ * stays, its position no longer holds segments back. */
+void queue_reader_drop(struct qreader *r)
+{
+    struct queue *q = r->q;
+    for (size_t i = 0; i < q->nreaders; i++)
+        if (q->readers[i] == r) {
+            q->readers[i] = q->readers[--q->nreaders];
+            break;
+        }
+    qreader_free(r);
+}
+
 const char *queue_reader_target(struct qreader *r) { return r->target; }
 uint64_t queue_limit(struct qreader *r) { return r->limit; }
 

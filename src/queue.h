@@ -49,6 +49,8 @@ void queue_stats(struct queue *q, struct queue_stats *st);
 /* Register a target's reader (before queue_start).  A new target starts
  * at the end of the journal; a known one at its committed cursor. */
 struct qreader *queue_reader(struct queue *q, const char *target, uint64_t limit);
+/* Unregister a reader before queue_start (its cursor file stays). */
+void queue_reader_drop(struct qreader *r);
 /* Count what every reader has pending; call once after the readers. */
 int queue_start(struct queue *q);
 /* Run a thread that makes appends durable in groups, waiting window_us

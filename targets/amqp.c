@@ -901,6 +901,36 @@ static void amqp_close(void *ctx)
     free(x);
 }
 
+/* check --connect: connect and log in without declaring anything, then a
+ * passive exchange.declare: does the exchange exist?  One the gateway
+ * would declare (exchange_type set) may be absent. */
+static int amqp_probe(void *ctx, struct probe_result *p)
+{
+    struct amqp_ctx *x = ctx;
+    char *exchange = x->exchange;
+    x->exchange = (char *)"";
+    int rc = ensure(x, p->error, sizeof p->error);
+    x->exchange = exchange;
+    if (rc) {
+        int down = strstr(p->error, "cannot connect") != NULL, login = strstr(p->error, "login") != NULL;
+        p->reachable = down ? PROBE_NO : PROBE_YES;
+        p->authenticated = down ? PROBE_UNCHECKED : login ? PROBE_NO : PROBE_YES;
+        return -1;
+    }
+    p->reachable = p->authenticated = PROBE_YES;
+    if (!*x->exchange)
+        return 0; /* the default exchange always exists */
+    snprintf(p->dest, sizeof p->dest, "exchange \"%s\"", x->exchange);
+    if (declare(x, x->exchange, "", 1, p->error, sizeof p->error) == 0) {
+        p->destination = PROBE_YES;
+        return 0;
+    }
+    p->destination = *x->type && strstr(p->error, "NOT_FOUND") ? PROBE_CREATED : PROBE_NO;
+    if (p->destination == PROBE_CREATED)
+        *p->error = 0;
+    return p->destination == PROBE_NO ? -1 : 0;
+}
+
 static const struct key_spec amqp_keys[] = {
     { "url", KEY_URL, NULL, KEY_REQUIRED | KEY_SECRET, NULL,
       "amqp[s]://user:password@host:port/vhost (ports 5672/5671; amqps query: cacertfile, certfile, keyfile, heartbeat)" },
@@ -939,4 +969,5 @@ const struct driver amqp_driver = {
     .max_batch = AMQP_MAX_BATCH, .validate = amqp_validate, .open = amqp_open,
     .send_opts = amqp_send_opts,
     .send = amqp_send, .health = amqp_health, .close = amqp_close,
+    .probe = amqp_probe,
 };

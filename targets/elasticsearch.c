@@ -680,6 +680,35 @@ oom:
     return NULL;
 }
 
+/* check --connect: HEAD / with the credentials (no version check, no
+ * index creation), then HEAD /<index>. */
+static int es_probe(void *ctx, struct probe_result *p)
+{
+    struct es *e = ctx;
+    char path[1024];
+    long st = es_http(e, "HEAD", "/", NULL, NULL, 0);
+    p->reachable = st < 0 ? PROBE_NO : PROBE_YES;
+    if (st >= 300)
+        http_error(e, st, "HEAD /");
+    if (st < 0 || st >= 300) {
+        p->authenticated = st == 401 || st == 403 ? PROBE_NO : PROBE_UNCHECKED;
+        snprintf(p->error, sizeof p->error, "%s", e->err);
+        return -1;
+    }
+    p->authenticated = PROBE_YES;
+    snprintf(p->dest, sizeof p->dest, "index \"%s\"", e->index);
+    snprintf(path, sizeof path, "/%s", e->index);
+    st = es_http(e, "HEAD", path, NULL, NULL, 0);
+    p->destination = st >= 200 && st < 300 ? PROBE_YES : st == 404 ? PROBE_CREATED : PROBE_NO;
+    if (p->destination == PROBE_NO) {
+        if (st >= 300)
+            http_error(e, st, "HEAD /<index>");
+        snprintf(p->error, sizeof p->error, "%s", e->err);
+        return -1;
+    }
+    return 0;
+}
+
 static const struct key_spec elasticsearch_keys[] = {
     { "url", KEY_URL, NULL, KEY_REQUIRED | KEY_SECRET, NULL,
       "Elasticsearch server's address, http(s)://[user:password@]host:port[/path]" },
@@ -708,5 +737,6 @@ const struct driver elasticsearch_driver = {
     .open = es_open,
     .send = es_send,
     .health = es_health,
+    .probe = es_probe,
     .close = es_close,
 };

@@ -110,6 +110,16 @@ static int file_health(void *ctx, char *err, size_t errlen)
     return file_ready(ctx, err, errlen);
 }
 
+/* check --connect: the file opens for appending (created if absent, as at
+ * start); nothing is written. */
+static int file_probe(void *ctx, struct probe_result *p)
+{
+    if (file_health(ctx, p->error, sizeof p->error))
+        return -1;
+    p->reachable = PROBE_YES;
+    return 0;
+}
+
 static const struct key_spec file_keys[] = {
     { "path", KEY_PATH, NULL, KEY_REQUIRED, NULL, "file to append JSON lines to, or - for standard output" },
     { "fsync", KEY_BOOL, "on", 0, NULL, "fdatasync after every batch (ignored for standard output)" },
@@ -132,5 +142,6 @@ const struct driver file_driver = {
     .open = file_open,
     .send = file_send,
     .health = file_health,
+    .probe = file_probe,
     .close = file_close,
 };

@@ -560,6 +560,36 @@ static int kafka_health(void *ctx, char *err, size_t errlen)
     return 0;
 }
 
+/* check --connect: the brokers' metadata (reachable, and with SASL the
+ * login), then the topic in the list of all topics: asking for the one
+ * topic could make a broker with auto-create on create it. */
+static int kafka_probe(void *ctx, struct probe_result *p)
+{
+    struct kafka *k = ctx;
+    const struct rd_kafka_metadata *md = NULL;
+    if (kafka_health(k, p->error, sizeof p->error)) {
+        int auth = strstr(p->error, "SASL") || strstr(p->error, "uthentic");
+        p->reachable = auth ? PROBE_YES : PROBE_NO;
+        p->authenticated = auth ? PROBE_NO : PROBE_UNCHECKED;
+        return -1;
+    }
+    p->reachable = p->authenticated = PROBE_YES;
+    snprintf(p->dest, sizeof p->dest, "topic \"%s\"", k->topic);
+    rd_kafka_resp_err_t r = rd_kafka_metadata(k->rk, 1, NULL, &md, 5000);
+    if (r || !md) {
+        snprintf(p->error, sizeof p->error, "cannot list the topics: %s", rd_kafka_err2str(r));
+        return -1;
+    }
+    p->destination = PROBE_NO;
+    for (int i = 0; i < md->topic_cnt; i++)
+        if (!strcmp(md->topics[i].topic, k->topic) && !md->topics[i].err)
+            p->destination = PROBE_YES;
+    rd_kafka_metadata_destroy(md);
+    if (p->destination == PROBE_NO)
+        snprintf(p->error, sizeof p->error, "the brokers have no topic %s", k->topic);
+    return p->destination == PROBE_NO ? -1 : 0;
+}
+
 static const struct key_spec kafka_keys[] = {
     { "brokers", KEY_CSV, NULL, KEY_REQUIRED, NULL, "comma separated list of Kafka broker addresses host:port" },
     { "topic", KEY_STR, NULL, 0, NULL, "Kafka topic used for bucket notifications" },
@@ -598,5 +628,6 @@ const struct driver kafka_driver = {
     .open = kafka_open,
     .send = kafka_send,
     .health = kafka_health,
+    .probe = kafka_probe,
     .close = kafka_close,
 };

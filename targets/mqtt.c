@@ -508,6 +508,20 @@ static void mqtt_close(void *ctx)
     free(m);
 }
 
+/* check --connect: MQTT has no destination to look for (a topic exists
+ * when published to); connect only, telling a refused login apart. */
+static int mqtt_probe(void *ctx, struct probe_result *p)
+{
+    if (mqtt_health(ctx, p->error, sizeof p->error) == 0) {
+        p->reachable = p->authenticated = PROBE_YES;
+        return 0;
+    }
+    int auth = strstr(p->error, "not authorized") || strstr(p->error, "user name or password");
+    p->reachable = auth ? PROBE_YES : PROBE_NO;
+    p->authenticated = auth ? PROBE_NO : PROBE_UNCHECKED;
+    return -1;
+}
+
 static const struct key_spec mqtt_keys[] = {
     { "broker", KEY_URL, NULL, KEY_REQUIRED, NULL,
       "MQTT server endpoint, e.g. tcp://localhost:1883 (tcp, ssl, tls, tcps, ws, wss)" },
@@ -538,5 +552,6 @@ const struct driver mqtt_driver = {
     .open = mqtt_open,
     .send = mqtt_send,
     .health = mqtt_health,
+    .probe = mqtt_probe,
     .close = mqtt_close,
 };

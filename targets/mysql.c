@@ -529,6 +529,40 @@ static int my_send(void *ctx, struct msg *msgs, size_t n)
     return any_retry ? -1 : 0;
 }
 
+/* check --connect: connect and log in (no CREATE TABLE), then look for
+ * the table with a query that reads no row. */
+static int my_probe(void *ctx, struct probe_result *p)
+{
+    struct my_ctx *x = ctx;
+    struct my_conn *c = &x->conn[0];
+    char sql[256];
+    snprintf(p->dest, sizeof p->dest, "table %s", x->table);
+    if (!c->db && my_connect(x, c, p->error, sizeof p->error)) {
+        unsigned e = c->db ? mysql_errno(c->db) : 0;
+        /* 1044/1045/1698: access denied, 1049: unknown database */
+        int refused = e == 1044 || e == 1045 || e == 1698 || e == 1049 ||
+                      strstr(p->error, "Access denied") || strstr(p->error, "Unknown database");
+        p->reachable = refused ? PROBE_YES : PROBE_NO;
+        p->authenticated = refused ? PROBE_NO : PROBE_UNCHECKED;
+        my_drop(x, 0);
+        return -1;
+    }
+    p->reachable = p->authenticated = PROBE_YES;
+    snprintf(sql, sizeof sql, "SELECT 1 FROM %s LIMIT 0", x->table);
+    if (mysql_query(c->db, sql) == 0) {
+        MYSQL_RES *res = mysql_store_result(c->db);
+        if (res)
+            mysql_free_result(res);
+        p->destination = PROBE_YES;
+        return 0;
+    }
+    unsigned e = mysql_errno(c->db);
+    p->destination = e == 1146 ? PROBE_CREATED : PROBE_NO; /* 1146: no such table */
+    if (e != 1146)
+        clean_err(x->dsn.passwd, mysql_error(c->db), p->error, sizeof p->error);
+    return p->destination == PROBE_NO ? -1 : 0;
+}
+
 static const struct key_spec mysql_keys[] = {
     { "dsn_string", KEY_STR, NULL, KEY_REQUIRED | KEY_SECRET, NULL,
       "go-sql-driver DSN: [user[:password]@][tcp(host:port)|unix(/path)]/dbname[?param=value&...]" },
@@ -554,4 +588,5 @@ const struct driver mysql_driver = {
     .send = my_send,
     .health = my_health,
     .close = my_close,
+    .probe = my_probe,
 };

@@ -535,6 +535,61 @@ static void nats_close(void *ctx)
     free(t);
 }
 
+/* NATS subject matching: '*' one token, '>' the rest (the stream's
+ * subjects may be wildcards, the target's subject is literal). */
+static int subject_match(const char *pat, const char *subj)
+{
+    for (;;) {
+        size_t pl = strcspn(pat, "."), sl = strcspn(subj, ".");
+        if (pl == 1 && *pat == '>')
+            return *subj != 0;
+        if (!(pl == 1 && *pat == '*') && (pl != sl || memcmp(pat, subj, pl)))
+            return 0;
+        pat += pl, subj += sl;
+        if (!*pat || !*subj)
+            return !*pat && !*subj;
+        pat++, subj++;
+    }
+}
+
+/* check --connect: connect with the credentials; with jetstream on, a
+ * stream must take the subject (JetStream refuses a publish otherwise). */
+static int nats_probe(void *ctx, struct probe_result *p)
+{
+    struct nats *t = ctx;
+    if (ensure_connected(t, p->error, sizeof p->error)) {
+        int auth = strstr(p->error, "uthoriz") || strstr(p->error, "uthentic");
+        p->reachable = auth ? PROBE_YES : PROBE_NO;
+        p->authenticated = auth ? PROBE_NO : PROBE_UNCHECKED;
+        return -1;
+    }
+    p->reachable = p->authenticated = PROBE_YES;
+    if (!t->jetstream)
+        return 0;
+    snprintf(p->dest, sizeof p->dest, "JetStream stream for subject \"%s\"", t->subject);
+    jsStreamInfoList *list = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_Streams(&list, t->js, NULL, &jerr);
+    p->destination = PROBE_NO;
+    for (int i = 0; s == NATS_OK && list && i < list->Count; i++) {
+        const jsStreamConfig *sc = list->List[i]->Config;
+        for (int j = 0; sc && j < sc->SubjectsLen; j++)
+            if (subject_match(sc->Subjects[j], t->subject)) {
+                p->destination = PROBE_YES;
+                snprintf(p->dest, sizeof p->dest, "JetStream stream \"%s\" (subject \"%s\")", sc->Name,
+                         t->subject);
+            }
+    }
+    if (list)
+        jsStreamInfoList_Destroy(list);
+    if (s != NATS_OK && s != NATS_NOT_FOUND)
+        err_status(p->error, sizeof p->error, t, "listing the streams of", s);
+    else if (p->destination == PROBE_NO)
+        snprintf(p->error, sizeof p->error, "no stream takes subject %s: create one (nats stream add)",
+                 t->subject);
+    return p->destination == PROBE_NO ? -1 : 0;
+}
+
 static const struct key_spec nats_keys[] = {
     { "address", KEY_HOSTPORT, NULL, KEY_REQUIRED, NULL, "NATS server address, e.g. '0.0.0.0:4222'" },
     { "subject", KEY_STR, NULL, KEY_REQUIRED, NULL, "NATS subscription subject" },
@@ -576,5 +631,6 @@ const struct driver nats_driver = {
     .open = nats_open,
     .send = nats_send,
     .health = nats_health,
+    .probe = nats_probe,
     .close = nats_close,
 };

@@ -687,6 +687,20 @@ static void nsq_close(void *ctx)
     free(n);
 }
 
+/* check --connect: connect, IDENTIFY and a NOP; an nsqd that requires
+ * AUTH refuses us (MinIO's target does not send it either). */
+static int nsq_probe(void *ctx, struct probe_result *p)
+{
+    if (nsq_health(ctx, p->error, sizeof p->error) == 0) {
+        p->reachable = p->authenticated = PROBE_YES;
+        return 0;
+    }
+    int auth = strstr(p->error, "AUTH") != NULL;
+    p->reachable = auth ? PROBE_YES : PROBE_NO;
+    p->authenticated = auth ? PROBE_NO : PROBE_UNCHECKED;
+    return -1;
+}
+
 static const struct key_spec nsq_keys[] = {
     { "nsqd_address", KEY_HOSTPORT, NULL, KEY_REQUIRED, NULL,
       "NSQ server address e.g. '127.0.0.1:4150'" },
@@ -711,5 +725,6 @@ const struct driver nsq_driver = {
     .open = nsq_open,
     .send = nsq_send,
     .health = nsq_health,
+    .probe = nsq_probe,
     .close = nsq_close,
 };

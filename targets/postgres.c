@@ -605,6 +605,43 @@ static int pg_send(void *ctx, struct msg *msgs, size_t n)
     return any_retry ? -1 : 0;
 }
 
+/* check --connect: connect (without the start's CREATE TABLE) and look
+ * for the table with a query that reads no row. */
+static int pg_probe(void *ctx, struct probe_result *p)
+{
+    struct pg_ctx *x = ctx;
+    char sql[512];
+    int had = x->table_ok;
+    x->table_ok = 1;
+    int rc = pg_ready(x, 0, p->error, sizeof p->error);
+    x->table_ok = had;
+    snprintf(p->dest, sizeof p->dest, "table %s", x->table);
+    if (rc && strstr(p->error, "relation") && strstr(p->error, "does not exist")) {
+        /* connected, then preparing its statements found no table */
+        p->reachable = p->authenticated = PROBE_YES;
+        p->destination = PROBE_CREATED;
+        *p->error = 0;
+        return 0;
+    }
+    if (rc) {
+        int refused = strstr(p->error, "authentication") || strstr(p->error, "password") ||
+                      strstr(p->error, "does not exist") || strstr(p->error, "not permitted");
+        p->reachable = refused ? PROBE_YES : PROBE_NO;
+        p->authenticated = refused ? PROBE_NO : PROBE_UNCHECKED;
+        return -1;
+    }
+    p->reachable = p->authenticated = PROBE_YES;
+    snprintf(sql, sizeof sql, "SELECT 1 FROM %s LIMIT 0;", x->table);
+    if (pg_exec(x, x->conn[0], sql, p->error, sizeof p->error) == 0) {
+        p->destination = PROBE_YES;
+        return 0;
+    }
+    p->destination = strstr(p->error, "does not exist") ? PROBE_CREATED : PROBE_NO;
+    if (p->destination == PROBE_CREATED)
+        *p->error = 0;
+    return p->destination == PROBE_NO ? -1 : 0;
+}
+
 static const struct key_spec postgres_keys[] = {
     { "connection_string", KEY_STR, NULL, KEY_REQUIRED | KEY_SECRET, NULL,
       "libpq connection string, e.g. \"host=db port=5432 dbname=minio user=minio password=... sslmode=disable\" or postgres://..." },
@@ -631,4 +668,5 @@ const struct driver postgres_driver = {
     .send = pg_send,
     .health = pg_health,
     .close = pg_close,
+    .probe = pg_probe,
 };

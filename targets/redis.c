@@ -461,6 +461,35 @@ static int redis_health(void *ctx, char *err, size_t errlen)
     return 0;
 }
 
+/* check --connect: PING with the credentials, then TYPE of the key (the
+ * first delivery creates an absent one; another type fails every HSET). */
+static int redis_probe(void *ctx, struct probe_result *p)
+{
+    struct redis *r = ctx;
+    if (redis_health(r, p->error, sizeof p->error)) { /* its connect checks the key's type too */
+        int down = strstr(p->error, "cannot connect") != NULL, wrongtype = strstr(p->error, "holds a") != NULL;
+        p->reachable = down ? PROBE_NO : PROBE_YES;
+        p->authenticated = down ? PROBE_UNCHECKED : wrongtype ? PROBE_YES : PROBE_NO;
+        p->destination = wrongtype ? PROBE_NO : PROBE_UNCHECKED;
+        snprintf(p->dest, sizeof p->dest, "key \"%s\"", r->key);
+        return -1;
+    }
+    p->reachable = p->authenticated = PROBE_YES;
+    const char *want = r->access ? "list" : "hash";
+    snprintf(p->dest, sizeof p->dest, "key \"%s\" (a %s)", r->key, want);
+    const char *argv[2] = { "TYPE", r->key };
+    redisReply *rep = command(r, 2, argv, p->error, sizeof p->error);
+    if (!rep)
+        return -1;
+    const char *got = rep->type == REDIS_REPLY_STATUS ? rep->str : "?";
+    p->destination = !strcmp(got, "none") ? PROBE_CREATED : !strcmp(got, want) ? PROBE_YES : PROBE_NO;
+    if (p->destination == PROBE_NO)
+        snprintf(p->error, sizeof p->error, "key %s holds a %s, not a %s: every delivery would fail",
+                 r->key, got, want);
+    freeReplyObject(rep);
+    return p->destination == PROBE_NO ? -1 : 0;
+}
+
 static const struct key_spec redis_keys[] = {
     { "address", KEY_HOSTPORT, NULL, KEY_REQUIRED, NULL, "Redis server's address, host:port (plain TCP)" },
     { "key", KEY_STR, NULL, KEY_REQUIRED, NULL, "Redis key that holds the events: a hash (namespace) or a list (access)" },
@@ -486,4 +515,5 @@ const struct driver redis_driver = {
     .send = redis_send,
     .health = redis_health,
     .close = redis_close,
+    .probe = redis_probe,
 };

@@ -286,6 +286,16 @@ static int webhook_health(void *ctx, char *err, size_t errlen)
     return 0;
 }
 
+/* check --connect: a plain connection (TLS included), as MinIO checks a
+ * webhook; no request is sent, so the credentials are not checked. */
+static int webhook_probe(void *ctx, struct probe_result *p)
+{
+    if (webhook_health(ctx, p->error, sizeof p->error))
+        return -1;
+    p->reachable = PROBE_YES;
+    return 0;
+}
+
 static const struct key_spec webhook_keys[] = {
     { "endpoint", KEY_URL, NULL, KEY_REQUIRED, NULL, "webhook server endpoint e.g. http://localhost:8080/minio/events" },
     { "auth_token", KEY_STR, NULL, KEY_SECRET, NULL, "opaque string or JWT authorization token (one word: sent as Bearer)" },
@@ -311,5 +321,6 @@ const struct driver webhook_driver = {
     .open = webhook_open,
     .send = webhook_send,
     .health = webhook_health,
+    .probe = webhook_probe,
     .close = webhook_close,
 };
