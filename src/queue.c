@@ -23,6 +23,8 @@
 #include "queue_int.h"
 #include "spare.h"
 
+int (*queue_fdatasync)(int fd) = fdatasync;
+
 static uint64_t mono_us(void)
 {
     struct timespec ts;
@@ -525,10 +527,10 @@ static int commit(struct queue *q)
     pthread_mutex_unlock(&q->lock);
     int rc = 0;
     if (old >= 0) {
-        rc |= fdatasync(old);
+        rc |= queue_fdatasync(old);
         close(old);
     }
-    rc |= fdatasync(fd);
+    rc |= queue_fdatasync(fd);
     if (dirty)
         rc |= fsync(q->jfd);
     pthread_mutex_lock(&q->lock);
@@ -539,6 +541,7 @@ static int commit(struct queue *q)
     else if (pos_cmp(wpos, q->dpos) > 0)
         q->dpos = wpos;
     q->durable = upto > q->durable ? upto : q->durable;
+    q->st.commits++;
     pthread_cond_broadcast(&q->data_cond);
     pthread_mutex_unlock(&q->lock);
     return rc ? -1 : 0;
@@ -549,10 +552,15 @@ int queue_sync(struct queue *q)
     return commit(q);
 }
 
-/* Group commit: at most one commit per window.  An append after a quiet
- * spell is synced at once (no added latency); under load, appends that
- * arrive while a sync runs or within the window join the next group, so
- * the fdatasync cost is shared by every request of the window. */
+/* Natural group commit: no timer.  The committer syncs as soon as there
+ * is data and no sync is running; whatever is appended during a sync
+ * forms the next group.  A lone request waits for one fdatasync only, and
+ * groups grow with the load by themselves (as in PostgreSQL's and
+ * RocksDB's group commit).  window_us, when set, is an upper bound on the
+ * commit rate: the next commit starts no sooner than window_us after the
+ * previous one started, for disks where each sync costs more than the
+ * latency it saves (an append after a quiet spell is still synced at
+ * once). */
 static void *committer_main(void *arg)
 {
     struct queue *q = arg;
@@ -565,10 +573,12 @@ static void *committer_main(void *arg)
         pthread_mutex_unlock(&q->lock);
         if (stop)
             break;
-        uint64_t now = mono_us();
-        if (q->window_us && now - last < q->window_us)
-            usleep((useconds_t)(q->window_us - (now - last)));
-        last = mono_us();
+        if (q->window_us) {
+            uint64_t now = mono_us();
+            if (now - last < q->window_us)
+                usleep((useconds_t)(q->window_us - (now - last)));
+            last = mono_us();
+        }
         commit(q);
         if (q->on_durable)
             q->on_durable(q->arg);

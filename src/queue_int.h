@@ -111,6 +111,9 @@ int qrec_zero_tail(const char *buf, size_t off, size_t len);
 int qgrow(char **buf, size_t *cap, size_t need);
 
 /* queue.c */
+/* The commit's fdatasync: a pointer so that the unit tests can make a
+ * commit fail and check that the failure reaches the waiting requests. */
+extern int (*queue_fdatasync)(int fd);
 void qseg_path(const struct queue *q, uint64_t seg, char *out, size_t len);
 
 /* qread.c */
