@@ -188,11 +188,11 @@ run_one() {
     wait_port "$port" "$pid" 10 || { cat "$dir/log" >&2; die "$name did not start on 127.0.0.1:$port"; }
 
     local t0 t1 th0 th1="" r0 r1
-    t0=$(cpu_ticks "$pid"); th0=$(thread_ticks "$pid"); r0=$(cpu_ticks "$RPID")
+    t0=$(cpu_ticks "$pid"); th0=$(thread_ticks "$(worker_pid "$pid")"); r0=$(cpu_ticks "$RPID")
     "gen_$gen" "$port" "$c" || { tail -5 "$dir/log" >&2; die "$gen failed against $name"; }
     t1=$(cpu_ticks "$pid")
     local rss hwm
-    rss=$(status_kb "$pid" VmRSS); hwm=$(status_kb "$pid" VmHWM)
+    rss=$(status_kb "$(worker_pid "$pid")" VmRSS); hwm=$(status_kb "$(worker_pid "$pid")" VmHWM)
 
     local rps p50 p99 answered acked label=$name check="-" redis_cpu="-" lua="-" m i
     rps=$(kv "$LINE" acked_rps); p50=$(kv "$LINE" p50_us); p99=$(kv "$LINE" p99_us)
@@ -250,8 +250,8 @@ run_one() {
     esac
     if [ "$name" != "${name#luagate}" ]; then
         t1=$(cpu_ticks "$pid") # includes the delivery thread's work
-        th1=$(thread_ticks "$pid")
-        hwm=$(status_kb "$pid" VmHWM)
+        th1=$(thread_ticks "$(worker_pid "$pid")")
+        hwm=$(status_kb "$(worker_pid "$pid")" VmHWM)
     fi
     stop_pid "$pid"
     rm -rf "$dir/queue" "$dir/out.jsonl"
