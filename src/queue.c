@@ -25,6 +25,8 @@
 
 int (*queue_fdatasync)(int fd) = fdatasync;
 
+#define INLINE_SYNC_MAX_US 2000 /* queue_try_sync: a slower disk stays on the committer */
+
 static uint64_t mono_us(void)
 {
     struct timespec ts;
@@ -252,6 +254,7 @@ struct queue *queue_open(const char *dir, char *err, size_t errlen)
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->data_cond, NULL);
     pthread_cond_init(&q->sync_cond, NULL);
+    pthread_cond_init(&q->idle_cond, NULL);
     snprintf(path, sizeof path, "%s/journal", dir);
     if (mkdir_p(path)) {
         snprintf(err, errlen, "cannot create queue directory %s: %s", path, strerror(errno));
@@ -455,6 +458,7 @@ static void append_publish(struct queue *q, const struct qrec *recs, size_t n, s
     for (size_t i = 0; i < n; i++)
         recs[i].to->pending++;
     *ticket = q->written;
+    q->appends++;
     pthread_cond_signal(&q->sync_cond);
 }
 
@@ -515,11 +519,13 @@ int queue_failed(struct queue *q, uint64_t ticket)
 }
 
 /* One group commit: sync the rotated and the current segment, the
- * directory if a segment was created, then publish the new durable end. */
-static int commit(struct queue *q)
+ * directory if a segment was created, then publish the new durable end.
+ * The caller claimed the commit (q->syncing): two commits at once could
+ * publish the end of a rotated segment the other one is still syncing. */
+static int commit_claimed(struct queue *q)
 {
     pthread_mutex_lock(&q->lock);
-    uint64_t upto = q->written;
+    uint64_t upto = q->written, appends = q->appends;
     struct qpos wpos = q->wpos;
     int old = q->old_fd, fd = q->wfd, dirty = q->dir_dirty;
     q->old_fd = -1;
@@ -530,7 +536,9 @@ static int commit(struct queue *q)
         rc |= queue_fdatasync(old);
         close(old);
     }
+    uint64_t t0 = mono_us(); /* the disk's speed: one segment's sync, not a rotation's */
     rc |= queue_fdatasync(fd);
+    uint64_t sync_us = mono_us() - t0;
     if (dirty)
         rc |= fsync(q->jfd);
     pthread_mutex_lock(&q->lock);
@@ -542,14 +550,50 @@ static int commit(struct queue *q)
         q->dpos = wpos;
     q->durable = upto > q->durable ? upto : q->durable;
     q->st.commits++;
+    q->last_group = appends - q->synced_appends;
+    q->last_sync_us = sync_us;
+    q->synced_appends = appends;
+    q->syncing = 0;
     pthread_cond_broadcast(&q->data_cond);
+    pthread_cond_broadcast(&q->idle_cond);
+    if (q->written != q->durable || q->stopping) /* the committer's turn (or its exit) */
+        pthread_cond_signal(&q->sync_cond);
     pthread_mutex_unlock(&q->lock);
     return rc ? -1 : 0;
 }
 
 int queue_sync(struct queue *q)
 {
-    return commit(q);
+    pthread_mutex_lock(&q->lock);
+    while (q->syncing)
+        pthread_cond_wait(&q->idle_cond, &q->lock);
+    q->syncing = 1;
+    pthread_mutex_unlock(&q->lock);
+    return commit_claimed(q);
+}
+
+/* Commit in the calling thread when the queue is lightly loaded: no commit
+ * runs, something is unsynced and the last group held at most one append.
+ * An event loop that has one request in flight then answers it after one
+ * fdatasync, without two thread hand-offs (to the committer and back),
+ * each of which costs a wake-up of an idle CPU.  Under load the groups are
+ * larger and the committer keeps syncing while the loop parses; and when
+ * the disk is slow (the last sync took more than INLINE_SYNC_MAX_US) the
+ * loop must not stall on it (/health, other connections). */
+int queue_try_sync(struct queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    int go = !q->syncing && !q->window_us && q->written != q->durable &&
+             q->last_group <= 1 && q->last_sync_us <= INLINE_SYNC_MAX_US;
+    if (go)
+        q->syncing = 1;
+    pthread_mutex_unlock(&q->lock);
+    if (!go)
+        return 0;
+    commit_claimed(q);
+    if (q->on_durable)
+        q->on_durable(q->arg);
+    return 1;
 }
 
 /* Natural group commit: no timer.  The committer syncs as soon as there
@@ -567,9 +611,11 @@ static void *committer_main(void *arg)
     uint64_t last = 0;
     for (;;) {
         pthread_mutex_lock(&q->lock);
-        while (!q->stopping && q->written == q->durable)
+        while ((!q->stopping && q->written == q->durable) || q->syncing)
             pthread_cond_wait(&q->sync_cond, &q->lock);
         int stop = q->stopping && q->written == q->durable;
+        if (!stop)
+            q->syncing = 1;
         pthread_mutex_unlock(&q->lock);
         if (stop)
             break;
@@ -579,7 +625,7 @@ static void *committer_main(void *arg)
                 usleep((useconds_t)(q->window_us - (now - last)));
             last = mono_us();
         }
-        commit(q);
+        commit_claimed(q);
         if (q->on_durable)
             q->on_durable(q->arg);
     }
@@ -623,7 +669,7 @@ void queue_close(struct queue *q)
         pthread_join(q->committer, NULL);
         spare_stop(q->spare);
     } else if (q->wfd >= 0 && q->written != q->durable) {
-        commit(q);
+        queue_sync(q);
     }
     for (size_t i = 0; i < q->nreaders; i++)
         qreader_close(q->readers[i]);
@@ -639,6 +685,7 @@ void queue_close(struct queue *q)
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->data_cond);
     pthread_cond_destroy(&q->sync_cond);
+    pthread_cond_destroy(&q->idle_cond);
     free(q->abuf);
     free(q->segs);
     free(q->dir);
