@@ -24,7 +24,7 @@ static const struct global_key globals[] = {
     { "queue_dir", "LUAGATE_QUEUE_DIR", "./queue", "directory of the durable queues" },
     { "script", "LUAGATE_SCRIPT", "", "routing script (default: the built-in MinIO router)" },
     { "body_limit", "LUAGATE_BODY_LIMIT", "1048576", "largest request body in bytes (413 above)" },
-    { "commit_window", "LUAGATE_COMMIT_WINDOW", "1ms", "how long a group commit waits for more requests" },
+    { "commit_window", "LUAGATE_COMMIT_WINDOW", "0", "least time between two group commits (0: sync as soon as there is data)" },
     { "log_format", "LUAGATE_LOG_FORMAT", "text", "text or json" },
     { "shutdown_timeout", "LUAGATE_SHUTDOWN_TIMEOUT", "10s", "longest SIGTERM wait for requests in flight" },
     { "script_timeout", "LUAGATE_SCRIPT_TIMEOUT", "2s",
