@@ -2,8 +2,9 @@
 # bench/ack.sh -- issue #19's rows: how fast a durable acknowledgement is,
 # against the disk's own fdatasync, in one run; writes bench/ACK.md.
 #
-#   1. the disk alone: fdatasync p50/p99 of one 1.5 KB append
-#      (bench/fsyncbench, same filesystem as the queue);
+#   1. the disk alone: fdatasync p50/p99 of one 1.5 KB write into a
+#      pre-zeroed file, as the journal writes (bench/fsyncbench ... zeroed,
+#      same filesystem as the queue), before and after the rows;
 #   2. luagate → redis (MinIO envelopes, one per POST, keep-alive, default
 #      route, journal fdatasync before the 200, format namespace) at 1, 4,
 #      64 and 256 connections, for each commit_window of ACK_WINDOWS
@@ -17,7 +18,9 @@
 #
 # Knobs: ACK_WINDOWS ("0 1ms"), ACK_CONNS ("1 4 64 256"), ACK_DURATION (4 s),
 # ACK_RECORDS ("1 10 100"), ACK_WORKERS ("1 2 4"), ACK_PORT (21800),
-# ACK_OUT (bench/ACK.md), LUAGATE (./luagate), PORT_OFFSET (redis on
+# ACK_OUT (bench/ACK.md), LUAGATE (./luagate), ACK_BASELINE (another luagate
+# binary: each latency row is run with it too, right after, to measure a
+# change against its baseline in one run) and ACK_BASELINE_NAME (its label), PORT_OFFSET (redis on
 # 16379+PORT_OFFSET), BENCH_LOCK (hold flock on it while running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +36,8 @@ WORKERS=${ACK_WORKERS:-"1 2 4"}
 PORT=${ACK_PORT:-21800}
 OUT=${ACK_OUT:-bench/ACK.md}
 LUAGATE=${LUAGATE:-./luagate}
+BASELINE=${ACK_BASELINE:-}
+BASELINE_NAME=${ACK_BASELINE_NAME:-$BASELINE}
 DATA=examples/events/minio-webhook.jsonl
 BIN=bench/build
 CC=${CC:-cc}
@@ -45,7 +50,7 @@ command -v redis-server >/dev/null || die "redis-server is needed (scripts/deps.
 command -v python3 >/dev/null || die "python3 is needed (it writes the multi-record bodies)"
 mkdir -p "$BIN"
 [ "$BIN/loadgen" -nt bench/loadgen.c ] || $CC $CFLAGS -o "$BIN/loadgen" bench/loadgen.c -lpthread
-[ "$BIN/fsyncbench" -nt bench/fsyncbench.c ] || $CC $CFLAGS -o "$BIN/fsyncbench" bench/fsyncbench.c
+[ "$BIN/fsyncbench" -nt bench/fsyncbench.c ] && grep -q zeroed "$BIN/fsyncbench" || $CC $CFLAGS -o "$BIN/fsyncbench" bench/fsyncbench.c
 
 TMP=$(mktemp -d /tmp/luagate-ack.XXXXXX)
 export BASE=$TMP/servers
@@ -92,12 +97,15 @@ one_run() {
     printf 'listen = "127.0.0.1:%s"\nqueue_dir = "%s/queue"\ncommit_window = "%s"\ningest_workers = %s\ntargets = {\n  ["redis:bench"] = { address = "127.0.0.1:%s", key = "bucketevents", format = "namespace" },\n}\n' \
         "$port" "$dir" "$win" "$wk" "$REDIS_PORT" >"$dir/conf.lua"
     rcli del bucketevents >/dev/null
-    "$LUAGATE" -c "$dir/conf.lua" >"$dir/log" 2>&1 & pid=$!
+    "${LG_BIN:-$LUAGATE}" -c "$dir/conf.lua" >"$dir/log" 2>&1 & pid=$!
     PIDS+=("$pid")
     wait_port "$port" "$pid" 10 || { cat "$dir/log" >&2; die "luagate did not start"; }
     local t0 t1 line i m depth=1
+    # warm-up outside the CPU count: the worker's start (Lua, the first
+    # spare segment's zeros) is not per-event work
+    "$BIN/loadgen" -p "$port" -c "$c" -d 1 -f "$file" >/dev/null || { tail -5 "$dir/log" >&2; die "loadgen failed"; }
     t0=$(cpu_ticks "$pid")
-    line=$("$BIN/loadgen" -p "$port" -c "$c" -d "$DUR" -w 1 -f "$file") || { tail -5 "$dir/log" >&2; die "loadgen failed"; }
+    line=$("$BIN/loadgen" -p "$port" -c "$c" -d "$DUR" -w 0 -f "$file") || { tail -5 "$dir/log" >&2; die "loadgen failed"; }
     for ((i = 0; i < 600; i++)); do # delivery counts in the CPU per event
         m=$(metrics "$port")
         depth=$(awk '$1 ~ /^luagate_queue_depth/ { s += $NF } END { print s + 0 }' <<<"$m")
@@ -122,13 +130,16 @@ START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 SECONDS=0
 BG=$(busy_pct)
 mkdir -p "$TMP/disk"
-DISK=$("$BIN/fsyncbench" "$TMP/disk" 3 1 1536) || die "fsyncbench failed"
+DISK=$("$BIN/fsyncbench" "$TMP/disk" 3 1 1536 zeroed) || die "fsyncbench failed"
 F50=$(kv "$DISK" p50_us); F99=$(kv "$DISK" p99_us)
 echo "ack: the disk alone: fdatasync of one 1.5 KB append p50 $F50 us p99 $F99 us"
 for w in $WINDOWS; do
     for c in $CONNS; do
         one_run "luagate → redis" "$c" "$w" 1 "$DATA" 1
         R["$w $c"]=$LINE_OUT
+        if [ -n "$BASELINE" ]; then # the same row with another build, right after
+            LG_BIN=$BASELINE one_run "baseline: $BASELINE_NAME" "$c" "$w" 1 "$DATA" 1
+        fi
     done
 done
 DEFW=0
@@ -142,7 +153,7 @@ for k in $WORKERS; do
     one_run "ingest_workers" 64 "$DEFW" "$k" "$DATA" 1
     WK[$k]=$LINE_OUT
 done
-F2=$("$BIN/fsyncbench" "$TMP/disk" 3 1 1536) || die "fsyncbench failed"
+F2=$("$BIN/fsyncbench" "$TMP/disk" 3 1 1536 zeroed) || die "fsyncbench failed"
 ELAPSED=$SECONDS
 BG_END=$(busy_pct)
 
@@ -185,11 +196,11 @@ goal_records() {
     echo "Produced by \`bash bench/ack.sh\` (part of \`make bench\`). Date: $START, ${ELAPSED}s." \
         "Background load: ${BG}% of $(nproc) CPUs before, ${BG_END}% after."
     echo
-    echo "The disk alone (bench/fsyncbench, one 1.5 KB append then fdatasync, back to back, 3 s, same filesystem):" \
+    echo "The disk alone (bench/fsyncbench zeroed: one 1.5 KB write into a pre-zeroed file, as the journal writes, then fdatasync, back to back, 3 s, same filesystem):" \
         "fdatasync p50 **$(ms "$F50") ms**, p99 $(ms "$F99") ms at the start; p50 $(ms "$(kv "$F2" p50_us)") ms, p99 $(ms "$(kv "$F2" p99_us)") ms at the end."
     echo
     echo "Every row: luagate → redis (namespace), MinIO envelopes (or S3 bodies) over keep-alive, bench/loadgen closed loop," \
-        "1 s warm-up then ${DUR} s; CPU µs/event is luagate's utime+stime (all threads, delivery included: read once the queue is empty)" \
+        "1 s warm-up (a separate loadgen run) then ${DUR} s; CPU µs/event is luagate's utime+stime (all threads, delivery included: read once the queue is empty)" \
         "over the events answered; \"left\" is the queue depth when it was read (0: everything delivered)."
     echo
     echo "| row | conns | commit_window | ingest_workers | records/POST | acked events/s | p50 ms | p99 ms | luagate CPU µs/event | loadgen CPU µs/req | non-200/errors | left |"
