@@ -26,8 +26,9 @@
 #
 # Knobs (environment): BENCH_CONNS ("64 256"), BENCH_DURATION (5 s),
 # BENCH_WARMUP (1 s, loadgen only), BENCH_WINDOW (commit_window of the main
-# rows, 1ms), BENCH_SWEEP (other commit_window values for the luagate→redis
-# row, e.g. "0 2ms"; default none), BENCH_EVHTTP (1), BENCH_WRK (1; 0 skips
+# rows, 0 = natural group commit, the default), BENCH_SWEEP (other
+# commit_window values for the luagate→redis row in the same run; default
+# "1ms", the old default; "" for none), BENCH_EVHTTP (1), BENCH_WRK (1; 0 skips
 # the wrk rows), BENCH_WRK_THREADS (2), BENCH_TMPFS (1), BENCH_CALLGRIND (1 =
 # count instructions when valgrind is installed), BENCH_PORT (19500; the
 # first free port from there), PORT_OFFSET (1700: redis-server on
@@ -44,8 +45,8 @@ cd "$(dirname "$0")/.."
 CONNS=${BENCH_CONNS:-"64 256"}
 DUR=${BENCH_DURATION:-5}
 WARM=${BENCH_WARMUP:-1}
-WINDOW=${BENCH_WINDOW:-1ms}
-SWEEP=${BENCH_SWEEP:-}
+WINDOW=${BENCH_WINDOW:-0}
+SWEEP=${BENCH_SWEEP-1ms}
 EVHTTP=${BENCH_EVHTTP:-1}
 WRK=${BENCH_WRK:-1}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}

@@ -490,7 +490,7 @@ HIST+=$'\n'"- $START: fan-out $fanline; closed max $MAX/s, p99 at 50 % ${P99_HAL
     echo
     echo "## 1. Fan-out: one event to N file targets"
     echo
-    echo "Default route, N \`file\` targets with \`fsync = true\` (every target matches every event), commit_window 1 ms,"
+    echo "Default route, N \`file\` targets with \`fsync = true\` (every target matches every event), commit_window 0 (the default: natural group commit),"
     echo "$FAN_CONNS connections, closed loop. CPU is luagate's utime+stime until every target has delivered every event,"
     echo "per event received; the thread split is event loop / journal committer / all delivery threads."
     echo
