@@ -103,15 +103,41 @@ cg_run() {
             printf "%8.0f  %s\n", ir / n, line; c++
         }')
     if [ -n "${CG_KEEP:-}" ]; then mkdir -p "$CG_KEEP"; cp "$worker_out" "$CG_KEEP/$path.$n.out"; fi
+    # inclusive Ir of the stages (STAGES) in the worker, and the other processes' total
+    STAGE_IR=$(callgrind_annotate --inclusive=yes --threshold=100 "$worker_out" 2>/dev/null | awk -v list="$STAGES" '
+        BEGIN { n = split(list, want, " "); for (i = 1; i <= n; i++) got[want[i]] = 0 }
+        /^ *[0-9,]+ \(/ {
+            ir = $1; gsub(",", "", ir); f = $0; sub(/^ *[0-9,]+ +\( *[0-9.]+%\) +/, "", f); sub(/ \[[^]]*\]$/, "", f)
+            sub(/^.*:/, "", f); sub(/\(.*$/, "", f); sub(/\.constprop\.[0-9]+$/, "", f)
+            if (f in got && got[f] == 0) got[f] = ir
+        }
+        END { for (i = 1; i <= n; i++) printf "%s=%s ", want[i], got[want[i]] }')
+    local others=0 f
+    for f in "$dir"/cg.out.*; do
+        [ "$f" = "$worker_out" ] && continue
+        others=$((others + $(awk '$1 == "totals:" { print $2 }' "$f")))
+    done
+    STAGE_IR+="other_processes=$others"
     rm -rf "$dir"
+}
+# the stages of the worker whose inclusive Ir per event is listed (function names)
+STAGES="http_parse ingest_parse json_tokenize check_object route_some heartbeat_event_id router_route ingest_finish queue_append_all qrec_encode on_durable_event delivery_main redis_send file_send committer_main"
+stage_table() { # a b: STAGE_IR lines of runs A and B -> "| stage | Ir/event |" rows
+    local k va vb
+    for k in $STAGES other_processes; do
+        va=$(tr ' ' '\n' <<<"$1" | sed -n "s/^$k=//p"); vb=$(tr ' ' '\n' <<<"$2" | sed -n "s/^$k=//p")
+        [ -n "$va" ] && [ -n "$vb" ] && [ "$vb" != 0 ] || continue
+        awk -v k="$k" -v a="$va" -v b="$vb" -v na="$A" -v nb="$B" 'BEGIN { printf "| %s | %.0f |\n", k, (b - a) / (nb - na) }'
+    done
 }
 
 START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 SECONDS=0
-declare -A PER TOPS
+declare -A PER TOPS STAGE_ROWS
 for p in $PATHS; do
-    cg_run "$p" "$A"; ia=$IR
-    cg_run "$p" "$B"; ib=$IR
+    cg_run "$p" "$A"; ia=$IR; sa=$STAGE_IR
+    cg_run "$p" "$B"; ib=$IR; sb=$STAGE_IR
+    STAGE_ROWS[$p]=$(stage_table "$sa" "$sb")
     PER[$p]=$(awk -v a="$ia" -v b="$ib" -v na="$A" -v nb="$B" 'BEGIN { printf "%.0f", (b - a) / (nb - na) }')
     TOPS[$p]=$TOP
     echo "callgrind path=$p ir_per_event=${PER[$p]}"
@@ -128,6 +154,12 @@ done
     for p in $PATHS; do echo "| luagate → $p | **${PER[$p]}** |"; done
     echo
     for p in $PATHS; do
+        echo "Where the instructions of the $p path go: inclusive Ir per event of the worker's stages, by the same difference of runs (nested stages are inside their callers: http_parse and ingest_parse are inside the request, json_tokenize and check_object inside ingest_parse, heartbeat_event_id and router_route inside route_some, queue_append_all inside ingest_finish; a function the compiler inlined is not listed):"
+        echo
+        echo "| stage (function) | Ir/event |"
+        echo "| --- | --- |"
+        echo "${STAGE_ROWS[$p]}"
+        echo
         echo "Hottest functions of the worker, $p path (self Ir of the $B-event run, start-up included, divided by $B):"
         echo
         echo '```'
