@@ -417,12 +417,6 @@ static int ingest_finish(struct gateway *gw, struct worker *w, struct conn *c, s
         w->pending_head = p;
     w->pending_tail = p;
     npending_add(w, 1);
-    /* A lone request (nothing else waits in this worker, the last group
-     * was one append): sync it here rather than wake the committer and be
-     * woken back (queue_try_sync).  Under load the committer does it. */
-    if (w->pending_head == p)
-        for (int i = 0; i < p->nq; i++)
-            queue_try_sync(p->q[i]);
     /* The commit may already have happened (queue_sync elsewhere); the
      * durable event answers it then, never this call (no re-entry). */
     int failed;

@@ -25,8 +25,6 @@
 
 int (*queue_fdatasync)(int fd) = fdatasync;
 
-#define INLINE_SYNC_MAX_US 2000 /* queue_try_sync: a slower disk stays on the committer */
-
 static uint64_t mono_us(void)
 {
     struct timespec ts;
@@ -458,7 +456,6 @@ static void append_publish(struct queue *q, const struct qrec *recs, size_t n, s
     for (size_t i = 0; i < n; i++)
         recs[i].to->pending++;
     *ticket = q->written;
-    q->appends++;
     pthread_cond_signal(&q->sync_cond);
 }
 
@@ -525,7 +522,7 @@ int queue_failed(struct queue *q, uint64_t ticket)
 static int commit_claimed(struct queue *q)
 {
     pthread_mutex_lock(&q->lock);
-    uint64_t upto = q->written, appends = q->appends;
+    uint64_t upto = q->written;
     struct qpos wpos = q->wpos;
     int old = q->old_fd, fd = q->wfd, dirty = q->dir_dirty;
     q->old_fd = -1;
@@ -536,9 +533,7 @@ static int commit_claimed(struct queue *q)
         rc |= queue_fdatasync(old);
         close(old);
     }
-    uint64_t t0 = mono_us(); /* the disk's speed: one segment's sync, not a rotation's */
     rc |= queue_fdatasync(fd);
-    uint64_t sync_us = mono_us() - t0;
     if (dirty)
         rc |= fsync(q->jfd);
     pthread_mutex_lock(&q->lock);
@@ -550,9 +545,6 @@ static int commit_claimed(struct queue *q)
         q->dpos = wpos;
     q->durable = upto > q->durable ? upto : q->durable;
     q->st.commits++;
-    q->last_group = appends - q->synced_appends;
-    q->last_sync_us = sync_us;
-    q->synced_appends = appends;
     q->syncing = 0;
     pthread_cond_broadcast(&q->data_cond);
     pthread_cond_broadcast(&q->idle_cond);
@@ -570,30 +562,6 @@ int queue_sync(struct queue *q)
     q->syncing = 1;
     pthread_mutex_unlock(&q->lock);
     return commit_claimed(q);
-}
-
-/* Commit in the calling thread when the queue is lightly loaded: no commit
- * runs, something is unsynced and the last group held at most one append.
- * An event loop that has one request in flight then answers it after one
- * fdatasync, without two thread hand-offs (to the committer and back),
- * each of which costs a wake-up of an idle CPU.  Under load the groups are
- * larger and the committer keeps syncing while the loop parses; and when
- * the disk is slow (the last sync took more than INLINE_SYNC_MAX_US) the
- * loop must not stall on it (/health, other connections). */
-int queue_try_sync(struct queue *q)
-{
-    pthread_mutex_lock(&q->lock);
-    int go = !q->syncing && !q->window_us && q->written != q->durable &&
-             q->last_group <= 1 && q->last_sync_us <= INLINE_SYNC_MAX_US;
-    if (go)
-        q->syncing = 1;
-    pthread_mutex_unlock(&q->lock);
-    if (!go)
-        return 0;
-    commit_claimed(q);
-    if (q->on_durable)
-        q->on_durable(q->arg);
-    return 1;
 }
 
 /* Natural group commit: no timer.  The committer syncs as soon as there

@@ -85,10 +85,6 @@ uint64_t queue_durable(struct queue *q);
 int queue_failed(struct queue *q, uint64_t ticket);
 /* Make everything appended so far durable now, in the calling thread. */
 int queue_sync(struct queue *q);
-/* Without a commit_window: commit now in the calling thread if no commit runs and the queue is lightly loaded (the
- * last group held at most one append), then call on_durable; 1 if it did,
- * 0 if it left the work to the committer. */
-int queue_try_sync(struct queue *q);
 
 /* Up to max durable messages of this reader from its cursor on, without
  * consuming them; waits up to wait_ms when there are none.  The messages

@@ -56,9 +56,6 @@ struct queue {
     struct qpos dpos;        /* durable end */
     struct qpos trusted;     /* where this process's appends begin (set once at open) */
     uint64_t written, durable;  /* byte tickets */
-    uint64_t appends, synced_appends; /* append calls: all, and up to the last commit */
-    uint64_t last_group;     /* append calls the last commit made durable */
-    uint64_t last_sync_us;   /* how long the last commit's syncs took */
     int syncing;             /* a commit runs (one at a time: see commit_claimed) */
     uint64_t failed_lo, failed_hi; /* tickets in (lo, hi] were lost by a failed commit */
     int old_fd;              /* rotated segment not yet synced */

@@ -647,49 +647,6 @@ out:
     rmdir_all(dir);
 }
 
-static int instant_fdatasync(int fd)
-{
-    (void)fd;
-    return 0;
-}
-
-/* queue_try_sync commits in the caller only while the load is light: the
- * last group held at most one append; a bigger one leaves it to the
- * committer (here: nobody, so the test decides every step).  The sync is
- * instant: a slow one (a loaded disk) rightly turns try_sync off. */
-TEST(try_sync_only_when_lightly_loaded)
-{
-    char *dir = tmpdir();
-    struct qreader *r[1];
-    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
-    CHECK(q && r[0]);
-    if (!q || !r[0])
-        goto out;
-    queue_fdatasync = instant_fdatasync;
-    uint64_t t = put_ticket(q, r[0], "a");
-    CHECK_INT(queue_try_sync(q), 1);
-    CHECK(queue_durable(q) >= t && !queue_failed(q, t));
-    CHECK_INT(queue_try_sync(q), 0); /* nothing left to sync */
-    put_ticket(q, r[0], "b");
-    t = put_ticket(q, r[0], "c");
-    CHECK_INT(queue_try_sync(q), 1); /* the last group was one append */
-    CHECK(queue_durable(q) >= t);
-    t = put_ticket(q, r[0], "d");
-    CHECK_INT(queue_try_sync(q), 0); /* the last group was two: under load */
-    CHECK(queue_durable(q) < t);
-    CHECK_INT(queue_sync(q), 0);
-    t = put_ticket(q, r[0], "e");
-    CHECK_INT(queue_try_sync(q), 1);
-    CHECK(queue_durable(q) >= t);
-    size_t n;
-    CHECK_STR(drain_text(r[0], &n, 1), "a,b,c,d,e");
-    CHECK(commits_of(q) == 4);
-out:
-    queue_close(q);
-    queue_fdatasync = fdatasync;
-    rmdir_all(dir);
-}
-
 struct syncer {
     struct queue *q;
     int n, fails;
@@ -701,15 +658,13 @@ static void *syncer_main(void *arg)
     for (int i = 0; i < s->n; i++) {
         if (queue_sync(s->q))
             s->fails++;
-        queue_try_sync(s->q);
     }
     return NULL;
 }
 
 /* Commits from other threads (queue_sync: the dead-letter queue, Lua's
- * luagate.queue; queue_try_sync: the event loop) run one at a time with
- * the committer's, across segment rotations: every append ends durable and
- * readable in order. */
+ * luagate.queue) run one at a time with the committer's: every append ends
+ * durable and readable. */
 TEST(commits_from_several_threads_take_turns)
 {
     char *dir = tmpdir();
@@ -1572,7 +1527,6 @@ int main(void)
     RUN(committer_syncs_a_lone_append_at_once);
     RUN(committer_groups_form_under_concurrent_appends);
     RUN(committer_error_reaches_the_group);
-    RUN(try_sync_only_when_lightly_loaded);
     RUN(commits_from_several_threads_take_turns);
     RUN(reopen_redelivers_unacked_only);
     RUN(second_open_of_a_directory_refused);
