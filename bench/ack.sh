@@ -130,9 +130,19 @@ START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 SECONDS=0
 BG=$(busy_pct)
 mkdir -p "$TMP/disk"
-DISK=$("$BIN/fsyncbench" "$TMP/disk" 3 1 1536 zeroed) || die "fsyncbench failed"
-F50=$(kv "$DISK" p50_us); F99=$(kv "$DISK" p99_us)
-echo "ack: the disk alone: fdatasync of one 1.5 KB append p50 $F50 us p99 $F99 us"
+# The disk alone, three times (start, after the latency rows, end).  Other
+# work on the disk can only make a p50 too high (other people's I/O; on a
+# filesystem mounted with `discard`, probably the discards of files deleted
+# just before: two back-to-back runs gave 0.26 and 2.5 ms), so the bar is
+# the lowest p50 of the three: the disk at its best in this run.
+DISKS=()
+disk() {
+    local d
+    d=$("$BIN/fsyncbench" "$TMP/disk" 3 1 1536 zeroed) || die "fsyncbench failed"
+    DISKS+=("$(kv "$d" p50_us) $(kv "$d" p99_us)")
+    echo "ack: the disk alone: fdatasync of one 1.5 KB write into a pre-zeroed file: p50 $(kv "$d" p50_us) us p99 $(kv "$d" p99_us) us"
+}
+disk
 for w in $WINDOWS; do
     for c in $CONNS; do
         one_run "luagate → redis" "$c" "$w" 1 "$DATA" 1
@@ -142,6 +152,7 @@ for w in $WINDOWS; do
         fi
     done
 done
+disk
 DEFW=0
 declare -A REC WK
 for n in $RECORDS; do
@@ -153,7 +164,9 @@ for k in $WORKERS; do
     one_run "ingest_workers" 64 "$DEFW" "$k" "$DATA" 1
     WK[$k]=$LINE_OUT
 done
-F2=$("$BIN/fsyncbench" "$TMP/disk" 3 1 1536 zeroed) || die "fsyncbench failed"
+disk
+F50=$(printf '%s\n' "${DISKS[@]}" | sort -n | head -1 | cut -d' ' -f1)
+F99=$(printf '%s\n' "${DISKS[@]}" | sort -n | head -1 | cut -d' ' -f2)
 ELAPSED=$SECONDS
 BG_END=$(busy_pct)
 
@@ -197,7 +210,8 @@ goal_records() {
         "Background load: ${BG}% of $(nproc) CPUs before, ${BG_END}% after."
     echo
     echo "The disk alone (bench/fsyncbench zeroed: one 1.5 KB write into a pre-zeroed file, as the journal writes, then fdatasync, back to back, 3 s, same filesystem):" \
-        "fdatasync p50 **$(ms "$F50") ms**, p99 $(ms "$F99") ms at the start; p50 $(ms "$(kv "$F2" p50_us)") ms, p99 $(ms "$(kv "$F2" p99_us)") ms at the end."
+        "three times (start, after the latency rows, end): p50/p99 $(for x in "${DISKS[@]}"; do read -r a b <<<"$x"; printf '%s/%s ms, ' "$(ms "$a")" "$(ms "$b")"; done)" \
+        "the bar is the lowest p50, **$(ms "$F50") ms** (other work on the disk can only make a p50 too high; two back-to-back runs of fsyncbench alone gave p50 0.26 and 2.5 ms on this box)."
     echo
     echo "Every row: luagate → redis (namespace), MinIO envelopes (or S3 bodies) over keep-alive, bench/loadgen closed loop," \
         "1 s warm-up (a separate loadgen run) then ${DUR} s; CPU µs/event is luagate's utime+stime (all threads, delivery included: read once the queue is empty)" \
@@ -212,14 +226,15 @@ goal_records() {
 
 - Shared by every ingest worker: the journal of a queue directory (one lock around the append, one
   committer thread, one fdatasync per group) and the delivery thread of each target. The append under
-  the lock is a memcpy into the page cache (~1–2 µs per event here); at 16 workers the lock is held
-  for ~16 × that per round: it stays short of the event loop's own ~10 µs per event, so the journal
-  lock should not be the limit below roughly 8 workers' worth of load on one queue directory.
+  the lock is the record's encoding (~1.5k instructions with its CRC32C, bench/callgrind.sh) and one
+  pwrite into the page cache (~1–3 µs per request here); it is a small share of a worker's ~10–25 µs
+  per event, so the journal lock should not be the limit below roughly 8 busy workers on one queue
+  directory; past that, one queue directory per group of targets splits it (queue_dir per target).
 - The group commit gets better with more cores: more requests arrive during each fdatasync, so the
   syncs per event fall (natural group commit needs no tuning for it).
 - Per worker, nothing is shared on the request path (own event loop, own Lua state, own buffers):
   ingest should scale with workers until the committer or a target's delivery thread is the limit;
-  a single redis delivery thread (pipelined HSETs) handled ~0.5 µs per event here, ~2M/s of CPU.
+  a redis delivery thread (pipelined HSETs) spends ~0.5–1 µs per event here.
 - On this 2-core box more workers than cores only add context switches: the rows above show it.
 EOF
     echo

@@ -389,7 +389,7 @@ gen_ratio_note() { # one line per concurrency: both generators' floors, their ow
     done
 }
 {
-    echo "# luagate end-to-end benchmark (issue #8)"
+    echo "# luagate end-to-end benchmark (issues #8, #19)"
     echo
     echo "Produced by \`make bench\` (bench/run.sh, then bench/targets.sh and bench/scale.sh). Date: $START. run.sh took ${ELAPSED}s."
     echo
@@ -402,6 +402,11 @@ gen_ratio_note() { # one line per concurrency: both generators' floors, their ow
     echo
     echo "<!-- goals:begin -->"
     echo "<!-- goals:end -->"
+    echo
+    echo "Issue #19's rows come from bench/ack.sh (ACK.md: acknowledgement latency at 1, 4, 64, 256 connections"
+    echo "against the disk's fdatasync, commit_window 0 beside 1ms, records per POST, ingest workers) and"
+    echo "bench/callgrind.sh (CALLGRIND.md: Ir per event by stage); what was built, measured and left is in"
+    echo "bench/README.md, \"Durable acks at the speed of the disk\"."
     echo
     echo "The goal row side by side, by generator (this run):"
     echo
