@@ -561,7 +561,12 @@ int queue_sync(struct queue *q)
         pthread_cond_wait(&q->idle_cond, &q->lock);
     q->syncing = 1;
     pthread_mutex_unlock(&q->lock);
-    return commit_claimed(q);
+    int rc = commit_claimed(q);
+    /* requests the committer was waiting to sync may be durable now, and
+     * it will not run for them: answer them as it would */
+    if (q->on_durable)
+        q->on_durable(q->arg);
+    return rc;
 }
 
 /* Natural group commit: no timer.  The committer syncs as soon as there

@@ -647,6 +647,30 @@ out:
     rmdir_all(dir);
 }
 
+/* A commit made by queue_sync in another thread tells the waiting
+ * requests, as the committer's would: the committer will not run for
+ * appends that are durable already. */
+TEST(queue_sync_calls_on_durable)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    CHECK_INT(queue_start_committer(q, 0, on_durable, NULL), 0);
+    uint64_t t = put_ticket(q, r[0], "s");
+    CHECK(t > 0 && wait_durable(q, t)); /* the committer's own round */
+    __atomic_store_n(&durable_calls, 0, __ATOMIC_SEQ_CST);
+    t = put_ticket(q, r[0], "s2");
+    CHECK_INT(queue_sync(q), 0);
+    CHECK(queue_durable(q) >= t);
+    CHECK(__atomic_load_n(&durable_calls, __ATOMIC_SEQ_CST) >= 1);
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
 struct syncer {
     struct queue *q;
     int n, fails;
@@ -1528,6 +1552,7 @@ int main(void)
     RUN(committer_groups_form_under_concurrent_appends);
     RUN(committer_error_reaches_the_group);
     RUN(commits_from_several_threads_take_turns);
+    RUN(queue_sync_calls_on_durable);
     RUN(reopen_redelivers_unacked_only);
     RUN(second_open_of_a_directory_refused);
     RUN(bad_target_names_refused);
