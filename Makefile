@@ -99,6 +99,8 @@ bench: all
 	bash bench/run.sh
 	bash bench/targets.sh
 	bash bench/scale.sh
+	bash bench/ack.sh
+	bash bench/callgrind.sh
 
 # Reliability drills (kill -9 cycles, outages, overload, poison, corruption).
 drills: all

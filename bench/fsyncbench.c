@@ -1,7 +1,7 @@
 /*
  * fsyncbench -- the disk's own group-commit latency, for bench/scale.sh.
  *
- *   fsyncbench DIR [SECONDS [BATCH [RECORD_BYTES]]]     (defaults 3, 64, 1536)
+ *   fsyncbench DIR [SECONDS [BATCH [RECORD_BYTES [zeroed]]]]     (defaults 3, 64, 1536)
  *
  * Appends BATCH records of RECORD_BYTES to a file in DIR (one write per
  * batch, like the journal's group commit) and fdatasyncs after every batch,
@@ -9,6 +9,11 @@
  * would be.  Prints one line of key=value pairs: the number of batches and
  * the p50/p99/max/mean duration of fdatasync in µs.  Only the fdatasync is
  * timed: it is the floor under luagate's acknowledgement latency.
+ *
+ * "zeroed": the batches overwrite a file whose zeros were written and
+ * synced first (not timed), as luagate's journal does with the segments
+ * spare.c zeroes ahead: fdatasync then writes data only, no file size.
+ * That is the floor of one durable acknowledgement (bench/ack.sh).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,16 +49,44 @@ static int open_segment(const char *path)
     return fd;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+#define ZEROED_BYTES (16u << 20)
+
+/* A file of ZEROED_BYTES zeros, on the disk; its fd or -1. */
+static int open_zeroed(const char *path)
+{
+    static char zeros[1 << 20];
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "fsyncbench: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    for (size_t off = 0; off < ZEROED_BYTES; off += sizeof zeros)
+        if (pwrite(fd, zeros, sizeof zeros, (off_t)off) != (ssize_t)sizeof zeros) {
+            fprintf(stderr, "fsyncbench: zeroing %s: %s\n", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+    if (fsync(fd)) {
+        fprintf(stderr, "fsyncbench: fsync %s: %s\n", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int write_all(int fd, const char *buf, size_t len, off_t at)
 {
     while (len > 0) {
-        ssize_t n = write(fd, buf, len);
+        ssize_t n = at < 0 ? write(fd, buf, len) : pwrite(fd, buf, len, at);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return -1;
         buf += n;
         len -= (size_t)n;
+        if (at >= 0)
+            at += n;
     }
     return 0;
 }
@@ -66,6 +99,7 @@ int main(int argc, char **argv)
     }
     double seconds = argc > 2 ? atof(argv[2]) : 3;
     long batch = argc > 3 ? atol(argv[3]) : 64, record = argc > 4 ? atol(argv[4]) : 1536;
+    int zeroed = argc > 5 && !strcmp(argv[5], "zeroed");
     if (seconds <= 0 || batch <= 0 || record <= 0) {
         fprintf(stderr, "fsyncbench: SECONDS, BATCH and RECORD_BYTES must be positive\n");
         return 2;
@@ -83,19 +117,24 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < len; i++) /* JSON-ish bytes, one record per line */
         buf[i] = (i + 1) % (size_t)record == 0 ? '\n' : (char)('a' + i % 26);
 
-    int fd = open_segment(path);
+    size_t seg_bytes = zeroed ? ZEROED_BYTES : SEGMENT_BYTES;
+    if (len > seg_bytes) {
+        fprintf(stderr, "fsyncbench: a batch is larger than a segment\n");
+        return 2;
+    }
+    int fd = zeroed ? open_zeroed(path) : open_segment(path);
     if (fd < 0)
         return 1;
     size_t written = 0;
     uint64_t end = now_ns() + (uint64_t)(seconds * 1e9), sum = 0;
     while (now_ns() < end) {
-        if (written + len > SEGMENT_BYTES) {
+        if (written + len > seg_bytes) {
             close(fd);
-            if ((fd = open_segment(path)) < 0)
+            if ((fd = zeroed ? open_zeroed(path) : open_segment(path)) < 0)
                 return 1;
             written = 0;
         }
-        if (write_all(fd, buf, len)) {
+        if (write_all(fd, buf, len, zeroed ? (off_t)written : -1)) {
             fprintf(stderr, "fsyncbench: write: %s\n", strerror(errno));
             return 1;
         }
@@ -125,8 +164,8 @@ int main(int argc, char **argv)
         return 1;
     }
     qsort(lat, n, sizeof *lat, cmp_u64);
-    printf("syncs=%zu batch=%ld record_bytes=%ld syncs_per_s=%.0f p50_us=%.0f p99_us=%.0f max_us=%.0f mean_us=%.0f\n",
-           n, batch, record, n / seconds, lat[n / 2] / 1e3, lat[(n * 99) / 100] / 1e3, lat[n - 1] / 1e3,
+    printf("syncs=%zu batch=%ld record_bytes=%ld zeroed=%d syncs_per_s=%.0f p50_us=%.0f p99_us=%.0f max_us=%.0f mean_us=%.0f\n",
+           n, batch, record, zeroed, n / seconds, lat[n / 2] / 1e3, lat[(n * 99) / 100] / 1e3, lat[n - 1] / 1e3,
            (double)sum / (double)n / 1e3);
     free(lat);
     free(buf);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# bench/goals.sh -- the goal table of issue #8 at the top of bench/RESULTS.md.
+# bench/goals.sh -- the goal table of issues #8 and #19 at the top of bench/RESULTS.md.
 #
-# run.sh, targets.sh and scale.sh each end by calling this script.  Each of
+# run.sh, targets.sh, scale.sh, ack.sh and callgrind.sh each end by calling this script.  Each of
 # their reports carries machine-readable goal records, HTML comments that
 # markdown does not show:
 #   <!-- goal<TAB>KEY<TAB>STAMP<TAB>FIGURE<TAB>VERDICT -->
@@ -12,12 +12,15 @@
 # scale.sh in that order, so after it every row comes from the same run; the
 # "from" column names the script and its start time.
 #
-# Knobs: BENCH_OUT (bench/RESULTS.md), TARGETS_OUT (bench/TARGETS.md), SCALE_OUT (bench/SCALE.md).
+# Knobs: BENCH_OUT (bench/RESULTS.md), TARGETS_OUT (bench/TARGETS.md), SCALE_OUT (bench/SCALE.md),
+# ACK_OUT (bench/ACK.md), CALLGRIND_OUT (bench/CALLGRIND.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RESULTS=${BENCH_OUT:-bench/RESULTS.md}
 TARGETS=${TARGETS_OUT:-bench/TARGETS.md}
 SCALE=${SCALE_OUT:-bench/SCALE.md}
+ACK=${ACK_OUT:-bench/ACK.md}
+CGR=${CALLGRIND_OUT:-bench/CALLGRIND.md}
 [ -f "$RESULTS" ] || { echo "goals: $RESULTS does not exist (run bench/run.sh)" >&2; exit 1; }
 
 # KEY<TAB>script<TAB>the goal as issue #8 states it
@@ -32,7 +35,13 @@ rss-idle	scale.sh	RSS ≤ 32 MB idle
 rss-queued	scale.sh	RSS ≤ 64 MB with 100k events queued for an offline target
 fanout	scale.sh	Scale: events/s with 1, 2, 4, 10 targets per event
 fsync	scale.sh	Durability cost stays one fsync per group commit, not one per target
-targets	targets.sh	Delivery to every one of the ten targets benchmarked against its own raw client rate"
+targets	targets.sh	Delivery to every one of the ten targets benchmarked against its own raw client rate
+ack-1	ack.sh	(#19, ERRATA) events/s at **1** connection ≥ 0.7 / fdatasync p50 of the same run (one request in flight: MinIO's queue_dir replay)
+ack-p50	ack.sh	(#19, ERRATA) p50 acknowledgement latency at **1** connection ≤ the disk's fdatasync p50 + 0.3 ms
+ack-4-64	ack.sh	(#19) p50/p99 at 4 and 64 connections, reported beside it
+ir19	callgrind.sh	(#19) ≤ 20k instructions per event on the luagate → redis path with the supervisor and the checks of #13 (bench/callgrind.sh)
+records	ack.sh	(#19) Scaling with the work: events/s and CPU µs per event for 1, 10, 100 records per POST
+workers	ack.sh	(#19) events/s and CPU µs per event for 1, 2, 4 ingest workers (2 CPUs; 8/16 cores: the design's expectation in ACK.md)"
 
 records() { # file...: KEY<TAB>STAMP<TAB>FIGURE<TAB>VERDICT for every goal record
     local f
@@ -41,10 +50,10 @@ records() { # file...: KEY<TAB>STAMP<TAB>FIGURE<TAB>VERDICT for every goal recor
         sed -n 's/^<!-- goal\t\(.*\) -->$/\1/p' "$f"
     done
 }
-REC=$(records "$RESULTS" "$TARGETS" "$SCALE")
+REC=$(records "$RESULTS" "$TARGETS" "$SCALE" "$ACK" "$CGR")
 
 TABLE=$(
-    echo "| goal (issue #8) | measured | verdict | from |"
+    echo "| goal (issue #8; #19) | measured | verdict | from |"
     echo "| --- | --- | --- | --- |"
     while IFS=$'\t' read -r key script text; do
         line=$(awk -F'\t' -v k="$key" '$1 == k { print; exit }' <<<"$REC")

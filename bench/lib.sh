@@ -5,8 +5,19 @@
 TCK=$(getconf CLK_TCK)
 NPORT=0
 
-# utime+stime of PID in clock ticks (fields after "(comm)": state is 1, utime 12, stime 13)
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# utime+stime of PID and of its live children in clock ticks (fields after
+# "(comm)": state is 1, utime 12, stime 13): luagate's supervisor forks the
+# worker that does the work, so a process alone would miss it
+cpu_ticks() {
+    local t=0 c
+    t=$(sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }')
+    for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+        t=$((t + $(cpu_ticks "$c" 2>/dev/null || echo 0)))
+    done
+    echo "$t"
+}
+# the worker luagate's supervisor forked (PID itself if it has no child)
+worker_pid() { local c; c=$(cat /proc/"$1"/task/*/children 2>/dev/null | awk '{ print $1; exit }'); echo "${c:-$1}"; }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 # value of key $2 in the key=value line $1
 kv() { local v; v=$(tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"); echo "${v:-0}"; }

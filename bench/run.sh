@@ -26,8 +26,9 @@
 #
 # Knobs (environment): BENCH_CONNS ("64 256"), BENCH_DURATION (5 s),
 # BENCH_WARMUP (1 s, loadgen only), BENCH_WINDOW (commit_window of the main
-# rows, 1ms), BENCH_SWEEP (other commit_window values for the luagate→redis
-# row, e.g. "0 2ms"; default none), BENCH_EVHTTP (1), BENCH_WRK (1; 0 skips
+# rows, 0 = natural group commit, the default), BENCH_SWEEP (other
+# commit_window values for the luagate→redis row in the same run; default
+# "1ms", the old default; "" for none), BENCH_EVHTTP (1), BENCH_WRK (1; 0 skips
 # the wrk rows), BENCH_WRK_THREADS (2), BENCH_TMPFS (1), BENCH_CALLGRIND (1 =
 # count instructions when valgrind is installed), BENCH_PORT (19500; the
 # first free port from there), PORT_OFFSET (1700: redis-server on
@@ -44,8 +45,8 @@ cd "$(dirname "$0")/.."
 CONNS=${BENCH_CONNS:-"64 256"}
 DUR=${BENCH_DURATION:-5}
 WARM=${BENCH_WARMUP:-1}
-WINDOW=${BENCH_WINDOW:-1ms}
-SWEEP=${BENCH_SWEEP:-}
+WINDOW=${BENCH_WINDOW:-0}
+SWEEP=${BENCH_SWEEP-1ms}
 EVHTTP=${BENCH_EVHTTP:-1}
 WRK=${BENCH_WRK:-1}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
@@ -188,11 +189,11 @@ run_one() {
     wait_port "$port" "$pid" 10 || { cat "$dir/log" >&2; die "$name did not start on 127.0.0.1:$port"; }
 
     local t0 t1 th0 th1="" r0 r1
-    t0=$(cpu_ticks "$pid"); th0=$(thread_ticks "$pid"); r0=$(cpu_ticks "$RPID")
+    t0=$(cpu_ticks "$pid"); th0=$(thread_ticks "$(worker_pid "$pid")"); r0=$(cpu_ticks "$RPID")
     "gen_$gen" "$port" "$c" || { tail -5 "$dir/log" >&2; die "$gen failed against $name"; }
     t1=$(cpu_ticks "$pid")
     local rss hwm
-    rss=$(status_kb "$pid" VmRSS); hwm=$(status_kb "$pid" VmHWM)
+    rss=$(status_kb "$(worker_pid "$pid")" VmRSS); hwm=$(status_kb "$(worker_pid "$pid")" VmHWM)
 
     local rps p50 p99 answered acked label=$name check="-" redis_cpu="-" lua="-" m i
     rps=$(kv "$LINE" acked_rps); p50=$(kv "$LINE" p50_us); p99=$(kv "$LINE" p99_us)
@@ -250,8 +251,8 @@ run_one() {
     esac
     if [ "$name" != "${name#luagate}" ]; then
         t1=$(cpu_ticks "$pid") # includes the delivery thread's work
-        th1=$(thread_ticks "$pid")
-        hwm=$(status_kb "$pid" VmHWM)
+        th1=$(thread_ticks "$(worker_pid "$pid")")
+        hwm=$(status_kb "$(worker_pid "$pid")" VmHWM)
     fi
     stop_pid "$pid"
     rm -rf "$dir/queue" "$dir/out.jsonl"
@@ -388,7 +389,7 @@ gen_ratio_note() { # one line per concurrency: both generators' floors, their ow
     done
 }
 {
-    echo "# luagate end-to-end benchmark (issue #8)"
+    echo "# luagate end-to-end benchmark (issues #8, #19)"
     echo
     echo "Produced by \`make bench\` (bench/run.sh, then bench/targets.sh and bench/scale.sh). Date: $START. run.sh took ${ELAPSED}s."
     echo
@@ -401,6 +402,11 @@ gen_ratio_note() { # one line per concurrency: both generators' floors, their ow
     echo
     echo "<!-- goals:begin -->"
     echo "<!-- goals:end -->"
+    echo
+    echo "Issue #19's rows come from bench/ack.sh (ACK.md: acknowledgement latency at 1, 4, 64, 256 connections"
+    echo "against the disk's fdatasync, commit_window 0 beside 1ms, records per POST, ingest workers) and"
+    echo "bench/callgrind.sh (CALLGRIND.md: Ir per event by stage); what was built, measured and left is in"
+    echo "bench/README.md, \"Durable acks at the speed of the disk\"."
     echo
     echo "The goal row side by side, by generator (this run):"
     echo

@@ -190,15 +190,15 @@ for n in $FANOUT; do
     dir=$(mktemp -d "$TMP/fan$n.XXXX"); next_port; port=$P
     conf_files "$dir" "$port" "$n"
     start_luagate "$dir" "$port"
-    t0=$(cpu_ticks "$LG"); th0=$(thread_ticks "$LG")
+    t0=$(cpu_ticks "$LG"); th0=$(thread_ticks "$(worker_pid "$LG")")
     line=$("$BIN/loadgen" -p "$port" -c "$FAN_CONNS" -d "$DUR" -w "$WARM" -f "$DATA") ||
         { echo "$line" >&2; tail -5 "$dir/log" >&2; die "loadgen failed (fan-out $n)"; }
     ok_total=$(kv "$line" ok_total)
     wait_drained "$port" "$ok_total" || { log "FAIL: fan-out $n: targets did not drain"; FAIL=1; }
-    t1=$(cpu_ticks "$LG"); th1=$(thread_ticks "$LG")
+    t1=$(cpu_ticks "$LG"); th1=$(thread_ticks "$(worker_pid "$LG")")
     m=$(metrics "$port")
     ev=$(mval "$m" luagate_events_received_total)
-    rss=$(status_kb "$LG" VmRSS); hwm=$(status_kb "$LG" VmHWM)
+    rss=$(status_kb "$(worker_pid "$LG")" VmRSS); hwm=$(status_kb "$(worker_pid "$LG")" VmHWM)
     split=$(thread_split "$th0" "$th1" "$ev")
     stop_luagate
     # every target's file holds every acknowledged event
@@ -331,7 +331,7 @@ for n in 1 10; do
     conf_files "$dir" "$port" "$n"
     start_luagate "$dir" "$port"
     sleep 2
-    rss=$(status_kb "$LG" VmRSS); hwm=$(status_kb "$LG" VmHWM)
+    rss=$(status_kb "$(worker_pid "$LG")" VmRSS); hwm=$(status_kb "$(worker_pid "$LG")" VmHWM)
     MEM_ROWS+=("| idle, 2 s after start, $n file target(s) | - | $(mb "$rss") | $(mb "$hwm") | $(awk -v r="$hwm" 'BEGIN { print r <= 32768 ? "≤ 32 MB: met" : "> 32 MB: NOT met" }') |")
     IDLE["$n"]="$rss $hwm"
     [ "$n" = 10 ] && GOALS+=("- RSS idle with 10 targets: VmRSS $(mb "$rss") MB, VmHWM $(mb "$hwm") MB ($(awk -v r="$hwm" 'BEGIN { print r <= 32768 ? "≤ 32 MB: **met**" : "> 32 MB: **not met**" }'))")
@@ -342,13 +342,13 @@ dir=$(mktemp -d "$TMP/memq.XXXX"); next_port; port=$P; next_port; dead=$P
   printf '  ["webhook:1"] = { endpoint = "http://127.0.0.1:%s/", queue_limit = %s },\n}\n' "$dead" "$QUEUED"; } >"$dir/conf.lua"
 start_luagate "$dir" "$port"
 sleep 1
-rss0=$(status_kb "$LG" VmRSS)
+rss0=$(status_kb "$(worker_pid "$LG")" VmRSS)
 line=$("$BIN/loadgen" -p "$port" -c 64 -n "$QUEUED" -d 120 -f "$DATA") || { echo "$line" >&2; die "loadgen -n failed"; }
 sleep 2
 m=$(metrics "$port")
 depth=$(mval "$m" luagate_queue_depth webhook:1)
 qbytes=$(mval "$m" luagate_queue_bytes)
-rss=$(status_kb "$LG" VmRSS); hwm=$(status_kb "$LG" VmHWM); QHWM=$hwm QRSS=$rss QDEPTH=$depth
+rss=$(status_kb "$(worker_pid "$LG")" VmRSS); hwm=$(status_kb "$(worker_pid "$LG")" VmHWM); QHWM=$hwm QRSS=$rss QDEPTH=$depth
 qok="ok"; [ "$depth" -ge "$QUEUED" ] || qok="only $depth queued"
 MEM_ROWS+=("| $QUEUED events queued for an offline webhook (closed port), 2 s after the last | $depth ($(awk -v b="$qbytes" 'BEGIN { printf "%.0f", b / 1048576 }') MB journal) | $(mb "$rss") | $(mb "$hwm") | $(awk -v r="$hwm" 'BEGIN { print r <= 65536 ? "≤ 64 MB: met" : "> 64 MB: NOT met" }') |")
 GOALS+=("- RSS with $QUEUED events queued: VmRSS $(mb "$rss") MB, VmHWM $(mb "$hwm") MB (idle before the load $(mb "$rss0") MB; $(awk -v r="$hwm" 'BEGIN { print r <= 65536 ? "≤ 64 MB: **met**" : "> 64 MB: **not met**" }'); queue depth $depth: $qok)")
@@ -490,7 +490,7 @@ HIST+=$'\n'"- $START: fan-out $fanline; closed max $MAX/s, p99 at 50 % ${P99_HAL
     echo
     echo "## 1. Fan-out: one event to N file targets"
     echo
-    echo "Default route, N \`file\` targets with \`fsync = true\` (every target matches every event), commit_window 1 ms,"
+    echo "Default route, N \`file\` targets with \`fsync = true\` (every target matches every event), commit_window 0 (the default: natural group commit),"
     echo "$FAN_CONNS connections, closed loop. CPU is luagate's utime+stime until every target has delivered every event,"
     echo "per event received; the thread split is event loop / journal committer / all delivery threads."
     echo

@@ -24,6 +24,8 @@
 #include "queue_int.h"
 #include "spare.h"
 
+int (*queue_fdatasync)(int fd) = fdatasync;
+
 void qseg_path(const struct queue *q, uint64_t seg, char *out, size_t len)
 {
     snprintf(out, len, "%s/journal/%020llu.seg", q->dir, (unsigned long long)seg);
@@ -237,6 +239,7 @@ struct queue *queue_open(const char *dir, char *err, size_t errlen)
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->data_cond, NULL);
     pthread_cond_init(&q->sync_cond, NULL);
+    pthread_cond_init(&q->idle_cond, NULL);
     snprintf(path, sizeof path, "%s/journal", dir);
     if (mkdir_p(path)) {
         snprintf(err, errlen, "cannot create queue directory %s: %s", path, strerror(errno));
@@ -519,8 +522,10 @@ int queue_failed(struct queue *q, uint64_t ticket)
 }
 
 /* One group commit: sync the rotated and the current segment, the
- * directory if a segment was created, then publish the new durable end. */
-static int commit(struct queue *q)
+ * directory if a segment was created, then publish the new durable end.
+ * The caller claimed the commit (q->syncing): two commits at once could
+ * publish the end of a rotated segment the other one is still syncing. */
+static int commit_claimed(struct queue *q)
 {
     pthread_mutex_lock(&q->lock);
     uint64_t upto = q->written;
@@ -531,10 +536,10 @@ static int commit(struct queue *q)
     pthread_mutex_unlock(&q->lock);
     int rc = 0;
     if (old >= 0) {
-        rc |= fdatasync(old);
+        rc |= queue_fdatasync(old);
         close(old);
     }
-    rc |= fdatasync(fd);
+    rc |= queue_fdatasync(fd);
     if (dirty)
         rc |= fsync(q->jfd);
     pthread_mutex_lock(&q->lock);
@@ -545,37 +550,61 @@ static int commit(struct queue *q)
     else if (pos_cmp(wpos, q->dpos) > 0)
         q->dpos = wpos;
     q->durable = upto > q->durable ? upto : q->durable;
+    q->st.commits++;
+    q->syncing = 0;
     pthread_cond_broadcast(&q->data_cond);
+    pthread_cond_broadcast(&q->idle_cond);
+    if (q->written != q->durable || q->stopping) /* the committer's turn (or its exit) */
+        pthread_cond_signal(&q->sync_cond);
     pthread_mutex_unlock(&q->lock);
     return rc ? -1 : 0;
 }
 
 int queue_sync(struct queue *q)
 {
-    return commit(q);
+    pthread_mutex_lock(&q->lock);
+    while (q->syncing)
+        pthread_cond_wait(&q->idle_cond, &q->lock);
+    q->syncing = 1;
+    pthread_mutex_unlock(&q->lock);
+    int rc = commit_claimed(q);
+    /* requests the committer was waiting to sync may be durable now, and
+     * it will not run for them: answer them as it would */
+    if (q->on_durable)
+        q->on_durable(q->arg);
+    return rc;
 }
 
-/* Group commit: at most one commit per window.  An append after a quiet
- * spell is synced at once (no added latency); under load, appends that
- * arrive while a sync runs or within the window join the next group, so
- * the fdatasync cost is shared by every request of the window. */
+/* Natural group commit: no timer.  The committer syncs as soon as there
+ * is data and no sync is running; whatever is appended during a sync
+ * forms the next group.  A lone request waits for one fdatasync only, and
+ * groups grow with the load by themselves (as in PostgreSQL's and
+ * RocksDB's group commit).  window_us, when set, is an upper bound on the
+ * commit rate: the next commit starts no sooner than window_us after the
+ * previous one started, for disks where each sync costs more than the
+ * latency it saves (an append after a quiet spell is still synced at
+ * once). */
 static void *committer_main(void *arg)
 {
     struct queue *q = arg;
     uint64_t last = 0;
     for (;;) {
         pthread_mutex_lock(&q->lock);
-        while (!q->stopping && q->written == q->durable)
+        while ((!q->stopping && q->written == q->durable) || q->syncing)
             pthread_cond_wait(&q->sync_cond, &q->lock);
         int stop = q->stopping && q->written == q->durable;
+        if (!stop)
+            q->syncing = 1;
         pthread_mutex_unlock(&q->lock);
         if (stop)
             break;
-        uint64_t now = clock_mono_us();
-        if (q->window_us && now - last < q->window_us)
-            usleep((useconds_t)(q->window_us - (now - last)));
-        last = clock_mono_us();
-        commit(q);
+        if (q->window_us) {
+            uint64_t now = clock_mono_us();
+            if (now - last < q->window_us)
+                usleep((useconds_t)(q->window_us - (now - last)));
+            last = clock_mono_us();
+        }
+        commit_claimed(q);
         if (q->on_durable)
             q->on_durable(q->arg);
     }
@@ -619,7 +648,7 @@ void queue_close(struct queue *q)
         pthread_join(q->committer, NULL);
         spare_stop(q->spare);
     } else if (q->wfd >= 0 && q->written != q->durable) {
-        commit(q);
+        queue_sync(q);
     }
     for (size_t i = 0; i < q->nreaders; i++)
         qreader_close(q->readers[i]);
@@ -635,6 +664,7 @@ void queue_close(struct queue *q)
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->data_cond);
     pthread_cond_destroy(&q->sync_cond);
+    pthread_cond_destroy(&q->idle_cond);
     free(q->abuf);
     free(q->segs);
     free(q->dir);

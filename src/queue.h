@@ -37,6 +37,7 @@ struct queue_stats {
     uint64_t cut_bytes;
     uint64_t segments;
     uint64_t bytes;       /* journal bytes on disk */
+    uint64_t commits;     /* group commits made (fdatasync rounds) */
 };
 
 /* Open (creating) the journal in dir and recover it: a torn or corrupt
@@ -53,8 +54,10 @@ struct qreader *queue_reader(struct queue *q, const char *target, uint64_t limit
 void queue_reader_drop(struct qreader *r);
 /* Count what every reader has pending; call once after the readers. */
 int queue_start(struct queue *q);
-/* Run a thread that makes appends durable in groups, waiting window_us
- * for more appends to join a group, then calls on_durable(arg). */
+/* Run a thread that makes appends durable in groups, then calls
+ * on_durable(arg) after each group.  It syncs as soon as there is data
+ * and no sync is running (natural group commit); window_us > 0 makes it
+ * start at most one commit per window_us (an upper bound on the sync rate). */
 int queue_start_committer(struct queue *q, unsigned window_us, void (*on_durable)(void *),
                           void *arg);
 

@@ -47,7 +47,7 @@ struct queue {
     int jfd;                 /* the journal directory, for fsync */
     int lockfd;              /* flock: one process per queue directory */
     pthread_mutex_t lock;
-    pthread_cond_t data_cond, sync_cond;
+    pthread_cond_t data_cond, sync_cond, idle_cond; /* idle_cond: syncing went 0 */
     uint64_t first_seg;      /* oldest segment on disk */
     uint64_t *segs;          /* the segments on disk, ascending (gaps possible) */
     size_t nsegs, segcap;
@@ -56,6 +56,7 @@ struct queue {
     struct qpos dpos;        /* durable end */
     struct qpos trusted;     /* where this process's appends begin (set once at open) */
     uint64_t written, durable;  /* byte tickets */
+    int syncing;             /* a commit runs (one at a time: see commit_claimed) */
     uint64_t failed_lo, failed_hi; /* tickets in (lo, hi] were lost by a failed commit */
     int old_fd;              /* rotated segment not yet synced */
     int wzeroed;             /* the current segment came pre-zeroed: its file
@@ -113,6 +114,9 @@ int qrec_zero_tail(const char *buf, size_t off, size_t len);
 int qgrow(char **buf, size_t *cap, size_t need);
 
 /* queue.c */
+/* The commit's fdatasync: a pointer so that the unit tests can make a
+ * commit fail and check that the failure reaches the waiting requests. */
+extern int (*queue_fdatasync)(int fd);
 void qseg_path(const struct queue *q, uint64_t seg, char *out, size_t len);
 
 /* qread.c */

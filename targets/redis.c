@@ -8,12 +8,14 @@
  * Like MinIO's redigo dialer, every connection sends AUTH (when a password is
  * set) and CLIENT SETNAME MinIO, and before use we check with TYPE that the
  * key holds what the format needs.  A batch is one pipeline. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <cjson/cJSON.h>
 #include <hiredis/hiredis.h>
 #include "buf.h"
@@ -118,6 +120,38 @@ static const char *conn_error(const struct redis *r)
     if (r->rc->err == REDIS_ERR_IO && strstr(r->rc->errstr, "temporarily unavailable"))
         return "no reply within 5 s (timeout)";
     return r->rc->errstr;
+}
+
+/* Send the formatted batch on the connection's socket ourselves:
+ * redisAppendFormattedCommand would first copy it into hiredis's output
+ * buffer (~1k instructions per 1.5 KB event).  hiredis then only reads the
+ * replies, which is safe while its own output buffer is empty (every
+ * command of ours goes out in full before its reply is read); otherwise
+ * the batch goes through hiredis.  The socket is blocking with the
+ * connection's timeout, as hiredis's own write is. */
+static int send_batch(struct redis *r, char *err, size_t errlen)
+{
+    redisContext *rc = r->rc;
+    if (rc->obuf && rc->obuf[0]) {
+        if (redisAppendFormattedCommand(rc, r->cmds.p, r->cmds.len) == REDIS_OK)
+            return 0;
+        fail(r, err, errlen, "cannot queue the batch: out of memory");
+        return -1;
+    }
+    size_t done = 0;
+    while (done < r->cmds.len) {
+        ssize_t w = send(rc->fd, r->cmds.p + done, r->cmds.len - done, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            fail(r, err, errlen, "%s:%d: cannot send: %s", r->host, r->port,
+                 w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? "no progress within 5 s (timeout)"
+                                                                    : strerror(w < 0 ? errno : EPIPE));
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return 0;
 }
 
 static const char *format_word(int access) { return access ? "access" : "namespace"; }
@@ -389,10 +423,8 @@ static int redis_send(void *ctx, struct msg *msgs, size_t n)
             break;
         }
     }
-    if (r->cmds.len && redisAppendFormattedCommand(r->rc, r->cmds.p, r->cmds.len) != REDIS_OK) {
-        fail(r, err, sizeof err, "cannot queue the batch: out of memory");
+    if (r->cmds.len && send_batch(r, err, sizeof err))
         queued = 0;
-    }
     for (i = 0; i < queued && failed_at == n; i++) {
         struct msg *m = &msgs[i];
         if (m->status == MSG_REJECT)

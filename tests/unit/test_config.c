@@ -487,7 +487,7 @@ TEST(globals_defaults_file_and_env)
     CHECK_STR(c.queue_dir, "./queue");
     CHECK(c.script == NULL);
     CHECK_INT(c.body_limit, 1048576);
-    CHECK_INT(c.commit_window_us, 1000);
+    CHECK_INT(c.commit_window_us, 0);
     CHECK_INT(c.log_json, 0);
     CHECK_INT(c.ntargets, 0);
     config_free(&c);

@@ -1,6 +1,7 @@
 /* test_queue.c -- the durable queue: round trips, readers sharing one
  * journal, limits, group commit visibility, reopen, crash recovery.
  * Each test works in a fresh mkdtemp() directory it removes at the end. */
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -10,6 +11,8 @@
 #include <unistd.h>
 #include "unit.h"
 #include "queue.h"
+#include "queue_int.h"
+#include <pthread.h>
 
 static char err[512];
 
@@ -524,6 +527,232 @@ TEST(committer_thread_makes_appends_visible)
         usleep(10000);
     CHECK(__atomic_load_n(&durable_calls, __ATOMIC_SEQ_CST) >= 1);
     queue_ack(r[0], 1);
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+/* ---- the committer: natural group commit ------------------------------- */
+
+/* Append one record for r and return its ticket (0 on failure). */
+static uint64_t put_ticket(struct queue *q, struct qreader *r, const char *tag)
+{
+    struct qrec rec = { 0 };
+    rec.to = r;
+    rec.payload[0] = (struct iovec){ (void *)tag, strlen(tag) };
+    rec.npayload = 1;
+    rec.event_name = "s3:ObjectCreated:Put";
+    rec.key = "bkt/k";
+    rec.event_time = "2026-11-21T08:00:02.653Z";
+    uint64_t ticket = 0;
+    return queue_append(q, &rec, 1, &ticket, err, sizeof err) ? 0 : ticket;
+}
+
+/* Wait (10 s at most: a loaded machine) for the committer to reach ticket. */
+static int wait_durable(struct queue *q, uint64_t ticket)
+{
+    for (int i = 0; i < 10000 && queue_durable(q) < ticket; i++)
+        usleep(1000);
+    return queue_durable(q) >= ticket;
+}
+
+static uint64_t commits_of(struct queue *q)
+{
+    struct queue_stats st;
+    queue_stats(q, &st);
+    return st.commits;
+}
+
+/* A request alone must not wait for company: each lone append is synced
+ * by a commit of its own, started as soon as it is there. */
+TEST(committer_syncs_a_lone_append_at_once)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    CHECK_INT(queue_start_committer(q, 0, NULL, NULL), 0);
+    for (int i = 0; i < 3; i++) {
+        uint64_t t = put_ticket(q, r[0], "lone");
+        CHECK(t > 0);
+        CHECK(wait_durable(q, t));
+        CHECK(!queue_failed(q, t));
+    }
+    CHECK(commits_of(q) == 3);
+    size_t n;
+    CHECK_STR(drain_text(r[0], &n, 1), "lone,lone,lone");
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+/* A slow disk: each sync takes 2 ms, so appends pile up behind it. */
+static int slow_fdatasync(int fd)
+{
+    usleep(2000);
+    return fdatasync(fd);
+}
+
+struct appender {
+    struct queue *q;
+    struct qreader *r;
+    int n, ok;
+};
+
+/* Like a connection of a closed loop: append, wait until durable, again. */
+static void *appender_main(void *arg)
+{
+    struct appender *a = arg;
+    for (int i = 0; i < a->n; i++) {
+        uint64_t t = put_ticket(a->q, a->r, "g");
+        if (t && wait_durable(a->q, t) && !queue_failed(a->q, t))
+            a->ok++;
+    }
+    return NULL;
+}
+
+/* What arrives during a sync forms the next group: 8 writers in a closed
+ * loop against a 2 ms sync need far fewer commits than appends. */
+TEST(committer_groups_form_under_concurrent_appends)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    queue_fdatasync = slow_fdatasync;
+    CHECK_INT(queue_start_committer(q, 0, NULL, NULL), 0);
+    enum { NT = 8, PER = 40 };
+    pthread_t th[NT];
+    struct appender a[NT];
+    int started = 0, ok = 0;
+    for (int i = 0; i < NT; i++) {
+        a[i] = (struct appender){ q, r[0], PER, 0 };
+        if (pthread_create(&th[i], NULL, appender_main, &a[i]) == 0)
+            started++;
+    }
+    CHECK_INT(started, NT);
+    for (int i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        ok += a[i].ok;
+    }
+    CHECK_INT(ok, NT * PER);
+    uint64_t commits = commits_of(q);
+    printf("  # %d appends in %llu commits\n", NT * PER, (unsigned long long)commits);
+    CHECK(commits >= 1 && commits <= NT * PER / 2);
+    CHECK_INT((int)queue_len(r[0]), NT * PER);
+out:
+    queue_close(q);
+    queue_fdatasync = fdatasync;
+    rmdir_all(dir);
+}
+
+static int failing_fdatasync(int fd)
+{
+    (void)fd;
+    errno = EIO;
+    return -1;
+}
+
+/* A failed sync reaches the requests of its group (they get a 500, not a
+ * 200) and nothing of it is handed to readers; the next group is fine. */
+TEST(committer_error_reaches_the_group)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    durable_calls = 0;
+    queue_fdatasync = failing_fdatasync;
+    CHECK_INT(queue_start_committer(q, 0, on_durable, NULL), 0);
+    uint64_t t = put_ticket(q, r[0], "lost");
+    CHECK(t > 0 && wait_durable(q, t));
+    CHECK(queue_failed(q, t));
+    struct msg m[4];
+    CHECK_INT(queue_peek(r[0], m, 4, 0), 0);
+    for (int i = 0; i < 1000 && __atomic_load_n(&durable_calls, __ATOMIC_SEQ_CST) < 1; i++)
+        usleep(10000);
+    CHECK(__atomic_load_n(&durable_calls, __ATOMIC_SEQ_CST) >= 1);
+    queue_fdatasync = fdatasync;
+    uint64_t t2 = put_ticket(q, r[0], "kept");
+    CHECK(t2 > t && wait_durable(q, t2));
+    CHECK(!queue_failed(q, t2));
+out:
+    queue_close(q);
+    queue_fdatasync = fdatasync;
+    rmdir_all(dir);
+}
+
+/* A commit made by queue_sync in another thread tells the waiting
+ * requests, as the committer's would: the committer will not run for
+ * appends that are durable already. */
+TEST(queue_sync_calls_on_durable)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    CHECK_INT(queue_start_committer(q, 0, on_durable, NULL), 0);
+    uint64_t t = put_ticket(q, r[0], "s");
+    CHECK(t > 0 && wait_durable(q, t)); /* the committer's own round */
+    __atomic_store_n(&durable_calls, 0, __ATOMIC_SEQ_CST);
+    t = put_ticket(q, r[0], "s2");
+    CHECK_INT(queue_sync(q), 0);
+    CHECK(queue_durable(q) >= t);
+    CHECK(__atomic_load_n(&durable_calls, __ATOMIC_SEQ_CST) >= 1);
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+struct syncer {
+    struct queue *q;
+    int n, fails;
+};
+
+static void *syncer_main(void *arg)
+{
+    struct syncer *s = arg;
+    for (int i = 0; i < s->n; i++) {
+        if (queue_sync(s->q))
+            s->fails++;
+    }
+    return NULL;
+}
+
+/* Commits from other threads (queue_sync: the dead-letter queue, Lua's
+ * luagate.queue) run one at a time with the committer's: every append ends
+ * durable and readable. */
+TEST(commits_from_several_threads_take_turns)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    CHECK_INT(queue_start_committer(q, 0, NULL, NULL), 0);
+    struct syncer s[2] = { { q, 200, 0 }, { q, 200, 0 } };
+    pthread_t th[2];
+    int started = 0;
+    for (int i = 0; i < 2; i++)
+        started += pthread_create(&th[i], NULL, syncer_main, &s[i]) == 0;
+    CHECK_INT(started, 2);
+    uint64_t t = 0;
+    for (int i = 0; i < 300; i++)
+        t = put_ticket(q, r[0], "x");
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    CHECK(t > 0 && wait_durable(q, t) && !queue_failed(q, t));
+    CHECK_INT(s[0].fails + s[1].fails, 0);
+    CHECK_INT((int)queue_len(r[0]), 300);
 out:
     queue_close(q);
     rmdir_all(dir);
@@ -1361,6 +1590,11 @@ int main(void)
     RUN(queue_limit_counts_within_one_batch);
     RUN(visible_only_when_durable);
     RUN(committer_thread_makes_appends_visible);
+    RUN(committer_syncs_a_lone_append_at_once);
+    RUN(committer_groups_form_under_concurrent_appends);
+    RUN(committer_error_reaches_the_group);
+    RUN(commits_from_several_threads_take_turns);
+    RUN(queue_sync_calls_on_durable);
     RUN(reopen_redelivers_unacked_only);
     RUN(second_open_of_a_directory_refused);
     RUN(bad_target_names_refused);
