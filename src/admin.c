@@ -27,6 +27,7 @@
 #include "heartbeat.h"
 #include "http_conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "tap.h"
 
 struct admin {
@@ -70,8 +71,8 @@ int admin_probe_live(struct gateway *gw, char *out, size_t len)
 {
     uint64_t now = clock_mono_us();
     uint64_t limit = (uint64_t)gw->cfg.script_timeout_ms * 1000 + 5000000;
-    if (!atomic_load(&gw->stopping)) /* a drain ends the loops on purpose */
-        for (size_t i = 0; i < gw->nworkers; i++) {
+    if (!atomic_load(&gw->http.stopping)) /* a drain ends the loops on purpose */
+        for (size_t i = 0; i < gw->http.nworkers; i++) {
             uint64_t at = http_worker_alive_us(gw, i);
             if (at && now > at + limit) {
                 snprintf(out, len, "{\"status\":\"stuck\",\"worker\":%zu,\"seconds\":%.1f}\n", i,
@@ -102,9 +103,9 @@ int admin_probe_ready(struct gateway *gw, char *out, size_t len)
     const char *why = NULL;
     /* the supervisor's word comes first: the worker's loop may be busy
      * routing when the stop is asked for */
-    if (atomic_load(&gw->stopping) || (heartbeat_shm && atomic_load(&heartbeat_shm->stopping)))
+    if (atomic_load(&gw->http.stopping) || (heartbeat_shm && atomic_load(&heartbeat_shm->stopping)))
         why = "draining";
-    else if (!atomic_load(&gw->ready))
+    else if (!atomic_load(&gw->http.ready))
         why = "starting";
     size_t full = 0;
     for (size_t i = 0; !why && i < gw->nt; i++)

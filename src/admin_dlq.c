@@ -18,8 +18,10 @@
 #include <string.h>
 #include <strings.h>
 #include <cjson/cJSON.h>
+#include "admin_dlq.h"
 #include "dlq.h"
 #include "http_conn.h"
+#include "ingest.h"
 
 #define ADMIN_DLQ "/admin/dlq/"
 

@@ -55,10 +55,10 @@ void admin_stats_render(struct gateway *gw, struct evbuffer *o)
         evbuffer_add_printf(o, "%s%g", i ? "," : "", ingest_bounds_ms[i]);
     evbuffer_add(o, "],\"buckets\":[", 13);
     for (int i = 0; i < 12; i++)
-        evbuffer_add_printf(o, "%s%llu", i ? "," : "", (unsigned long long)atomic_load(&gw->ingest_latency_buckets[i]));
+        evbuffer_add_printf(o, "%s%llu", i ? "," : "", (unsigned long long)atomic_load(&gw->http.latency_buckets[i]));
     evbuffer_add_printf(o, "],\"count\":%llu},\"script\":{\"runs\":%llu,\"errors\":%llu,\"seconds\":%.6f},"
                         "\"restarts\":%llu,\"tap_dropped\":%llu,\"targets\":[",
-                        (unsigned long long)atomic_load(&gw->ingest_latency_count),
+                        (unsigned long long)atomic_load(&gw->http.latency_count),
                         (unsigned long long)atomic_load(&gw->script_runs),
                         (unsigned long long)atomic_load(&gw->script_errors), (double)atomic_load(&gw->script_ns) / 1e9,
                         (unsigned long long)heartbeat_restarts(), (unsigned long long)tap_dropped_total());

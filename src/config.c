@@ -359,7 +359,7 @@ static long long window_us(const char *val)
     double d = strtod(val, &end);
     if (end != val && (!strcmp(end, "us") || !strcmp(end, "µs")))
         return d >= 0 && d <= 1e6 ? (long long)d : -1; /* range first: the cast of a huge double is UB */
-    if (parse_duration_ms(val, &n) == 0 && n >= 0 && n <= 1000)
+    if (tconf_parse_duration_ms(val, &n) == 0 && n >= 0 && n <= 1000)
         return n * 1000;
     return -1;
 }
@@ -386,10 +386,10 @@ static int set_typed(struct gw_config *c, const struct config_key *k, const char
     case CONF_SIZE:
     case CONF_ULONG:
     case CONF_UINT:
-        ok = !parse_llong(val, &n) && n >= k->min && (!k->max || n <= k->max);
+        ok = !tconf_parse_llong(val, &n) && n >= k->min && (!k->max || n <= k->max);
         break;
     case CONF_DURATION:
-        ok = !parse_duration_ms(val, &n) && n >= k->min && n <= k->max;
+        ok = !tconf_parse_duration_ms(val, &n) && n >= k->min && n <= k->max;
         break;
     case CONF_WINDOW:
         ok = (n = window_us(val)) >= 0;
@@ -403,7 +403,7 @@ static int set_typed(struct gw_config *c, const struct config_key *k, const char
         break;
     case CONF_BOOL: {
         int b = 0;
-        ok = !parse_bool(val, &b);
+        ok = !tconf_parse_bool(val, &b);
         n = b;
         break;
     }
@@ -492,7 +492,7 @@ static int env_targets(struct gw_config *c, const struct kind_info *k, char *err
         else
             continue;
         int on;
-        if (parse_bool(eq + 1, &on)) {
+        if (tconf_parse_bool(eq + 1, &on)) {
             snprintf(err, errlen, "%s%s: must be on or off, not '%s'", prefix, name, eq + 1);
             return -1;
         }
@@ -686,7 +686,7 @@ static int drop_disabled(struct gw_config *c)
         struct target_conf *t = c->targets[i];
         const char *en = tconf_raw(t, "enable");
         int on = 1; /* a target declared without "enable" is on, as in MinIO's KV */
-        if (en && parse_bool(en, &on) == 0 && !on)
+        if (en && tconf_parse_bool(en, &on) == 0 && !on)
             tconf_free(t);
         else
             c->targets[j++] = t;
@@ -757,7 +757,7 @@ static int validate_admin(struct gw_config *c, char *err, size_t errlen)
         const char *colon = strrchr(c->admin_listen, ':');
         long long port;
         if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
-            strlen(colon + 1) > 5 || parse_llong(colon + 1, &port) || port > 65535) {
+            strlen(colon + 1) > 5 || tconf_parse_llong(colon + 1, &port) || port > 65535) {
             snprintf(err, errlen, "key 'admin_listen' must be host:port (port 0-65535), not '%s'", c->admin_listen);
             return -1;
         }
@@ -809,7 +809,7 @@ static int validate(struct gw_config *c, char *err, size_t errlen)
     const char *colon = strrchr(c->listen, ':');
     long long port;
     if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
-        strlen(colon + 1) > 9 || parse_llong(colon + 1, &port)) {
+        strlen(colon + 1) > 9 || tconf_parse_llong(colon + 1, &port)) {
         snprintf(err, errlen, "key 'listen' must be host:port, not '%s'", c->listen);
         return -1;
     }

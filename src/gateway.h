@@ -1,5 +1,5 @@
-/* gateway.h -- the running gateway: configuration, queues, targets,
- * router and the ingest server, shared by main, http and metrics. */
+/* gateway.h -- the running gateway: configuration, queues, targets, the
+ * routers and what they count; it embeds the ingest server (http.h). */
 #ifndef LUAGATE_GATEWAY_H
 #define LUAGATE_GATEWAY_H
 
@@ -7,17 +7,13 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include "config.h"
+#include "http.h"
 #include "latency.h"
 #include "queue.h"
 #include "script.h"
 #include "target.h"
 
-struct worker; /* an ingest worker (http_conn.h) */
-struct evbuffer;
 struct event_base;
-struct event;
-
-#define HTTP_CODES 9 /* 200 400 401 404 405 413 431 500 503 */
 
 struct gateway {
     struct gw_config cfg;
@@ -27,31 +23,20 @@ struct gateway {
     size_t nt;
     struct route_target *rt;  /* what the router sees */
     struct router **routers;  /* one Lua state per ingest worker, used by that worker only */
-    char *auth_header;        /* expected Authorization, or NULL */
-    /* ingest */
     struct event_base *base;  /* the main loop: signals, and ingest worker 0 */
-    struct worker *workers;   /* cfg.ingest_workers of them */
-    size_t nworkers;
-    atomic_int nconns;        /* open ingest connections, all workers */
-    atomic_int ready, stopping;
-    int *listen_fds;          /* bound by the supervisor, one per ingest worker; NULL: bind here */
+    struct http_server http;  /* the ingest listener and its workers */
     struct admin *admin;      /* the admin listener (admin.h), NULL: none */
     pthread_t reload_thread;  /* SIGHUP compiles the new script there (gateway.c) */
     int reload_joinable;
     atomic_int reloading, reload_again;
     /* counters */
-    atomic_uint_fast64_t http_codes[HTTP_CODES];  /* ingest: everything but the two below */
-    atomic_uint_fast64_t monitor_codes[2][HTTP_CODES]; /* GET/HEAD /health, /metrics */
     atomic_uint_fast64_t events_received, script_runs, script_errors, script_ns;
     atomic_uint_fast64_t script_req_buckets[LATENCY_BUCKETS], script_req_ns, script_reqs; /* route() time per request */
     atomic_uint_fast64_t reloads_ok, reloads_failed;
     atomic_int_fast64_t script_loaded_ms; /* wall clock when the running script was compiled */
     atomic_int script_reload_failed;      /* the last reload failed (the old script runs) */
     struct script_watch *watch;           /* reload on change (script_watch.c), or NULL */
-    atomic_uint_fast64_t ingest_latency_buckets[LATENCY_BUCKETS], ingest_latency_us_sum, ingest_latency_count;
 };
-
-extern const int http_code_list[HTTP_CODES];
 
 /* gateway.c */
 /* Open the queues, targets' readers and the router (no threads yet). */
@@ -66,31 +51,5 @@ int gateway_reload(struct gateway *gw);
 void gateway_print_arns(struct gateway *gw, FILE *f);
 /* The route targets of a configuration (for check and the router). */
 struct route_target *gateway_route_targets(struct gw_config *cfg);
-
-/* http.c */
-/* Bind n listening sockets on listen_addr (SO_REUSEPORT when n > 1) into fds. */
-int http_bind(const char *listen_addr, size_t n, int *fds, char *err, size_t errlen);
-/* Create the ingest workers and bind their listeners (no threads yet). */
-int http_start(struct gateway *gw, char *err, size_t errlen);
-/* Run workers 1..N-1 on threads of their own (worker 0 runs in gw->base). */
-int http_spawn(struct gateway *gw, char *err, size_t errlen);
-/* SIGTERM: every worker stops accepting, answers its requests once they
- * are durable (at most shutdown_timeout), then leaves its loop. */
-void http_drain(struct gateway *gw);
-void http_stop_now(struct gateway *gw); /* a second signal: leave every loop */
-void http_join(struct gateway *gw);     /* wait for the worker threads */
-void http_free(struct gateway *gw);
-void http_on_durable(void *arg); /* the queue committer's callback */
-/* Hand worker i a fresh Lua state to swap in between two of its events. */
-void http_give_router(struct gateway *gw, size_t i, struct router *r);
-size_t http_npending(struct gateway *gw);  /* requests waiting, all workers */
-uint64_t http_worker_requests(struct gateway *gw, size_t i);
-/* When worker i's loop last turned (clock_mono_us), 0: not started. */
-uint64_t http_worker_alive_us(struct gateway *gw, size_t i);
-int http_port(struct gateway *gw);       /* the port bound (listen may say 0) */
-
-/* metrics.c */
-void metrics_render(struct gateway *gw, struct evbuffer *out);
-void health_render(struct gateway *gw, struct evbuffer *out, int *status);
 
 #endif
