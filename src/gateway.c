@@ -1,4 +1,5 @@
 /* gateway.c -- assemble and tear down the running gateway. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include "gateway.h"
 #include <event2/event.h>
 #include "log.h"
+#include "qdir.h"
 
 static const char *target_queue_dir(struct gw_config *cfg, struct target_conf *tc)
 {
@@ -13,8 +15,12 @@ static const char *target_queue_dir(struct gw_config *cfg, struct target_conf *t
     return *own ? own : cfg->queue_dir;
 }
 
-static struct queue *queue_for(struct gateway *gw, const char *dir, char *err, size_t errlen)
+static struct queue *queue_for(struct gateway *gw, const char *given, char *err, size_t errlen)
 {
+    char canon[PATH_MAX];
+    /* one directory, one journal, however spelt (qdir.h); a name that cannot
+     * be resolved is left to queue_open to refuse */
+    const char *dir = qdir_canon(given, canon, sizeof canon) ? given : canon;
     for (size_t i = 0; i < gw->nq; i++)
         if (!strcmp(queue_dir(gw->queues[i]), dir))
             return gw->queues[i];
