@@ -27,6 +27,7 @@
 #include "config.h"
 #include "dlq.h"
 #include "gateway.h"
+#include "goquote.h"
 #include "json.h"
 #include "queue.h"
 #include "script.h"
@@ -282,10 +283,11 @@ static void print_buckets(const struct gw_config *cfg)
         printf("  %s -> %s%s  events ", name, r->target, on ? "" : " (not enabled: skipped)");
         for (size_t j = 0; j < r->nevents; j++)
             printf("%s%s", j ? "," : "", r->events[j]);
-        if (r->prefix)
-            printf("  prefix \"%s\"", r->prefix);
-        if (r->suffix)
-            printf("  suffix \"%s\"", r->suffix);
+        /* quoted: a control byte in a filter would garble the terminal or forge a line */
+        if (r->prefix && fputs("  prefix ", stdout) >= 0)
+            goquote_print(stdout, r->prefix);
+        if (r->suffix && fputs("  suffix ", stdout) >= 0)
+            goquote_print(stdout, r->suffix);
         putchar('\n');
     }
 }
