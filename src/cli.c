@@ -139,7 +139,7 @@ static void print_routed(const struct route_target *rt, const struct routed *m)
     for (int i = 0; i < m->niov; i++)
         buf_put(&payload, m->iov[i].iov_base, m->iov[i].iov_len);
     const char *key = m->key ? m->key : m->ev->key, *kind = rt[m->target].kind;
-    json_quote(&q, key, strlen(key));
+    json_quote(&q, key, m->key ? m->key_len : m->ev->key_len); /* NULs and all */
     printf("  -> %s", rt[m->target].name);
     if (kind_uses(kind, "kafka redis mysql postgres elasticsearch"))
         printf(" key=%s", q.p);

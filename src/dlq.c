@@ -74,6 +74,48 @@ static const char *jstr(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* String field k of the dead letter text (tokens t) decoded whole into out:
+ * a key or payload may hold NULs, where cJSON's valuestring ends.  "" when
+ * absent; -1 out of memory or a bad escape. */
+static int jbytes(const char *text, const jsmntok_t *t, const char *k, struct buf *out)
+{
+    int i = json_get(text, t, 0, k);
+    out->len = 0;
+    if (i < 0 || t[i].type != JSMN_STRING)
+        return buf_put(out, "", 0);
+    return json_unescape(text + t[i].start, (size_t)(t[i].end - t[i].start), out);
+}
+
+/* Queue the dead letter e (line[0..len)) again for reader r. */
+static int requeue_one(struct queue *q, struct qreader *r, const cJSON *e, const char *line, size_t len,
+                       char *err, size_t errlen)
+{
+    jsmntok_t *toks = NULL;
+    size_t tcap = 0;
+    struct buf key = { 0 }, payload = { 0 };
+    int rc = -1;
+    if (json_tokenize(line, len, &toks, &tcap, err, errlen) < 0)
+        goto out;
+    if (jbytes(line, toks, "key", &key) || jbytes(line, toks, "payload", &payload)) {
+        snprintf(err, errlen, "out of memory, or a bad escape in a dead letter's key or payload");
+        goto out;
+    }
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(e, "opts");
+    char *opts_text = cJSON_IsObject(opts) ? cJSON_PrintUnformatted(opts) : NULL;
+    struct qrec rec = { .to = r, .npayload = 1, .event_name = jstr(e, "event_name"), .key = key.p,
+                        .key_len = key.len, .event_time = jstr(e, "event_time"), .opts = opts_text,
+                        .op = strcmp(jstr(e, "op"), "delete") ? OP_UPSERT : OP_DELETE };
+    rec.payload[0] = (struct iovec){ payload.p, payload.len };
+    uint64_t ticket;
+    rc = queue_append(q, &rec, 1, &ticket, err, errlen);
+    free(opts_text);
+out:
+    free(toks);
+    buf_free(&key);
+    buf_free(&payload);
+    return rc;
+}
+
 int dlq_command(const char *dir, const char *target, const char *path, int requeue, int configured)
 {
     FILE *f = fopen(path, "r");
@@ -116,21 +158,9 @@ int dlq_command(const char *dir, const char *target, const char *path, int reque
                                        ? cJSON_GetObjectItemCaseSensitive(e, "attempts")->valueint
                                        : 0,
                    jstr(e, "error"));
-        } else {
-            const cJSON *opts = cJSON_GetObjectItemCaseSensitive(e, "opts");
-            char *opts_text = cJSON_IsObject(opts) ? cJSON_PrintUnformatted(opts) : NULL;
-            const char *payload = jstr(e, "payload");
-            struct qrec rec = { .to = r, .npayload = 1, .event_name = jstr(e, "event_name"),
-                                .key = jstr(e, "key"), .event_time = jstr(e, "event_time"),
-                                .opts = opts_text,
-                                .op = strcmp(jstr(e, "op"), "delete") ? OP_UPSERT : OP_DELETE };
-            rec.payload[0] = (struct iovec){ (void *)payload, strlen(payload) };
-            uint64_t ticket;
-            if (queue_append(q, &rec, 1, &ticket, err, sizeof err)) {
-                fprintf(stderr, "luagate: %s\n", err);
-                rc = 1;
-            }
-            free(opts_text);
+        } else if (requeue_one(q, r, e, line, (size_t)len, err, sizeof err)) {
+            fprintf(stderr, "luagate: %s\n", err);
+            rc = 1;
         }
         cJSON_Delete(e);
         if (rc)

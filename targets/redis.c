@@ -341,7 +341,9 @@ static const char *field_of(struct msg *m, cJSON **opts)
         snprintf(m->error, sizeof m->error, "opts.key must be a string");
         return NULL;
     }
-    return k->valuestring;
+    /* send() made opts.key the record's key, whole: valuestring would end
+     * at a NUL in it */
+    return m->key ? m->key : k->valuestring;
 }
 
 /* Errors that say the server, not this command, is unwell: retry later. */
