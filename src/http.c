@@ -222,9 +222,6 @@ static int handle_request(struct conn *c)
     struct gateway *gw = w->gw;
     unsigned method = c->p.method;
     int get = method == HTTP_GET || method == HTTP_HEAD;
-    /* one writer: no locked instruction, /metrics reads it from any thread */
-    atomic_store_explicit(&w->requests, atomic_load_explicit(&w->requests, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
     if (get && path_is(c, "/health", 1)) {
         int code;
         c->monitor = 1;
@@ -238,6 +235,11 @@ static int handle_request(struct conn *c)
     }
     if (method != HTTP_POST)
         return http_reply_error(c, 405, "POST events to any path; GET or HEAD /health or /metrics");
+    /* events only: probes of /health and /metrics would swamp how MinIO's
+     * posts spread over the workers.  One writer: no locked instruction,
+     * /metrics reads it from any thread */
+    atomic_store_explicit(&w->requests, atomic_load_explicit(&w->requests, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     if (!atomic_load(&gw->ready) || atomic_load(&gw->stopping)) {
         c->close_after = 1;
         return http_reply_error(c, 503, atomic_load(&gw->stopping) ? "shutting down" : "starting");
