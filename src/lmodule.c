@@ -426,10 +426,32 @@ DRIVER_MODULE(redis)
 DRIVER_MODULE(elasticsearch)
 DRIVER_MODULE(file)
 
-/* luagate.ingest.check(body): the gateway's own parse of a request body
- * (event.c), so that luagate.testing refuses what the gateway answers 400,
- * with the same message, instead of a Lua copy of the rules drifting from
- * them.  true, or nil and the message. */
+/*** @section luagate
+ * `require "luagate"` (luagate.so).
+ */
+
+/*** @name luagate.version
+ * The version of luagate.so, `0.1.0`.
+ * @return a string
+ */
+int luaopen_luagate(lua_State *L);
+int luaopen_luagate(lua_State *L)
+{
+    lua_newtable(L);
+    lua_pushliteral(L, LUAGATE_VERSION);
+    lua_setfield(L, -2, "version");
+    return 1;
+}
+
+/*** @name luagate.ingest.check(body)
+ * `require "luagate.ingest"` (luagate.so): the gateway's own parse of a
+ * request body, as its ingest listener does it, so that luagate.testing
+ * refuses what the gateway answers 400, with the same message (rather than
+ * a Lua copy of the rules drifting from them).
+ * @param body a request body (bytes)
+ * @return true; or nil and the message the gateway's 400 answer carries
+ * ("Records[0].s3.object.size: a string where MinIO writes an integer", ...)
+ */
 static int ingest_check(lua_State *L)
 {
     size_t len;
@@ -452,22 +474,5 @@ int luaopen_luagate_ingest(lua_State *L)
 {
     static const luaL_Reg fns[] = { { "check", ingest_check }, { NULL, NULL } };
     luaL_newlib(L, fns);
-    return 1;
-}
-
-/*** @section luagate
- * `require "luagate"` (luagate.so).
- */
-
-/*** @name luagate.version
- * The version of luagate.so, `0.1.0`.
- * @return a string
- */
-int luaopen_luagate(lua_State *L);
-int luaopen_luagate(lua_State *L)
-{
-    lua_newtable(L);
-    lua_pushliteral(L, LUAGATE_VERSION);
-    lua_setfield(L, -2, "version");
     return 1;
 }
