@@ -226,7 +226,7 @@ static int check_events(struct router *r, const struct route_target *rt, const c
         return 1;
     }
     const char *shown = strcmp(path, "-") ? path : "stdin";
-    struct ingest in = { 0 };
+    struct event_batch in = { 0 };
     struct route_out out = { 0 };
     int errors = 0, lineno = 0;
     char *save = NULL;
@@ -236,7 +236,7 @@ static int check_events(struct router *r, const struct route_target *rt, const c
         if (!len || line[strspn(line, " \t\r")] == 0)
             continue;
         char err[1024];
-        if (ingest_parse(&in, line, len, err, sizeof err)) {
+        if (event_parse(&in, line, len, err, sizeof err)) {
             printf("%s:%d: error: %s\n", shown, lineno, err);
             errors++;
             continue;
@@ -260,7 +260,7 @@ static int check_events(struct router *r, const struct route_target *rt, const c
         }
     }
     route_out_free(&out);
-    ingest_free(&in);
+    event_batch_free(&in);
     buf_free(&text);
     return errors ? 1 : 0;
 }

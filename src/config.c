@@ -308,7 +308,7 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         return set_script_env(c, val, err, errlen);
     if (!strcmp(key, "body_limit") || !strcmp(key, "script_memory") ||
         !strcmp(key, "script_instructions")) {
-        if (parse_llong(val, &n) || n <= 0) {
+        if (tconf_parse_llong(val, &n) || n <= 0) {
             snprintf(err, errlen, "key '%s' must be a positive integer, not '%s'", key, val);
             return -1;
         }
@@ -326,7 +326,7 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         d = strtod(val, &end);
         if (end != val && (!strcmp(end, "us") || !strcmp(end, "µs")))
             n = d >= 0 && d <= 1e6 ? (long long)d : -1; /* range first: the cast of a huge double is UB */
-        else if (parse_duration_ms(val, &n) == 0)
+        else if (tconf_parse_duration_ms(val, &n) == 0)
             n *= 1000;
         else
             n = -1;
@@ -338,7 +338,7 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         return 0;
     }
     if (!strcmp(key, "shutdown_timeout")) {
-        if (parse_duration_ms(val, &n) || n < 0) {
+        if (tconf_parse_duration_ms(val, &n) || n < 0) {
             snprintf(err, errlen, "key 'shutdown_timeout' must be a duration such as 10s, not '%s'", val);
             return -1;
         }
@@ -347,7 +347,7 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
     }
     if (!strcmp(key, "script_timeout")) {
         /* below 10 ms the supervisor's watch could not tell a slow event from a runaway */
-        if (parse_duration_ms(val, &n) || n < 10 || n > 86400000) {
+        if (tconf_parse_duration_ms(val, &n) || n < 10 || n > 86400000) {
             snprintf(err, errlen, "key 'script_timeout' must be a duration from 10ms to 24h, not '%s'", val);
             return -1;
         }
@@ -355,7 +355,7 @@ static int set_global(struct gw_config *c, const char *key, const char *val, cha
         return 0;
     }
     if (!strcmp(key, "ingest_workers")) {
-        if (parse_llong(val, &n) || n < 1 || n > INGEST_WORKERS_MAX) {
+        if (tconf_parse_llong(val, &n) || n < 1 || n > INGEST_WORKERS_MAX) {
             snprintf(err, errlen, "key 'ingest_workers' must be an integer from 1 to %d, not '%s'",
                      INGEST_WORKERS_MAX, val);
             return -1;
@@ -443,7 +443,7 @@ static int env_targets(struct gw_config *c, const struct kind_info *k, char *err
         else
             continue;
         int on;
-        if (parse_bool(eq + 1, &on)) {
+        if (tconf_parse_bool(eq + 1, &on)) {
             snprintf(err, errlen, "%s%s: must be on or off, not '%s'", prefix, name, eq + 1);
             return -1;
         }
@@ -606,7 +606,7 @@ static int drop_disabled(struct gw_config *c)
         struct target_conf *t = c->targets[i];
         const char *en = tconf_raw(t, "enable");
         int on = 1; /* a target declared without "enable" is on, as in MinIO's KV */
-        if (en && parse_bool(en, &on) == 0 && !on)
+        if (en && tconf_parse_bool(en, &on) == 0 && !on)
             tconf_free(t);
         else
             c->targets[j++] = t;
@@ -687,7 +687,7 @@ static int validate(struct gw_config *c, char *err, size_t errlen)
     const char *colon = strrchr(c->listen, ':');
     long long port;
     if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
-        strlen(colon + 1) > 9 || parse_llong(colon + 1, &port)) {
+        strlen(colon + 1) > 9 || tconf_parse_llong(colon + 1, &port)) {
         snprintf(err, errlen, "key 'listen' must be host:port, not '%s'", c->listen);
         return -1;
     }

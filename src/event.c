@@ -16,7 +16,7 @@ static int hexval(unsigned char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* query_unescape into o (room for n bytes + NUL): the length, or -1. */
+/* event_query_unescape into o (room for n bytes + NUL): the length, or -1. */
 static long qunescape_to(const char *s, size_t n, char *o)
 {
     size_t j = 0;
@@ -40,7 +40,7 @@ static long qunescape_to(const char *s, size_t n, char *o)
     return (long)j;
 }
 
-int query_unescape(const char *s, size_t n, struct buf *out)
+int event_query_unescape(const char *s, size_t n, struct buf *out)
 {
     out->len = 0;
     if (out->cap < n + 1) {
@@ -62,7 +62,7 @@ static void event_free(struct event *ev)
     free(ev->env_prefix);
 }
 
-void ingest_reset(struct ingest *in)
+void event_batch_reset(struct event_batch *in)
 {
     for (size_t i = 0; i < in->nev; i++)
         event_free(&in->ev[i]);
@@ -70,9 +70,9 @@ void ingest_reset(struct ingest *in)
     in->arena_len = 0;
 }
 
-void ingest_free(struct ingest *in)
+void event_batch_free(struct event_batch *in)
 {
-    ingest_reset(in);
+    event_batch_reset(in);
     free(in->ev);
     free(in->toks);
     free(in->arena);
@@ -85,7 +85,7 @@ void ingest_free(struct ingest *in)
  * are in document order and every descendant of a container starts
  * before the container's end, so the token after the subtree is the
  * first one that starts at or past that end. */
-static int skip_value(const struct ingest *in, int i)
+static int skip_value(const struct event_batch *in, int i)
 {
     const jsmntok_t *t = in->toks;
     int pending = 1, j = i;
@@ -197,7 +197,7 @@ static size_t path_text(const struct step *s, char *out, size_t cap)
     return w < 0 || (size_t)w >= cap - n ? cap - 1 : n + (size_t)w;
 }
 
-static unsigned tok_type(const struct ingest *in, int i)
+static unsigned tok_type(const struct event_batch *in, int i)
 {
     const jsmntok_t *t = &in->toks[i];
     switch (t->type) {
@@ -236,7 +236,7 @@ __attribute__((cold)) static int type_error(const struct step *at, unsigned want
 
 /* The members of the string map at token obj (opened as step at) must all
  * be strings; the index past it, or -1. */
-static int check_strmap(const struct ingest *in, int obj, const struct step *at, char *err, size_t errlen)
+static int check_strmap(const struct event_batch *in, int obj, const struct step *at, char *err, size_t errlen)
 {
     const jsmntok_t *t = in->toks;
     int j = obj + 1;
@@ -268,7 +268,7 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
  * member checked, the kept tokens in slot[] (event_fields then checks the
  * required ones came).  The index past the object, or -1 with err naming
  * the field. */
-static int check_object(const struct ingest *in, int obj, const struct field *spec, const struct step *at,
+static int check_object(const struct event_batch *in, int obj, const struct field *spec, const struct step *at,
                         int *slot, char *err, size_t errlen)
 {
     const jsmntok_t *const t = in->toks;
@@ -319,7 +319,7 @@ static int check_object(const struct ingest *in, int obj, const struct field *sp
 
 /* The string at token t, decoded, copied to the arena: NULL if t is no
  * string.  A decoded NUL ends it, as it ends a C string. */
-static char *arena_string(struct ingest *in, int t, size_t *len)
+static char *arena_string(struct event_batch *in, int t, size_t *len)
 {
     if (t < 0 || in->toks[t].type != JSMN_STRING)
         return NULL;
@@ -342,7 +342,7 @@ static char *arena_string(struct ingest *in, int t, size_t *len)
 
 /* Check the record at token ev->tok (Records[idx]) and fill its name, key
  * and time, in one walk over its members and those of the objects in it. */
-static int event_fields(struct ingest *in, struct event *ev, int idx, char *err, size_t errlen)
+static int event_fields(struct event_batch *in, struct event *ev, int idx, char *err, size_t errlen)
 {
     static const struct step records = { NULL, "Records", 7, 0 };
     const struct step at = { &records, NULL, 0, idx };
@@ -411,7 +411,7 @@ static int build_prefix(struct event *ev)
     return 0;
 }
 
-static struct event *new_event(struct ingest *in)
+static struct event *new_event(struct event_batch *in)
 {
     if (in->nev == in->evcap) {
         size_t cap = in->evcap ? in->evcap * 2 : 8;
@@ -466,7 +466,7 @@ __attribute__((cold)) static void scan_where(const char *body, const jsmntok_t *
 
 /* The tokenizer refused the body: say which field, when it is a string
  * that is no UTF-8 (scanned again: this is the refusal path only). */
-__attribute__((cold)) static void scan_error(struct ingest *in, char *err, size_t errlen)
+__attribute__((cold)) static void scan_error(struct event_batch *in, char *err, size_t errlen)
 {
     struct jscan_error e;
     if (jscan(in->body, in->len, &in->toks, &in->tokcap, &e) >= 0 || e.code != JSCAN_E_UTF8)
@@ -476,18 +476,18 @@ __attribute__((cold)) static void scan_error(struct ingest *in, char *err, size_
     snprintf(err, errlen, "%s: not valid UTF-8 (byte %zu)", where[0] ? where : "the body", e.pos);
 }
 
-void ingest_parse_begin(struct ingest *in, const char *body, size_t len)
+void event_parse_begin(struct event_batch *in, const char *body, size_t len)
 {
-    ingest_reset(in);
+    event_batch_reset(in);
     in->body = body;
     in->len = len;
     in->scan.started = 0;
-    in->phase = INGEST_TOKENS;
+    in->phase = EVENT_PARSE_TOKENS;
 }
 
 /* The whole body is tokenized: check the envelope, size the arena for
  * every event and go on to the records. */
-static int parse_envelope(struct ingest *in, char *err, size_t errlen)
+static int parse_envelope(struct event_batch *in, char *err, size_t errlen)
 {
     const jsmntok_t *t = in->toks;
     if (t[0].type != JSMN_OBJECT) {
@@ -518,11 +518,11 @@ static int parse_envelope(struct ingest *in, char *err, size_t errlen)
     in->recs = recs;
     in->next_rec = 0;
     in->next_tok = recs + 1;
-    in->phase = INGEST_RECORDS;
+    in->phase = EVENT_PARSE_RECORDS;
     return 0;
 }
 
-static int parse_tokens(struct ingest *in, size_t budget, char *err, size_t errlen)
+static int parse_tokens(struct event_batch *in, size_t budget, char *err, size_t errlen)
 {
     struct jscan_error e;
     size_t pause_at = budget > SIZE_MAX - in->scan.pos ? SIZE_MAX : in->scan.pos + budget;
@@ -539,7 +539,7 @@ static int parse_tokens(struct ingest *in, size_t budget, char *err, size_t errl
 }
 
 /* The events of Records[next_rec..], about budget bytes of them. */
-static int parse_records(struct ingest *in, size_t budget, char *err, size_t errlen)
+static int parse_records(struct event_batch *in, size_t budget, char *err, size_t errlen)
 {
     const jsmntok_t *t = in->toks;
     int nrec = t[in->recs].size, r = in->next_tok;
@@ -574,29 +574,29 @@ static int parse_records(struct ingest *in, size_t budget, char *err, size_t err
             return -1;
         }
     }
-    in->phase = INGEST_DONE;
+    in->phase = EVENT_PARSE_DONE;
     return 0;
 }
 
-int ingest_parse_step(struct ingest *in, size_t budget, char *err, size_t errlen)
+int event_parse_step(struct event_batch *in, size_t budget, char *err, size_t errlen)
 {
     switch (in->phase) {
-    case INGEST_TOKENS:
+    case EVENT_PARSE_TOKENS:
         if (parse_tokens(in, budget, err, errlen) < 0)
             return -1;
         return 1;
-    case INGEST_RECORDS:
+    case EVENT_PARSE_RECORDS:
         return parse_records(in, budget, err, errlen);
     default:
         return 0;
     }
 }
 
-int ingest_parse(struct ingest *in, const char *body, size_t len, char *err, size_t errlen)
+int event_parse(struct event_batch *in, const char *body, size_t len, char *err, size_t errlen)
 {
     int rc;
-    ingest_parse_begin(in, body, len);
-    while ((rc = ingest_parse_step(in, SIZE_MAX, err, errlen)) > 0)
+    event_parse_begin(in, body, len);
+    while ((rc = event_parse_step(in, SIZE_MAX, err, errlen)) > 0)
         ;
     return rc;
 }
@@ -613,12 +613,12 @@ int event_envelope(const struct event *ev, struct iovec *iov)
     return 3;
 }
 
-int event_token(const struct ingest *in, const struct event *ev, const char *path)
+int event_token(const struct event_batch *in, const struct event *ev, const char *path)
 {
     return json_path(in->body, in->toks, ev->tok, path);
 }
 
-const char *event_string(struct ingest *in, const struct event *ev, const char *path)
+const char *event_string(struct event_batch *in, const struct event *ev, const char *path)
 {
     int t = event_token(in, ev, path);
     if (t < 0 || in->toks[t].type != JSMN_STRING)

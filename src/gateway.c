@@ -70,10 +70,10 @@ static void routers_free(struct router **r, size_t n)
 static struct router **routers_new(struct gateway *gw, char *err, size_t errlen)
 {
     struct router_limits lim = limits_of(&gw->cfg);
-    struct router **r = calloc(gw->nworkers, sizeof *r);
+    struct router **r = calloc(gw->http.nworkers, sizeof *r);
     if (!r)
         return snprintf(err, errlen, "out of memory"), NULL;
-    for (size_t i = 0; i < gw->nworkers; i++)
+    for (size_t i = 0; i < gw->http.nworkers; i++)
         if (!(r[i] = router_new(gw->cfg.script, gw->rt, gw->nt, &lim, err, errlen))) {
             routers_free(r, i);
             return NULL;
@@ -118,11 +118,11 @@ int gateway_open(struct gateway *gw, char *err, size_t errlen)
         return snprintf(err, errlen, "out of memory"), -1;
     if (cfg->script)
         script_set_source(cfg->script);
-    gw->nworkers = cfg->ingest_workers ? cfg->ingest_workers : 1;
+    gw->http.nworkers = cfg->ingest_workers ? cfg->ingest_workers : 1;
     if (!(gw->routers = routers_new(gw, err, errlen)))
         return -1;
     if (*cfg->auth_token)
-        gw->auth_header = config_auth_header(cfg->auth_token);
+        gw->http.auth_header = config_auth_header(cfg->auth_token);
     for (size_t i = 0; i < gw->nq; i++) {
         struct queue_stats st;
         queue_stats(gw->queues[i], &st);
@@ -142,7 +142,7 @@ int gateway_open(struct gateway *gw, char *err, size_t errlen)
 int gateway_start(struct gateway *gw, char *err, size_t errlen)
 {
     for (size_t i = 0; i < gw->nq; i++)
-        if (queue_start_committer(gw->queues[i], gw->cfg.commit_window_us, http_on_durable, gw))
+        if (queue_start_committer(gw->queues[i], gw->cfg.commit_window_us, ingest_on_durable, gw))
             return snprintf(err, errlen, "cannot start the queue committer"), -1;
     for (size_t i = 0; i < gw->nt; i++)
         if (delivery_start(&gw->targets[i]))
@@ -173,9 +173,9 @@ void gateway_close(struct gateway *gw)
         queue_close(gw->queues[i]);
     free(gw->queues);
     free(gw->targets);
-    routers_free(gw->routers, gw->nworkers);
+    routers_free(gw->routers, gw->http.nworkers);
     free(gw->rt);
-    free(gw->auth_header);
+    free(gw->http.auth_header);
     if (gw->base)
         event_base_free(gw->base);
     config_free(&gw->cfg);
@@ -193,7 +193,7 @@ static int reload_now(struct gateway *gw)
     }
     log_info("script", "reloaded %s", router_script(r[0]));
     /* each worker swaps its state between two of its own events */
-    for (size_t i = 0; i < gw->nworkers; i++)
+    for (size_t i = 0; i < gw->http.nworkers; i++)
         http_give_router(gw, i, r[i]);
     free(r);
     atomic_fetch_add(&gw->reloads_ok, 1);

@@ -75,7 +75,7 @@ void http_drain(struct gateway *gw);
 void http_stop_now(struct gateway *gw); /* a second signal: leave every loop */
 void http_join(struct gateway *gw);     /* wait for the worker threads */
 void http_free(struct gateway *gw);
-void http_on_durable(void *arg); /* the queue committer's callback */
+void ingest_on_durable(void *arg); /* the queue committer's callback */
 /* Hand worker i a fresh Lua state to swap in between two of its events. */
 void http_give_router(struct gateway *gw, size_t i, struct router *r);
 size_t http_npending(struct gateway *gw);  /* requests waiting, all workers */

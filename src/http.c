@@ -107,7 +107,7 @@ int conn_reserve(struct conn *c, size_t n)
 static char *start_response(struct conn *c, int code, const char *ctype, size_t blen)
 {
     struct gateway *gw = c->w->gw;
-    if (atomic_load(&gw->stopping) || !c->keep_alive)
+    if (atomic_load(&gw->http.stopping) || !c->keep_alive)
         c->close_after = 1;
     const char *reason = reason_of(code);
     size_t rl = strlen(reason), cl = strlen(ctype);
@@ -240,11 +240,11 @@ static int handle_request(struct conn *c)
      * /metrics reads it from any thread */
     atomic_store_explicit(&w->requests, atomic_load_explicit(&w->requests, memory_order_relaxed) + 1,
                           memory_order_relaxed);
-    if (!atomic_load(&gw->ready) || atomic_load(&gw->stopping)) {
+    if (!atomic_load(&gw->http.ready) || atomic_load(&gw->http.stopping)) {
         c->close_after = 1;
-        return http_reply_error(c, 503, atomic_load(&gw->stopping) ? "shutting down" : "starting");
+        return http_reply_error(c, 503, atomic_load(&gw->http.stopping) ? "shutting down" : "starting");
     }
-    return handle_ingest(gw, c);
+    return ingest_handle(gw, c);
 }
 
 /* ---- idle connections -------------------------------------------------------
@@ -305,7 +305,7 @@ void conn_close(struct conn *c)
     if (c->next)
         c->next->prev = c->prev;
     w->nconns--;
-    atomic_fetch_sub(&w->gw->nconns, 1);
+    atomic_fetch_sub(&w->gw->http.nconns, 1);
     free(c->body);
     free(c->out);
     free(c);
@@ -592,7 +592,7 @@ static int make_room(struct worker *w)
 
 static void accept_refuse(struct gateway *gw, evutil_socket_t fd)
 {
-    atomic_fetch_sub(&gw->nconns, 1);
+    atomic_fetch_sub(&gw->http.nconns, 1);
     close(fd);
 }
 
@@ -606,7 +606,7 @@ void http_on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct socka
     struct gateway *gw = w->gw;
     /* the cap is the process's: take a place first, so that two workers
      * cannot both take the last one */
-    int n = atomic_fetch_add(&gw->nconns, 1);
+    int n = atomic_fetch_add(&gw->http.nconns, 1);
     if (n >= HTTP_MAX_CONNS - IDLE_RESERVE && make_room(w) && n >= HTTP_MAX_CONNS) {
         log_once(LOG_WARN, "http", "%d connections open, none of them idle: refusing more", HTTP_MAX_CONNS);
         accept_refuse(gw, fd);

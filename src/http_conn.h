@@ -2,7 +2,7 @@
  * http_tls.c, ingest.c):
  * a connection, a request waiting for the group commit, the server state,
  * and the calls between those files.  Not an interface for the rest of
- * luagate: that is gateway.h (http_start, http_on_durable, ...). */
+ * luagate: that is gateway.h (http_start, ingest_on_durable, ...). */
 #ifndef LUAGATE_HTTP_CONN_H
 #define LUAGATE_HTTP_CONN_H
 
@@ -128,7 +128,7 @@ struct worker {
     SSL_CTX *tls;              /* its own reference; NULL: plain HTTP */
     struct event *hup_ev;      /* worker 0 only: SIGHUP reloads the certificate */
     /* scratch of the ingest path (ingest.c) */
-    struct ingest in;
+    struct event_batch in;
     struct route_out out;
     struct qrec *recs;
     size_t recs_cap;
@@ -175,8 +175,8 @@ SSL_CTX *tls_context(const struct gw_config *cfg, char *err, size_t errlen);
 void tls_on_hup(evutil_socket_t fd, short what, void *arg);
 
 /* ingest.c */
-int handle_ingest(struct gateway *gw, struct conn *c);
-void on_durable_event(evutil_socket_t fd, short what, void *arg);
+int ingest_handle(struct gateway *gw, struct conn *c);
+void ingest_on_durable_event(evutil_socket_t fd, short what, void *arg);
 void ingest_scratch_free(struct worker *w);
 
 /* Small helpers of all three (formatting a response, counting its code). */
@@ -184,7 +184,7 @@ static inline void count_code(struct gateway *gw, int code)
 {
     for (int i = 0; i < HTTP_CODES; i++)
         if (http_code_list[i] == code) {
-            atomic_fetch_add(&gw->http_codes[i], 1);
+            atomic_fetch_add(&gw->http.codes[i], 1);
             return;
         }
 }
@@ -198,7 +198,7 @@ static inline void count_answer(struct conn *c, int code)
     }
     for (int i = 0; i < HTTP_CODES; i++)
         if (http_code_list[i] == code) {
-            atomic_fetch_add(&c->w->gw->monitor_codes[c->monitor - 1][i], 1);
+            atomic_fetch_add(&c->w->gw->http.monitor_codes[c->monitor - 1][i], 1);
             return;
         }
 }

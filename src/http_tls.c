@@ -250,9 +250,9 @@ void tls_on_hup(evutil_socket_t fd, short what, void *arg)
         log_error("http", "TLS reload failed, keeping the previous certificate: %s", err);
         return;
     }
-    for (size_t i = 0; i < gw->nworkers; i++)
+    for (size_t i = 0; i < gw->http.nworkers; i++)
         if (SSL_CTX_up_ref(ctx))
-            worker_give(&gw->workers[i], NULL, ctx);
+            worker_give(&gw->http.workers[i], NULL, ctx);
     SSL_CTX_free(ctx); /* the workers hold theirs */
     log_info("http", "TLS certificate reloaded from %s", gw->cfg.tls_cert);
 }

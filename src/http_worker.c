@@ -129,21 +129,21 @@ int http_bind(const char *listen_addr, size_t n, int *fds, char *err, size_t err
 static int listen_all(struct gateway *gw, char *err, size_t errlen)
 {
     int own[INGEST_WORKERS_MAX];
-    int *fds = gw->listen_fds;
+    int *fds = gw->http.listen_fds;
     if (!fds) {
-        if (http_bind(gw->cfg.listen, gw->nworkers, own, err, errlen))
+        if (http_bind(gw->cfg.listen, gw->http.nworkers, own, err, errlen))
             return -1;
         fds = own;
     }
-    for (size_t i = 0; i < gw->nworkers; i++) {
-        struct worker *w = &gw->workers[i];
+    for (size_t i = 0; i < gw->http.nworkers; i++) {
+        struct worker *w = &gw->http.workers[i];
         int fd = fds[i]; /* the listener owns it: closing it on drain refuses new connections */
         w->lev = fd < 0 ? NULL
                         : evconnlistener_new(w->base, http_on_accept, w,
                                              LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
         if (!w->lev) {
             snprintf(err, errlen, "cannot serve the listening socket of %s: %s", gw->cfg.listen, strerror(errno));
-            close_fds(fds + i, gw->nworkers - i);
+            close_fds(fds + i, gw->http.nworkers - i);
             return -1;
         }
         evconnlistener_set_error_cb(w->lev, http_on_accept_error);
@@ -155,8 +155,8 @@ int http_port(struct gateway *gw)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    if (!gw->workers || !gw->workers[0].lev ||
-        getsockname(evconnlistener_get_fd(gw->workers[0].lev), (struct sockaddr *)&ss, &len))
+    if (!gw->http.workers || !gw->http.workers[0].lev ||
+        getsockname(evconnlistener_get_fd(gw->http.workers[0].lev), (struct sockaddr *)&ss, &len))
         return -1;
     if (ss.ss_family == AF_INET6)
         return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
@@ -186,7 +186,7 @@ void worker_give(struct worker *w, struct router *r, SSL_CTX *tls)
 
 void http_give_router(struct gateway *gw, size_t i, struct router *r)
 {
-    worker_give(&gw->workers[i], r, NULL);
+    worker_give(&gw->http.workers[i], r, NULL);
 }
 
 static void on_mail(evutil_socket_t fd, short what, void *arg)
@@ -229,7 +229,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 }
 
 /* SIGTERM, on the worker's thread: stop accepting; leave the loop once
- * every waiting request is answered (on_durable_event) or at the deadline. */
+ * every waiting request is answered (ingest_on_durable_event) or at the deadline. */
 static void on_stop(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -256,7 +256,7 @@ static int worker_init(struct gateway *gw, struct worker *w, unsigned id)
     w->id = id;
     if (!(w->base = id ? event_base_new() : gw->base))
         return -1;
-    w->durable_ev = event_new(w->base, -1, 0, on_durable_event, w);
+    w->durable_ev = event_new(w->base, -1, 0, ingest_on_durable_event, w);
     w->mail_ev = event_new(w->base, -1, 0, on_mail, w);
     w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
     w->deadline_ev = evtimer_new(w->base, on_deadline, w);
@@ -269,12 +269,12 @@ static int worker_init(struct gateway *gw, struct worker *w, unsigned id)
 
 int http_start(struct gateway *gw, char *err, size_t errlen)
 {
-    if (!(gw->workers = calloc(gw->nworkers, sizeof *gw->workers))) {
+    if (!(gw->http.workers = calloc(gw->http.nworkers, sizeof *gw->http.workers))) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    for (size_t i = 0; i < gw->nworkers; i++)
-        if (worker_init(gw, &gw->workers[i], (unsigned)i)) {
+    for (size_t i = 0; i < gw->http.nworkers; i++)
+        if (worker_init(gw, &gw->http.workers[i], (unsigned)i)) {
             snprintf(err, errlen, "cannot create the HTTP server");
             return -1;
         }
@@ -282,12 +282,12 @@ int http_start(struct gateway *gw, char *err, size_t errlen)
         SSL_CTX *ctx = tls_context(&gw->cfg, err, errlen);
         if (!ctx)
             return -1;
-        for (size_t i = 0; i < gw->nworkers; i++)
+        for (size_t i = 0; i < gw->http.nworkers; i++)
             if (SSL_CTX_up_ref(ctx))
-                gw->workers[i].tls = ctx;
+                gw->http.workers[i].tls = ctx;
         SSL_CTX_free(ctx); /* the workers hold theirs */
         /* libevent delivers a signal to one loop: the main one (worker 0's) */
-        struct worker *w0 = &gw->workers[0];
+        struct worker *w0 = &gw->http.workers[0];
         w0->hup_ev = evsignal_new(gw->base, SIGHUP, tls_on_hup, gw);
         if (!w0->hup_ev || event_add(w0->hup_ev, NULL)) {
             snprintf(err, errlen, "cannot install the SIGHUP handler of the TLS listener");
@@ -323,8 +323,8 @@ int http_spawn(struct gateway *gw, char *err, size_t errlen)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
     int rc = 0;
-    for (size_t i = 1; i < gw->nworkers && !rc; i++) {
-        struct worker *w = &gw->workers[i];
+    for (size_t i = 1; i < gw->http.nworkers && !rc; i++) {
+        struct worker *w = &gw->http.workers[i];
         if (pthread_create(&w->thread, NULL, worker_main, w))
             rc = -1;
         else
@@ -338,36 +338,36 @@ int http_spawn(struct gateway *gw, char *err, size_t errlen)
 
 void http_drain(struct gateway *gw)
 {
-    for (size_t i = 0; gw->workers && i < gw->nworkers; i++)
-        event_active(gw->workers[i].stop_ev, EV_READ, 0);
+    for (size_t i = 0; gw->http.workers && i < gw->http.nworkers; i++)
+        event_active(gw->http.workers[i].stop_ev, EV_READ, 0);
 }
 
 void http_stop_now(struct gateway *gw)
 {
-    for (size_t i = 0; gw->workers && i < gw->nworkers; i++)
-        event_base_loopexit(gw->workers[i].base, NULL);
+    for (size_t i = 0; gw->http.workers && i < gw->http.nworkers; i++)
+        event_base_loopexit(gw->http.workers[i].base, NULL);
 }
 
 void http_join(struct gateway *gw)
 {
-    for (size_t i = 0; gw->workers && i < gw->nworkers; i++)
-        if (gw->workers[i].has_thread) {
-            pthread_join(gw->workers[i].thread, NULL);
-            gw->workers[i].has_thread = 0;
+    for (size_t i = 0; gw->http.workers && i < gw->http.nworkers; i++)
+        if (gw->http.workers[i].has_thread) {
+            pthread_join(gw->http.workers[i].thread, NULL);
+            gw->http.workers[i].has_thread = 0;
         }
 }
 
 size_t http_npending(struct gateway *gw)
 {
     size_t n = 0;
-    for (size_t i = 0; gw->workers && i < gw->nworkers; i++)
-        n += atomic_load_explicit(&gw->workers[i].npending, memory_order_relaxed);
+    for (size_t i = 0; gw->http.workers && i < gw->http.nworkers; i++)
+        n += atomic_load_explicit(&gw->http.workers[i].npending, memory_order_relaxed);
     return n;
 }
 
 uint64_t http_worker_requests(struct gateway *gw, size_t i)
 {
-    return gw->workers ? atomic_load_explicit(&gw->workers[i].requests, memory_order_relaxed) : 0;
+    return gw->http.workers ? atomic_load_explicit(&gw->http.workers[i].requests, memory_order_relaxed) : 0;
 }
 
 static void event_free_if(struct event *ev)
@@ -421,14 +421,14 @@ static void worker_free(struct worker *w)
 
 void http_free(struct gateway *gw)
 {
-    if (!gw->workers)
+    if (!gw->http.workers)
         return;
-    for (size_t i = 0; i < gw->nworkers; i++) /* still running only after a failed start */
-        if (gw->workers[i].has_thread)
-            event_base_loopexit(gw->workers[i].base, NULL);
+    for (size_t i = 0; i < gw->http.nworkers; i++) /* still running only after a failed start */
+        if (gw->http.workers[i].has_thread)
+            event_base_loopexit(gw->http.workers[i].base, NULL);
     http_join(gw);
-    for (size_t i = 0; i < gw->nworkers; i++)
-        worker_free(&gw->workers[i]);
-    free(gw->workers);
-    gw->workers = NULL;
+    for (size_t i = 0; i < gw->http.nworkers; i++)
+        worker_free(&gw->http.workers[i]);
+    free(gw->http.workers);
+    gw->http.workers = NULL;
 }

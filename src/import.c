@@ -389,16 +389,16 @@ static enum form form_of(struct import *im, FILE *out, const struct itarget *t,
             if (!on)
                 warn(im, out, "%s:%s: %s=\"%s\": MinIO takes only \"on\" as true (minio#14286), so it "
                      "ran with %s off; imported as off", t->kind->kind, t->id, s->name, v, s->name);
-        parse_bool(def, &def_on);
+        tconf_parse_bool(def, &def_on);
         return on == def_on ? F_OMIT : on ? F_TRUE : F_FALSE;
     }
     case KEY_INT:
     case KEY_UINT:
-        if (*def && !parse_llong(v, &a) && !parse_llong(def, &b) && a == b)
+        if (*def && !tconf_parse_llong(v, &a) && !tconf_parse_llong(def, &b) && a == b)
             return F_OMIT;
         return plain_integer(v) ? F_NUM : F_STR;
     case KEY_DURATION:
-        if (*def && !parse_duration_ms(v, &a) && !parse_duration_ms(def, &b) && a == b)
+        if (*def && !tconf_parse_duration_ms(v, &a) && !tconf_parse_duration_ms(def, &b) && a == b)
             return F_OMIT;
         return F_STR;
     default:

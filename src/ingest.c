@@ -28,11 +28,11 @@ static void observe(struct gateway *gw, uint64_t start_us)
 {
     uint64_t us = now_us() - start_us;
     static const double bounds_ms[12] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000 };
-    atomic_fetch_add(&gw->ingest_latency_us_sum, us);
-    atomic_fetch_add(&gw->ingest_latency_count, 1);
+    atomic_fetch_add(&gw->http.latency_us_sum, us);
+    atomic_fetch_add(&gw->http.latency_count, 1);
     for (int b = 0; b < 12; b++)
         if ((double)us / 1000.0 <= bounds_ms[b]) {
-            atomic_fetch_add(&gw->ingest_latency_buckets[b], 1);
+            atomic_fetch_add(&gw->http.latency_buckets[b], 1);
             break;
         }
 }
@@ -40,10 +40,10 @@ static void observe(struct gateway *gw, uint64_t start_us)
 /* Constant-time comparison of the Authorization header. */
 static int authorized(struct gateway *gw, struct conn *c)
 {
-    if (!gw->auth_header)
+    if (!gw->http.auth_header)
         return 1;
     const char *got = c->auth;
-    const char *want = gw->auth_header;
+    const char *want = gw->http.auth_header;
     size_t gl = c->auth_seen ? c->auth_len : 0, wl = strlen(want);
     while (gl && gl <= AUTH_MAX && (got[gl - 1] == ' ' || got[gl - 1] == '\t'))
         gl--;
@@ -318,7 +318,7 @@ static void flush_pending(struct gateway *gw, struct worker *w)
     }
 }
 
-void on_durable_event(evutil_socket_t fd, short what, void *arg)
+void ingest_on_durable_event(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
@@ -329,17 +329,17 @@ void on_durable_event(evutil_socket_t fd, short what, void *arg)
 }
 
 /* A group commit happened: any worker may have requests it made durable. */
-void http_on_durable(void *arg)
+void ingest_on_durable(void *arg)
 {
     struct gateway *gw = arg;
-    for (size_t i = 0; i < gw->nworkers; i++)
-        event_active(gw->workers[i].durable_ev, EV_READ, 0);
+    for (size_t i = 0; i < gw->http.nworkers; i++)
+        event_active(gw->http.workers[i].durable_ev, EV_READ, 0);
 }
 
 /* Route events *i.. of in into out until the slice's end (at least one
  * event); a failed event goes to _script's dead-letter queue.  -1 if that
  * queue cannot be written (err says so). */
-static int route_some(struct gateway *gw, struct worker *w, struct ingest *in, struct route_out *out,
+static int route_some(struct gateway *gw, struct worker *w, struct event_batch *in, struct route_out *out,
                       size_t *i, uint64_t until_us, uint64_t *script_us, char *err, size_t errlen)
 {
     struct router *router = gw->routers[w->id]; /* swapped by a reload only between slices */
@@ -454,7 +454,7 @@ struct slice_job {
     struct slice_job *next;
     struct worker *w;
     struct pending *p;      /* p->c: the connection, NULL once it closed */
-    struct ingest in;
+    struct event_batch in;
     char *body;
     struct route_out out;
     size_t done;            /* events routed */
@@ -487,7 +487,7 @@ static void job_free(struct slice_job *j)
     if (j->timer)
         event_free(j->timer);
     route_out_free(&j->out);
-    ingest_free(&j->in);
+    event_batch_free(&j->in);
     free(j->body);
     free(j->recs);
     for (size_t i = 0; i < MAX_QUEUES_PER_REQ; i++)
@@ -503,11 +503,11 @@ static void job_next(struct slice_job *j)
 
 /* Parse in until the slice's end: 1 if there is more, 0 when parsed, -1
  * if the body was refused (err says why). */
-static int parse_some(struct ingest *in, uint64_t until_us, char *err, size_t errlen)
+static int parse_some(struct event_batch *in, uint64_t until_us, char *err, size_t errlen)
 {
     int rc;
     do
-        rc = ingest_parse_step(in, PARSE_STEP_BYTES, err, errlen);
+        rc = event_parse_step(in, PARSE_STEP_BYTES, err, errlen);
     while (rc > 0 && now_us() < until_us);
     return rc;
 }
@@ -542,7 +542,7 @@ static int job_step(struct slice_job *j, char *err, size_t errlen)
 {
     struct gateway *gw = j->w->gw;
     uint64_t until = now_us() + SLICE_US;
-    if (j->in.phase != INGEST_DONE) /* routing starts in a slice of its own */
+    if (j->in.phase != EVENT_PARSE_DONE) /* routing starts in a slice of its own */
         return parse_some(&j->in, until, err, errlen) < 0 ? -400 : 1;
     if (j->done < j->in.nev) {
         if (route_some(gw, j->w, &j->in, &j->out, &j->done, until, &j->script_us, err, errlen))
@@ -636,17 +636,17 @@ static int slice_start(struct gateway *gw, struct worker *w, struct conn *c, siz
 }
 
 /* -1 if c was closed. */
-int handle_ingest(struct gateway *gw, struct conn *c)
+int ingest_handle(struct gateway *gw, struct conn *c)
 {
     struct worker *w = c->w;
-    struct ingest *in = &w->in;
+    struct event_batch *in = &w->in;
     struct route_out *out = &w->out;
     char err[1024];
     uint64_t start = now_us();
     if (!authorized(gw, c))
         return http_reply_error(c, 401, "missing or wrong Authorization header");
     const char *body = c->body_len ? c->body : "";
-    ingest_parse_begin(in, body, c->body_len);
+    event_parse_begin(in, body, c->body_len);
     route_out_reset(out);
     size_t done = 0;
     uint64_t script_us = 0;
@@ -674,7 +674,7 @@ void ingest_scratch_free(struct worker *w)
         w->jobs->p = NULL;
         job_free(w->jobs);
     }
-    ingest_free(&w->in);
+    event_batch_free(&w->in);
     route_out_free(&w->out);
     free(w->recs);
     w->recs = NULL;

@@ -456,10 +456,10 @@ static int ingest_check(lua_State *L)
 {
     size_t len;
     const char *body = luaL_checklstring(L, 1, &len);
-    struct ingest in = { 0 };
+    struct event_batch in = { 0 };
     char err[1024];
-    int rc = ingest_parse(&in, body, len, err, sizeof err);
-    ingest_free(&in);
+    int rc = event_parse(&in, body, len, err, sizeof err);
+    event_batch_free(&in);
     if (!rc) {
         lua_pushboolean(L, 1);
         return 1;

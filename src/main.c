@@ -50,13 +50,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         return;
     }
     if (sig == SUPERVISOR_SIG_STOP_NOW) { /* a second SIGTERM/SIGINT to the parent */
-        atomic_store(&g->stopping, 1);
+        atomic_store(&g->http.stopping, 1);
         http_stop_now(g);
         return;
     }
     /* the parent's drain request, and the same signal straight from a
      * service manager that signals the whole group, are one request */
-    if (atomic_exchange(&g->stopping, 1))
+    if (atomic_exchange(&g->http.stopping, 1))
         return;
     log_info("luagate", "%s: finishing %zu in-flight request(s), then stopping",
              sig == SIGINT ? "SIGINT" : "SIGTERM", http_npending(g));
@@ -77,8 +77,8 @@ static void log_listening(void)
     const char *colon = strrchr(gw.cfg.listen, ':');
     int hostlen = colon ? (int)(colon - gw.cfg.listen) : 0;
     char workers[48] = "";
-    if (gw.nworkers > 1)
-        snprintf(workers, sizeof workers, ", %zu ingest workers", gw.nworkers);
+    if (gw.http.nworkers > 1)
+        snprintf(workers, sizeof workers, ", %zu ingest workers", gw.http.nworkers);
     log_info("luagate", "listening on %s://%.*s:%d/ with %zu target(s)%s, script %s",
              gw.cfg.tls_cert ? "https" : "http", hostlen, gw.cfg.listen, http_port(&gw), gw.nt, workers,
              router_script(gw.routers[0]));
@@ -110,7 +110,7 @@ static int worker_run(struct gw_config *cfg, int *fds)
 {
     char err[1024];
     gw.cfg = *cfg; /* this process's copy: gateway_close frees it */
-    gw.listen_fds = fds;
+    gw.http.listen_fds = fds;
     if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
         fprintf(stderr, "luagate: cannot initialise libcurl\n");
         return 1;
@@ -142,13 +142,13 @@ static int worker_run(struct gw_config *cfg, int *fds)
         gateway_close(&gw);
         return 1;
     }
-    atomic_store(&gw.ready, 1);
+    atomic_store(&gw.http.ready, 1);
     heartbeat_beat();
     heartbeat_ready(1);
     log_listening();
     event_base_dispatch(gw.base);
     /* the other workers drain on their own threads (shutdown_timeout at most) */
-    atomic_store(&gw.stopping, 1);
+    atomic_store(&gw.http.stopping, 1);
     http_drain(&gw);
     http_join(&gw);
     free_events(evs, NSIGS + 1);

@@ -100,18 +100,18 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
             "ingest HTTP requests by response code (not /health and /metrics: see luagate_http_monitor_requests_total)");
     for (int i = 0; i < HTTP_CODES; i++)
         evbuffer_add_printf(o, "luagate_http_requests_total{code=\"%d\"} %llu\n", http_code_list[i],
-                            (unsigned long long)atomic_load(&gw->http_codes[i]));
+                            (unsigned long long)atomic_load(&gw->http.codes[i]));
     counter(o, "luagate_http_monitor_requests_total", "GET and HEAD requests of /health and /metrics by response code");
     for (int m = 0; m < 2; m++)
         for (int i = 0; i < HTTP_CODES; i++) {
-            uint64_t v = atomic_load(&gw->monitor_codes[m][i]);
+            uint64_t v = atomic_load(&gw->http.monitor_codes[m][i]);
             if (v || http_code_list[i] == 200) /* the codes these paths answer with, once seen */
                 evbuffer_add_printf(o, "luagate_http_monitor_requests_total{path=\"%s\",code=\"%d\"} %llu\n",
                                     m ? "/metrics" : "/health", http_code_list[i], (unsigned long long)v);
         }
     counter(o, "luagate_ingest_worker_requests_total", "POST requests (of events) each ingest worker handled; "
             "GET /health, /metrics and other methods are not counted");
-    for (size_t i = 0; i < gw->nworkers; i++)
+    for (size_t i = 0; i < gw->http.nworkers; i++)
         evbuffer_add_printf(o, "luagate_ingest_worker_requests_total{worker=\"%zu\"} %llu\n", i,
                             (unsigned long long)http_worker_requests(gw, i));
     counter(o, "luagate_events_received_total", "events accepted from request bodies");
@@ -119,9 +119,9 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
                         (unsigned long long)atomic_load(&gw->events_received));
     evbuffer_add_printf(o, "# HELP luagate_ingest_latency_seconds time from request to acknowledgement\n"
                            "# TYPE luagate_ingest_latency_seconds histogram\n");
-    histogram(o, "luagate_ingest_latency_seconds", "", ingest_bounds_ms, gw->ingest_latency_buckets,
-              atomic_load(&gw->ingest_latency_count),
-              (double)atomic_load(&gw->ingest_latency_us_sum) / 1e6);
+    histogram(o, "luagate_ingest_latency_seconds", "", ingest_bounds_ms, gw->http.latency_buckets,
+              atomic_load(&gw->http.latency_count),
+              (double)atomic_load(&gw->http.latency_us_sum) / 1e6);
     counter(o, "luagate_script_runs_total", "route() calls");
     evbuffer_add_printf(o, "luagate_script_runs_total %llu\n", (unsigned long long)atomic_load(&gw->script_runs));
     counter(o, "luagate_script_errors_total", "route() calls that failed (event dead-lettered)");
@@ -179,7 +179,7 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
 
 void health_render(struct gateway *gw, struct evbuffer *o, int *status)
 {
-    int ready = atomic_load(&gw->ready) && !atomic_load(&gw->stopping);
+    int ready = atomic_load(&gw->http.ready) && !atomic_load(&gw->http.stopping);
     int full = 0;
     struct buf b = { 0 };
     for (size_t i = 0; i < gw->nt; i++) {
@@ -203,7 +203,7 @@ void health_render(struct gateway *gw, struct evbuffer *o, int *status)
     }
     if (!gw->nt)
         evbuffer_add_printf(o, "{\"targets\":{");
-    const char *s = !ready ? (atomic_load(&gw->stopping) ? "stopping" : "starting") : full ? "full" : "ok";
+    const char *s = !ready ? (atomic_load(&gw->http.stopping) ? "stopping" : "starting") : full ? "full" : "ok";
     evbuffer_add_printf(o, "},\"worker\":{\"pid\":%d,\"restarts\":%llu,\"quarantined\":%zu}", (int)getpid(),
                         (unsigned long long)heartbeat_restarts(), quarantine_count());
     evbuffer_add_printf(o, ",\"status\":\"%s\"}\n", s);

@@ -33,7 +33,7 @@ struct router {
     unsigned long budget, used;
     int over;                     /* the budget ran out in this call */
     /* per call */
-    struct ingest *in;
+    struct event_batch *in;
     const struct event *ev;
     struct lua_event *cur;        /* the event userdata, expired after the call */
     struct route_out *out;
@@ -43,7 +43,7 @@ struct router {
 /* The userdata behind an event: valid only while route() runs. */
 struct lua_event {
     struct router *r;
-    struct ingest *in;
+    struct event_batch *in;
     const struct event *ev;
 };
 
@@ -1003,7 +1003,7 @@ static int route_call(lua_State *L)
     return 0;
 }
 
-int router_route(struct router *r, struct ingest *in, const struct event *ev,
+int router_route(struct router *r, struct event_batch *in, const struct event *ev,
                  struct route_out *out, char *err, size_t errlen)
 {
     lua_State *L = r->L;

@@ -76,7 +76,7 @@ const char *router_script(const struct router *r);
  * coroutine: past the instruction budget it is abandoned, whatever it
  * catches; a state that reached its memory cap is rebuilt from the script
  * before the next event. */
-int router_route(struct router *r, struct ingest *in, const struct event *ev,
+int router_route(struct router *r, struct event_batch *in, const struct event *ev,
                  struct route_out *out, char *err, size_t errlen);
 
 /* The Lua sandbox (sandbox.c), shared with `luagate check` and the tests. */

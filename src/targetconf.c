@@ -155,19 +155,19 @@ int tconf_isset(const struct target_conf *c, const char *key)
 int tconf_bool(const struct target_conf *c, const char *key)
 {
     int b = 0;
-    return parse_bool(tconf_str(c, key), &b) == 0 && b;
+    return tconf_parse_bool(tconf_str(c, key), &b) == 0 && b;
 }
 
 long long tconf_int(const struct target_conf *c, const char *key)
 {
     long long v = 0;
-    return parse_llong(tconf_str(c, key), &v) == 0 ? v : 0;
+    return tconf_parse_llong(tconf_str(c, key), &v) == 0 ? v : 0;
 }
 
 long long tconf_ms(const struct target_conf *c, const char *key)
 {
     long long v = 0;
-    return parse_duration_ms(tconf_str(c, key), &v) == 0 ? v : 0;
+    return tconf_parse_duration_ms(tconf_str(c, key), &v) == 0 ? v : 0;
 }
 
 const char *tconf_printable(const struct target_conf *c, const char *key)
@@ -193,7 +193,7 @@ size_t msg_bucket(const struct msg *m, const char **start)
 
 /* MinIO accepts only "on" for most booleans (minio#14286 is users bitten by
  * "true" meaning off); we accept the usual spellings and refuse the rest. */
-int parse_bool(const char *s, int *out)
+int tconf_parse_bool(const char *s, int *out)
 {
     static const char *yes[] = { "on", "true", "1", "enable", NULL };
     static const char *no[] = { "off", "false", "0", "disable", "", NULL };
@@ -206,7 +206,7 @@ int parse_bool(const char *s, int *out)
     return -1;
 }
 
-int parse_llong(const char *s, long long *out)
+int tconf_parse_llong(const char *s, long long *out)
 {
     if (!*s) {
         *out = 0;
@@ -223,7 +223,7 @@ int parse_llong(const char *s, long long *out)
 
 /* Go's time.ParseDuration subset: a sequence of <number><unit> with units
  * ns us ms s m h; a bare number is taken as seconds. */
-int parse_duration_ms(const char *s, long long *out)
+int tconf_parse_duration_ms(const char *s, long long *out)
 {
     if (!*s) {
         *out = 0;
@@ -276,7 +276,7 @@ static int check_port(const char *p, size_t len, int optional, char *why, size_t
     if (!len && optional)
         return 0;
     snprintf(num, sizeof num, "%.*s", (int)(len < 15 ? len : 15), p);
-    if (!len || len > 15 || strspn(num, "0123456789") != len || parse_llong(num, &n))
+    if (!len || len > 15 || strspn(num, "0123456789") != len || tconf_parse_llong(num, &n))
         return snprintf(why, whylen, "the port '%.*s' is not a number", (int)(len < 32 ? len : 32), p), -1;
     if (n < 1 || n > 65535)
         return snprintf(why, whylen, "the port %lld is out of range (1-65535)", n), -1;
@@ -344,16 +344,16 @@ static int check_type(const struct key_spec *s, const char *v, char *why, size_t
         return 0;
     switch (s->type) {
     case KEY_BOOL:
-        rc = parse_bool(v, &b);
+        rc = tconf_parse_bool(v, &b);
         break;
     case KEY_INT:
-        rc = parse_llong(v, &n);
+        rc = tconf_parse_llong(v, &n);
         break;
     case KEY_UINT:
-        rc = parse_llong(v, &n) || n < 0 ? -1 : 0;
+        rc = tconf_parse_llong(v, &n) || n < 0 ? -1 : 0;
         break;
     case KEY_DURATION:
-        rc = parse_duration_ms(v, &n);
+        rc = tconf_parse_duration_ms(v, &n);
         break;
     case KEY_URL:
         return check_url(v, why, whylen);

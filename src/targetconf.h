@@ -46,8 +46,8 @@ void tconf_redact(const struct target_conf *c, char *text, size_t size);
 int tconf_check_hostport(const char *v, size_t len, int port_optional, char *why, size_t whylen);
 
 /* Value parsers shared by config and drivers.  0 ok, -1 bad. */
-int parse_bool(const char *s, int *out);
-int parse_duration_ms(const char *s, long long *out);
-int parse_llong(const char *s, long long *out);
+int tconf_parse_bool(const char *s, int *out);
+int tconf_parse_duration_ms(const char *s, long long *out);
+int tconf_parse_llong(const char *s, long long *out);
 
 #endif

@@ -17,7 +17,7 @@
  *  - an event's record lies inside the body; its key starts with its bucket;
  *  - every payload the router frames (envelope, Records, Redis access,
  *    json.encode of a table) is one valid JSON value by json_tokenize;
- *  - query_unescape never grows its input. */
+ *  - event_query_unescape never grows its input. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +68,7 @@ static const char ALL_FIELDS_SCRIPT[] =
     "end\n";
 
 static struct router *default_router, *fields_router;
-static struct ingest in;
+static struct event_batch in;
 static struct route_out out;
 static jsmntok_t *vtoks;
 static size_t vcap;
@@ -185,11 +185,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(body, data, size);
 
     /* Go's url.QueryUnescape on the raw bytes */
-    if (query_unescape(body, size, &unesc) == 0)
+    if (event_query_unescape(body, size, &unesc) == 0)
         CHECK(unesc.len <= size);
 
     char err[512];
-    if (ingest_parse(&in, body, size, err, sizeof err) == 0) {
+    if (event_parse(&in, body, size, err, sizeof err) == 0) {
         CHECK(in.nev >= 1);
         for (size_t i = 0; i < in.nev; i++) {
             const struct event *ev = &in.ev[i];
@@ -218,7 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     route_out_reset(&out);
-    ingest_reset(&in);
+    event_batch_reset(&in);
     lua_gc(router_state(default_router), LUA_GCCOLLECT);
     lua_gc(router_state(fields_router), LUA_GCCOLLECT);
     free(body);

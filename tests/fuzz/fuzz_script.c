@@ -52,7 +52,7 @@ static const char BODY[] =
     "\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k\",\"size\":1234567890123456789012345678901234567890123456789012345678901234567890}}}]}";
 
 static char path[256];
-static struct ingest in;
+static struct event_batch in;
 static struct route_out out;
 
 static void remove_script(void)
@@ -74,7 +74,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     close(fd);
     atexit(remove_script);
     char err[512];
-    if (ingest_parse(&in, BODY, sizeof BODY - 1, err, sizeof err)) {
+    if (event_parse(&in, BODY, sizeof BODY - 1, err, sizeof err)) {
         fprintf(stderr, "fuzz_script: the sample body: %s\n", err);
         exit(1);
     }

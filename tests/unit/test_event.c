@@ -44,11 +44,11 @@ TEST(samples_loaded)
 
 TEST(minio_envelope_forwarded_byte_for_byte)
 {
-    struct ingest in = { 0 };
+    struct event_batch in = { 0 };
     size_t bad = 0;
     for (size_t i = 0; i < nsamples; i++) {
         const struct sample *s = &samples[i];
-        int rc = ingest_parse(&in, s->envelope, strlen(s->envelope), err, sizeof err);
+        int rc = event_parse(&in, s->envelope, strlen(s->envelope), err, sizeof err);
         if (rc || in.nev != 1) {
             printf("  # sample %zu: rc %d, %zu events: %s\n", i + 1, rc, in.nev, rc ? err : "");
             bad++;
@@ -73,7 +73,7 @@ TEST(minio_envelope_forwarded_byte_for_byte)
             bad++;
     }
     CHECK_INT(bad, 0);
-    ingest_free(&in);
+    event_batch_free(&in);
 }
 
 TEST(envelope_without_outer_blanks)
@@ -84,15 +84,15 @@ TEST(envelope_without_outer_blanks)
     size_t len = strlen(s->envelope);
     char *body = malloc(len + 8);
     sprintf(body, " \r\n\t%s\n ", s->envelope);
-    struct ingest in = { 0 };
-    CHECK_INT(ingest_parse(&in, body, strlen(body), err, sizeof err), 0);
+    struct event_batch in = { 0 };
+    CHECK_INT(event_parse(&in, body, strlen(body), err, sizeof err), 0);
     CHECK_INT(in.nev, 1);
     if (in.nev == 1) {
         char *env = envelope_of(&in.ev[0]);
         CHECK_STR(env, s->envelope);
         free(env);
     }
-    ingest_free(&in);
+    event_batch_free(&in);
     free(body);
 }
 
@@ -100,11 +100,11 @@ TEST(envelope_without_outer_blanks)
  * the Key unescaped and quoted like Go's json.Marshal. */
 TEST(built_envelope_matches_minio_for_every_sample)
 {
-    struct ingest in = { 0 };
+    struct event_batch in = { 0 };
     size_t bad = 0;
     for (size_t i = 0; i < nsamples; i++) {
         const struct sample *s = &samples[i];
-        if (ingest_parse(&in, s->records, strlen(s->records), err, sizeof err) || in.nev != 1) {
+        if (event_parse(&in, s->records, strlen(s->records), err, sizeof err) || in.nev != 1) {
             printf("  # sample %zu: %s\n", i + 1, err);
             bad++;
             continue;
@@ -118,7 +118,7 @@ TEST(built_envelope_matches_minio_for_every_sample)
         free(env);
     }
     CHECK_INT(bad, 0);
-    ingest_free(&in);
+    event_batch_free(&in);
 }
 
 TEST(s3_body_with_two_records)
@@ -132,8 +132,8 @@ TEST(s3_body_with_two_records)
     size_t len = strlen(a->record) + strlen(b->record) + 64;
     char *body = malloc(len);
     snprintf(body, len, "{\"Records\":[%s, \n%s]}", a->record, b->record);
-    struct ingest in = { 0 };
-    CHECK_INT(ingest_parse(&in, body, strlen(body), err, sizeof err), 0);
+    struct event_batch in = { 0 };
+    CHECK_INT(event_parse(&in, body, strlen(body), err, sizeof err), 0);
     CHECK_INT(in.nev, 2);
     if (in.nev == 2) {
         CHECK_STR(in.ev[0].key, "images/photos/2026/11/a b.jpg");
@@ -157,26 +157,26 @@ TEST(s3_body_with_two_records)
         CHECK(event_token(&in, &in.ev[1], "s3.object.size") >= 0);
     }
     /* an envelope-shaped body with two records is not forwarded as is */
-    ingest_reset(&in);
+    event_batch_reset(&in);
     snprintf(body, len, "{\"EventName\":\"x\",\"Key\":\"y\",\"Records\":[%s,%s]}", a->record, b->record);
-    CHECK_INT(ingest_parse(&in, body, strlen(body), err, sizeof err), 0);
+    CHECK_INT(event_parse(&in, body, strlen(body), err, sizeof err), 0);
     CHECK_INT(in.nev, 2);
     if (in.nev == 2) {
         char *e0 = envelope_of(&in.ev[0]);
         CHECK_STR(e0, a->envelope);
         free(e0);
     }
-    ingest_free(&in);
+    event_batch_free(&in);
     free(body);
 }
 
 static int unescape_is(const char *in, const char *want)
 {
     struct buf b = { 0 };
-    int rc = query_unescape(in, strlen(in), &b);
+    int rc = event_query_unescape(in, strlen(in), &b);
     int ok = rc == 0 && b.p && b.len == strlen(want) && !strcmp(b.p, want);
     if (!ok)
-        printf("  # query_unescape('%s') = %d '%s', want '%s'\n", in, rc, b.p ? b.p : "", want);
+        printf("  # event_query_unescape('%s') = %d '%s', want '%s'\n", in, rc, b.p ? b.p : "", want);
     buf_free(&b);
     return ok;
 }
@@ -184,9 +184,9 @@ static int unescape_is(const char *in, const char *want)
 static int unescape_fails(const char *in)
 {
     struct buf b = { 0 };
-    int rc = query_unescape(in, strlen(in), &b);
+    int rc = event_query_unescape(in, strlen(in), &b);
     if (rc != -1)
-        printf("  # query_unescape('%s') accepted: '%s'\n", in, b.p ? b.p : "");
+        printf("  # event_query_unescape('%s') accepted: '%s'\n", in, b.p ? b.p : "");
     buf_free(&b);
     return rc == -1;
 }
@@ -210,18 +210,18 @@ TEST(query_unescape_like_go)
     CHECK(unescape_fails("%1g"));
     /* n bounds the input, not a NUL */
     struct buf b = { 0 };
-    CHECK_INT(query_unescape("%41%42", 3, &b), 0);
+    CHECK_INT(event_query_unescape("%41%42", 3, &b), 0);
     CHECK_STR(b.p, "A");
-    CHECK_INT(query_unescape("%41%42", 4, &b), -1);
+    CHECK_INT(event_query_unescape("%41%42", 4, &b), -1);
     buf_free(&b);
 }
 
 static int refused(const char *body, size_t len)
 {
-    struct ingest in = { 0 };
+    struct event_batch in = { 0 };
     err[0] = 0;
-    int rc = ingest_parse(&in, body, len, err, sizeof err);
-    ingest_free(&in);
+    int rc = event_parse(&in, body, len, err, sizeof err);
+    event_batch_free(&in);
     if (rc != -1 || !err[0]) {
         printf("  # accepted: %.*s\n", (int)(len > 120 ? 120 : len), body);
         return 0;
@@ -281,8 +281,8 @@ TEST(valid_json_edge_cases_accepted)
                      "\"object\":{\"key\":\"k%2Fx\",\"size\":0}},\"n\":[-0,1.5e+10,2E-3,0.25,-12],"
                      "\"l\":[true,false,null],\"s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude80\\u007f\","
                      "\"e\":{},\"a\":[],\"d\":[[[[[[[[[[1]]]]]]]]]]}]}";
-    struct ingest in = { 0 };
-    CHECK_INT(ingest_parse(&in, ok, strlen(ok), err, sizeof err), 0);
+    struct event_batch in = { 0 };
+    CHECK_INT(event_parse(&in, ok, strlen(ok), err, sizeof err), 0);
     if (in.nev != 1)
         printf("  # %s\n", err);
     CHECK_INT(in.nev, 1);
@@ -291,7 +291,7 @@ TEST(valid_json_edge_cases_accepted)
         CHECK_STR(in.ev[0].time, "");
         CHECK_STR(event_string(&in, &in.ev[0], "s"), "\"\\/\b\f\n\r\té🚀\x7f");
     }
-    ingest_free(&in);
+    event_batch_free(&in);
 }
 
 static char *nested(int depth)
@@ -317,9 +317,9 @@ TEST(deep_nesting_refused)
     CHECK(refused(s, strlen(s)));
     free(s);
     s = nested(20);
-    struct ingest in = { 0 };
-    CHECK_INT(ingest_parse(&in, s, strlen(s), err, sizeof err), 0);
-    ingest_free(&in);
+    struct event_batch in = { 0 };
+    CHECK_INT(event_parse(&in, s, strlen(s), err, sizeof err), 0);
+    event_batch_free(&in);
     free(s);
 }
 
@@ -410,12 +410,12 @@ TEST(field_types_as_minio_writes_them)
         BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\"}},\"eventName\":7}"),
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        struct ingest in = { 0 };
-        int rc = ingest_parse(&in, ok[i], strlen(ok[i]), err, sizeof err);
+        struct event_batch in = { 0 };
+        int rc = event_parse(&in, ok[i], strlen(ok[i]), err, sizeof err);
         if (rc)
             printf("  # ok[%zu] refused: %s\n", i, err);
         CHECK_INT(rc, 0);
-        ingest_free(&in);
+        event_batch_free(&in);
     }
 }
 
@@ -449,11 +449,11 @@ TEST(invalid_utf8_named_by_field)
  * of the event loop).  1 if so. */
 static int stepped_parse_same(const char *body, size_t len, size_t step)
 {
-    struct ingest whole = { 0 }, in = { 0 };
+    struct event_batch whole = { 0 }, in = { 0 };
     char werr[512];
-    int wrc = ingest_parse(&whole, body, len, werr, sizeof werr), rc, steps = 0;
-    ingest_parse_begin(&in, body, len);
-    while ((rc = ingest_parse_step(&in, step, err, sizeof err)) > 0)
+    int wrc = event_parse(&whole, body, len, werr, sizeof werr), rc, steps = 0;
+    event_parse_begin(&in, body, len);
+    while ((rc = event_parse_step(&in, step, err, sizeof err)) > 0)
         steps++;
     int same = rc == wrc && in.nev == whole.nev && (rc == 0 || !strcmp(err, werr));
     for (size_t i = 0; same && rc == 0 && i < in.nev; i++) {
@@ -467,8 +467,8 @@ static int stepped_parse_same(const char *body, size_t len, size_t step)
     if (!same)
         printf("  # step %zu (%d steps): rc %d / %d, %zu / %zu events, %s / %s\n", step, steps, rc, wrc,
                in.nev, whole.nev, rc ? err : "", wrc ? werr : "");
-    ingest_free(&in);
-    ingest_free(&whole);
+    event_batch_free(&in);
+    event_batch_free(&whole);
     return same;
 }
 
@@ -524,8 +524,8 @@ TEST(object_key_with_nul_kept_whole)
         char body[256];
         snprintf(body, sizeof body, "{\"Records\":[{\"eventName\":\"s3:ObjectCreated:Put\","
                                     "\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"%s\"}}}]}", keys[i]);
-        struct ingest in = { 0 };
-        CHECK_INT(ingest_parse(&in, body, strlen(body), err, sizeof err), 0);
+        struct event_batch in = { 0 };
+        CHECK_INT(event_parse(&in, body, strlen(body), err, sizeof err), 0);
         if (in.nev == 1) {
             CHECK_INT(in.ev[0].key_len, 5);
             CHECK(!memcmp(in.ev[0].key, want[i], 6));
@@ -533,7 +533,7 @@ TEST(object_key_with_nul_kept_whole)
             CHECK(strstr(env, "\"Key\":\"b/a\\u0000") != NULL);
             free(env);
         }
-        ingest_free(&in);
+        event_batch_free(&in);
     }
 }
 
