@@ -2,7 +2,7 @@
 VERSION   := 0.1.0
 CC        ?= cc
 PKGS      := lua5.4 libevent libevent_pthreads libevent_openssl rdkafka librabbitmq libnats \
-             hiredis libpq libmariadb libcurl libcjson openssl expat
+             hiredis libpq libmariadb libcurl libcjson openssl expat libpcre2-8
 # SAN=1 builds with ASan+UBSan into build/asan (make asan).
 ifeq ($(SAN),1)
 OUT       ?= build/asan

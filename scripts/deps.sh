@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config make git ca-certificates openssl curl
   lua5.4 liblua5.4-dev lua-busted lua-cjson
   libevent-dev libssl-dev libcjson-dev libjsmn-dev libhttp-parser-dev libcurl4-openssl-dev libexpat1-dev
   librdkafka-dev kcat librabbitmq-dev libpaho-mqtt-dev libnats-dev libhiredis-dev
-  libpq-dev libmariadb-dev libhighwayhash-dev
+  libpq-dev libmariadb-dev libhighwayhash-dev libpcre2-dev
   redis-server redis-tools mosquitto mosquitto-clients nats-server
   postgresql mariadb-server mariadb-client rabbitmq-server
   python3 python3-pika python3-paho-mqtt python3-redis python3-psycopg2 python3-pymysql

@@ -29,6 +29,7 @@
 #include "connect.h"
 #include "dlq.h"
 #include "gateway.h"
+#include "goquote.h"
 #include "json.h"
 #include "sendopts.h"
 #include "queue.h"
@@ -151,7 +152,7 @@ static void print_routed(const struct route_target *rt, const struct routed *m)
     for (int i = 0; i < m->niov; i++)
         buf_put(&payload, m->iov[i].iov_base, m->iov[i].iov_len);
     const char *key = m->key ? m->key : m->ev->key, *kind = rt[m->target].kind;
-    json_quote(&q, key, strlen(key));
+    json_quote(&q, key, m->key ? m->key_len : m->ev->key_len); /* NULs and all */
     printf("  -> %s", rt[m->target].name);
     if (kind_uses(kind, "kafka redis mysql postgres elasticsearch"))
         printf(" key=%s", q.p);
@@ -295,10 +296,11 @@ static void print_buckets(const struct gw_config *cfg)
         printf("  %s -> %s%s  events ", name, r->target, on ? "" : " (not enabled: skipped)");
         for (size_t j = 0; j < r->nevents; j++)
             printf("%s%s", j ? "," : "", r->events[j]);
-        if (r->prefix)
-            printf("  prefix \"%s\"", r->prefix);
-        if (r->suffix)
-            printf("  suffix \"%s\"", r->suffix);
+        /* quoted: a control byte in a filter would garble the terminal or forge a line */
+        if (r->prefix && fputs("  prefix ", stdout) >= 0)
+            goquote_print(stdout, r->prefix);
+        if (r->suffix && fputs("  suffix ", stdout) >= 0)
+            goquote_print(stdout, r->suffix);
         putchar('\n');
     }
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "json.h"
+#include "qdir.h"
 #include "queue.h"
 #include "script.h"
 
@@ -727,14 +728,17 @@ char *config_auth_header(const char *token)
  * refused here rather than discovered by every request. */
 static int check_queue_dirs(const struct gw_config *c, char *err, size_t errlen)
 {
-    const char *dirs[QUEUE_APPEND_MAX + 1];
+    char dirs[QUEUE_APPEND_MAX + 1][PATH_MAX];
     size_t n = 0;
     for (size_t i = 0; i < c->ntargets; i++) {
         const char *d = tconf_str(c->targets[i], "queue_dir");
         if (!*d)
             d = c->queue_dir;
+        char canon[PATH_MAX]; /* "/q", "/q/" and a symlink to it are one directory */
+        if (qdir_canon(d, canon, sizeof canon))
+            snprintf(canon, sizeof canon, "%s", d);
         size_t j = 0;
-        while (j < n && strcmp(dirs[j], d))
+        while (j < n && strcmp(dirs[j], canon))
             j++;
         if (j < n)
             continue;
@@ -745,7 +749,7 @@ static int check_queue_dirs(const struct gw_config *c, char *err, size_t errlen)
                      QUEUE_APPEND_MAX);
             return -1;
         }
-        dirs[n++] = d;
+        memcpy(dirs[n++], canon, sizeof canon);
     }
     return 0;
 }

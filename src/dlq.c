@@ -13,6 +13,7 @@
 #include "dlq.h"
 #include <cjson/cJSON.h>
 #include <stdlib.h>
+#include "buf.h"
 #include "json.h"
 #include "queue.h"
 
@@ -396,6 +397,14 @@ static int take_locked(const char *path, const struct dlq_sel *s, dlq_take_fn fn
     for (size_t i = 0; !rc && i < f.n; i++) {
         cJSON *e = cJSON_ParseWithLength(f.text.p + f.off[i], f.len[i]);
         if (e && sel_match(s, i + 1, e)) {
+            /* the line itself, for what cJSON cuts at a NUL (dlq_requeue_fn) */
+            cJSON *line = cJSON_CreateString("");
+            if (line) {
+                free(line->valuestring);
+                line->valuestring = strndup(f.text.p + f.off[i], f.len[i]);
+            }
+            if (!line || !line->valuestring || !cJSON_AddItemToObject(e, DLQ_LINE, line))
+                rc = (snprintf(err, errlen, "out of memory"), -1);
             sel[n++] = e;
             drop[i] = 1;
         } else {
@@ -459,21 +468,49 @@ static int queue_made_durable(const struct dlq_requeue *rq, uint64_t ticket)
     return -1;
 }
 
+/* String field k of the dead letter's line decoded whole into out: a key
+ * or payload may hold NULs, where cJSON's valuestring ends.  "" when
+ * absent; -1 out of memory or a bad escape. */
+static int jbytes(const char *text, const jsmntok_t *t, const char *k, struct buf *out)
+{
+    int i = json_get(text, t, 0, k);
+    out->len = 0;
+    if (i < 0 || t[i].type != JSMN_STRING)
+        return buf_put(out, "", 0);
+    return json_unescape(text + t[i].start, (size_t)(t[i].end - t[i].start), out);
+}
+
+/* The key and payload of entry e, NULs kept, into key and payload. */
+static int entry_bytes(const cJSON *e, struct buf *key, struct buf *payload, char *err, size_t errlen)
+{
+    const char *line = jstr(e, DLQ_LINE);
+    jsmntok_t *toks = NULL;
+    size_t cap = 0;
+    int rc = json_tokenize(line, strlen(line), &toks, &cap, err, errlen) < 0 ? -1 : 0;
+    if (!rc && (jbytes(line, toks, "key", key) || jbytes(line, toks, "payload", payload)))
+        rc = (snprintf(err, errlen, "out of memory, or a bad escape in a dead letter's key or payload"), -1);
+    free(toks);
+    return rc;
+}
+
 int dlq_requeue_fn(void *arg, cJSON *const *entries, size_t n, char *err, size_t errlen)
 {
     struct dlq_requeue *rq = arg;
     struct qrec *recs = calloc(n, sizeof *recs);
     char **opts = calloc(n, sizeof *opts);
-    int rc = recs && opts ? 0 : (snprintf(err, errlen, "out of memory"), -1);
+    struct buf *bytes = calloc(2 * n, sizeof *bytes); /* key, payload of each */
+    int rc = recs && opts && bytes ? 0 : (snprintf(err, errlen, "out of memory"), -1);
     for (size_t i = 0; !rc && i < n; i++) {
         const cJSON *e = entries[i];
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(e, "opts");
         opts[i] = cJSON_IsObject(o) ? cJSON_PrintUnformatted(o) : NULL;
-        const char *payload = jstr(e, "payload");
+        struct buf *key = &bytes[2 * i], *payload = &bytes[2 * i + 1];
+        if ((rc = entry_bytes(e, key, payload, err, errlen)))
+            break;
         recs[i] = (struct qrec){ .to = rq->r, .npayload = 1, .event_name = jstr(e, "event_name"),
-                                 .key = jstr(e, "key"), .event_time = jstr(e, "event_time"), .opts = opts[i],
-                                 .op = strcmp(jstr(e, "op"), "delete") ? OP_UPSERT : OP_DELETE };
-        recs[i].payload[0] = (struct iovec){ (void *)payload, strlen(payload) };
+                                 .key = key->p, .key_len = key->len, .event_time = jstr(e, "event_time"),
+                                 .opts = opts[i], .op = strcmp(jstr(e, "op"), "delete") ? OP_UPSERT : OP_DELETE };
+        recs[i].payload[0] = (struct iovec){ payload->p, payload->len };
     }
     uint64_t ticket;
     /* one append, all or nothing: the entries leave the file only if every one is queued, in order */
@@ -485,6 +522,9 @@ int dlq_requeue_fn(void *arg, cJSON *const *entries, size_t n, char *err, size_t
     }
     for (size_t i = 0; opts && i < n; i++)
         free(opts[i]);
+    for (size_t i = 0; bytes && i < 2 * n; i++)
+        buf_free(&bytes[i]);
+    free(bytes);
     free(opts);
     free(recs);
     return rc ? -1 : 0;

@@ -48,6 +48,9 @@ int dlq_list(const char *dir, const char *target, const struct dlq_sel *s, struc
 
 /* What requeue or purge does with the selected entries, in file order,
  * before they leave the file; 0, or -1 with err (they all stay). */
+/* The item of a taken entry holding its line as written (what cJSON cuts
+ * at a NUL is decoded from it); a name no dead letter has. */
+#define DLQ_LINE "\x01line"
 typedef int (*dlq_take_fn)(void *arg, struct cJSON *const *entries, size_t n, char *err, size_t errlen);
 /* Take the selected entries out of target's file: fn(entries), then the
  * file is rewritten without them.  The file is not locked while fn runs

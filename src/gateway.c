@@ -1,22 +1,22 @@
 /* gateway.c -- assemble and tear down the running gateway. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <event2/event.h>
 #include "backlog.h"
+#include "clock.h"
 #include "delivery.h"
 #include "gateway.h"
-#include <event2/event.h>
 #include "ingest.h"
 #include "log.h"
+#include "qdir.h"
 #include "script_watch.h"
-#include <time.h>
 
 /* The running script was compiled now: luagate_script_loaded_timestamp_seconds. */
 static void loaded_now(struct gateway *gw)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    atomic_store(&gw->script_loaded_ms, (int_fast64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    atomic_store(&gw->script_loaded_ms, (int_fast64_t)clock_wall_ms());
 }
 
 static const char *target_queue_dir(struct gw_config *cfg, struct target_conf *tc)
@@ -25,8 +25,12 @@ static const char *target_queue_dir(struct gw_config *cfg, struct target_conf *t
     return *own ? own : cfg->queue_dir;
 }
 
-static struct queue *queue_for(struct gateway *gw, const char *dir, char *err, size_t errlen)
+static struct queue *queue_for(struct gateway *gw, const char *given, char *err, size_t errlen)
 {
+    char canon[PATH_MAX];
+    /* one directory, one journal, however spelt (qdir.h); a name that cannot
+     * be resolved is left to queue_open to refuse */
+    const char *dir = qdir_canon(given, canon, sizeof canon) ? given : canon;
     for (size_t i = 0; i < gw->nq; i++)
         if (!strcmp(queue_dir(gw->queues[i]), dir))
             return gw->queues[i];

@@ -1,11 +1,16 @@
 /* heartbeat.c -- the memory the worker and its supervisor share (heartbeat.h). */
 #include <highwayhash/c_bindings.h>
+#include <signal.h>
+#include <stddef.h>
 #include <sys/mman.h>
 #include <time.h>
 #include "clock.h"
 #include "heartbeat.h"
 
 struct heartbeat_shared *heartbeat_shm;
+_Thread_local unsigned heartbeat_self;
+
+static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS, SIGTRAP };
 
 /* Fixed, so that an event hashes the same in every worker and after a
  * restart of the whole gateway (the quarantine list is on disk). */
@@ -42,3 +47,27 @@ void heartbeat_ready(int ready)
 
 uint64_t heartbeat_restarts(void) { return heartbeat_shm ? atomic_load(&heartbeat_shm->restarts) : 0; }
 uint64_t heartbeat_quarantined(void) { return heartbeat_shm ? atomic_load(&heartbeat_shm->quarantined) : 0; }
+
+/* Async-signal-safe: one atomic store to shared memory (a thread-local of the
+ * executable is read without a call), then the signal again with its default
+ * action.  A signal sent by kill(2) (SI_USER) is given to any thread that
+ * does not block it, not to the culprit: the crasher stays unknown. */
+static void on_fatal(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    if (heartbeat_shm && si->si_code != SI_USER)
+        atomic_store(&heartbeat_shm->crashed, heartbeat_self ? heartbeat_self : HEARTBEAT_CRASHED_ELSEWHERE);
+    /* SA_RESETHAND restored the default action: a fault re-executes and
+     * dies; a raised signal is pending and delivered on return */
+    raise(sig);
+}
+
+int heartbeat_on_fatal_signals(void)
+{
+    struct sigaction sa = { .sa_sigaction = on_fatal, .sa_flags = SA_SIGINFO | SA_RESETHAND };
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
+        if (sigaction(fatal_signals[i], &sa, NULL))
+            return -1;
+    return 0;
+}

@@ -226,9 +226,6 @@ static int handle_request(struct conn *c)
     struct gateway *gw = w->gw;
     unsigned method = c->p.method;
     int get = method == HTTP_GET || method == HTTP_HEAD;
-    /* one writer: no locked instruction, /metrics reads it from any thread */
-    atomic_store_explicit(&w->requests, atomic_load_explicit(&w->requests, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
     if (get && path_is(c, "/health", 1)) {
         int code;
         c->monitor = 1;
@@ -247,13 +244,18 @@ static int handle_request(struct conn *c)
         metrics_render(gw, w->render);
         return reply_render(c, 200, "text/plain; version=0.0.4");
     }
-    if (admin_dlq_is(c)) /* the admin API, until it has a listener of its own */
+    if (admin_dlq_is(c)) /* here, not on admin_listen: a requeue runs an ingest worker's script */
         return admin_dlq_handle(c);
     if (method != HTTP_POST)
         return http_reply_error(c, 405, gw->admin ? "POST events to any path; GET or HEAD /health or /metrics "
                                                     "(/live, /ready and /tap are on admin_listen)"
                                                   : "POST events to any path; GET or HEAD /health, /metrics, "
                                                     "/live or /ready");
+    /* events only: probes of /health and /metrics would swamp how MinIO's
+     * posts spread over the workers.  One writer: no locked instruction,
+     * /metrics reads it from any thread */
+    atomic_store_explicit(&w->requests, atomic_load_explicit(&w->requests, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     if (!atomic_load(&gw->http.ready) || atomic_load(&gw->http.stopping)) {
         c->close_after = 1;
         return http_reply_error(c, 503, atomic_load(&gw->http.stopping) ? "shutting down" : "starting");

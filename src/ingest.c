@@ -50,7 +50,7 @@ static int authorized(struct gateway *gw, struct conn *c)
 
 /* Write iov (one message) to the dead-letter queue of target in dir. */
 static int dead_letter_iov(const char *dir, const char *target, const struct iovec *iov, int n,
-                           const struct event *ev, const char *key, const char *opts,
+                           const struct event *ev, const char *key, size_t key_len, const char *opts,
                            const char *why)
 {
     struct buf payload = { 0 };
@@ -60,7 +60,7 @@ static int dead_letter_iov(const char *dir, const char *target, const struct iov
             return -1;
         }
     struct msg m = { .payload = payload.p, .payload_len = payload.len, .event_name = ev->name,
-                     .key = key, .key_len = key == ev->key ? ev->key_len : 0, .event_time = ev->time,
+                     .key = key, .key_len = key_len, .event_time = ev->time,
                      .opts = opts };
     char err[512];
     int rc = dlq_append(dir, target, &m, why, 1, err, sizeof err);
@@ -76,7 +76,7 @@ static int dead_letter_event(struct gateway *gw, const struct event *ev, const c
 {
     struct iovec iov[4];
     int n = event_envelope(ev, iov);
-    return dead_letter_iov(gw->cfg.queue_dir, "_script", iov, n, ev, ev->key, NULL, why);
+    return dead_letter_iov(gw->cfg.queue_dir, "_script", iov, n, ev, ev->key, ev->key_len, NULL, why);
 }
 
 /* A message no queue record can hold would be refused with 503 on every
@@ -84,7 +84,8 @@ static int dead_letter_event(struct gateway *gw, const struct event *ev, const c
 static int dead_letter_oversized(struct target *t, const struct routed *m, const struct qrec *r,
                                  const char *why)
 {
-    if (dead_letter_iov(t->dlq_dir, t->conf->name, r->payload, r->npayload, m->ev, r->key, r->opts, why))
+    if (dead_letter_iov(t->dlq_dir, t->conf->name, r->payload, r->npayload, m->ev, r->key, r->key_len, r->opts,
+                        why))
         return -1;
     atomic_fetch_add(&t->dead_lettered, 1);
     log_warn(t->conf->name, "message for %s moved to the dead-letter queue: %s",
@@ -150,8 +151,8 @@ static int collect_routed(struct gateway *gw, struct qrec **recs, size_t *recs_c
             r->npayload = m->niov;
             r->event_name = m->ev->name;
             r->key = m->key ? m->key : m->ev->key;
-            /* the event's key whole: "b/a%00x" and "b/a%00y" are two rows */
-            r->key_len = m->key ? 0 : m->ev->key_len;
+            /* the key whole: "b/a%00x" and "b/a%00y", or opts.key "a\0x" and "a\0y", are two rows */
+            r->key_len = m->key ? m->key_len : m->ev->key_len;
             r->event_time = m->ev->time;
             r->opts = m->opts;
             r->op = (enum msg_op)m->op;

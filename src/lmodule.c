@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
+#include "event.h"
 #include "json.h"
 #include "queue.h"
 #include "script.h"
@@ -454,5 +455,39 @@ int luaopen_luagate(lua_State *L)
     lua_setfield(L, -2, "version");
     lua_pushcfunction(L, l_check_send_opts);
     lua_setfield(L, -2, "check_send_opts");
+    return 1;
+}
+
+/*** @name luagate.ingest.check(body)
+ * `require "luagate.ingest"` (luagate.so): the gateway's own parse of a
+ * request body, as its ingest listener does it, so that luagate.testing
+ * refuses what the gateway answers 400, with the same message (rather than
+ * a Lua copy of the rules drifting from them).
+ * @param body a request body (bytes)
+ * @return true; or nil and the message the gateway's 400 answer carries
+ * ("Records[0].s3.object.size: a string where MinIO writes an integer", ...)
+ */
+static int ingest_check(lua_State *L)
+{
+    size_t len;
+    const char *body = luaL_checklstring(L, 1, &len);
+    struct event_batch in = { 0 };
+    char err[1024];
+    int rc = event_parse(&in, body, len, err, sizeof err);
+    event_batch_free(&in);
+    if (!rc) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushstring(L, err);
+    return 2;
+}
+
+int luaopen_luagate_ingest(lua_State *L);
+int luaopen_luagate_ingest(lua_State *L)
+{
+    static const luaL_Reg fns[] = { { "check", ingest_check }, { NULL, NULL } };
+    luaL_newlib(L, fns);
     return 1;
 }

@@ -109,7 +109,8 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
                 evbuffer_add_printf(o, "luagate_http_monitor_requests_total{path=\"%s\",code=\"%d\"} %llu\n",
                                     m ? "/metrics" : "/health", http_code_list[i], (unsigned long long)v);
         }
-    counter(o, "luagate_ingest_worker_requests_total", "HTTP requests each ingest worker handled");
+    counter(o, "luagate_ingest_worker_requests_total", "POST requests (of events) each ingest worker handled; "
+            "GET /health, /metrics and other methods are not counted");
     for (size_t i = 0; i < gw->http.nworkers; i++)
         evbuffer_add_printf(o, "luagate_ingest_worker_requests_total{worker=\"%zu\"} %llu\n", i,
                             (unsigned long long)http_worker_requests(gw, i));

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "json.h"
 #include "log.h"
+#include "re.h"
 #include "script.h"
 
 static char lua_dir[PATH_MAX];
@@ -351,4 +352,5 @@ void script_open_libs(lua_State *L, const char *script_dir)
     wrap_field(L, LUA_COLIBNAME, "close", l_co_close);
     preload(L, "luagate.json", luaopen_luagate_json);
     preload(L, "luagate.log", luaopen_luagate_log);
+    preload(L, "luagate.re", luaopen_luagate_re);
 }

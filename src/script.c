@@ -411,8 +411,13 @@ static int send_build(lua_State *L, struct router *r, struct routed *m, const ch
         return send_error(err, errlen, "opts"), -1;
     }
     m->opts = ob.p;
-    if (key && !(m->key = strndup(key, keylen)))
-        return snprintf(err, errlen, "out of memory"), -1;
+    if (key) { /* whole, NULs and all (strndup would stop at the first) */
+        if (!(m->key = malloc(keylen + 1)))
+            return snprintf(err, errlen, "out of memory"), -1;
+        memcpy(m->key, key, keylen);
+        m->key[keylen] = 0;
+        m->key_len = keylen;
+    }
     size_t len = ob.len + keylen + r->ev->name_len + r->ev->key_len + r->ev->time_len + 512;
     for (int i = 0; i < m->niov; i++)
         len += m->iov[i].iov_len;

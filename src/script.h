@@ -34,6 +34,7 @@ struct routed {
     char *owned;              /* bytes owned by this message (freed with it) */
     char *opts;               /* JSON text of opts, or NULL */
     char *key;                /* key override, or NULL for the event's */
+    size_t key_len;           /* bytes of key: a key set by a script may hold NULs */
     int op;                   /* enum msg_op */
 };
 

@@ -11,6 +11,8 @@
  *  - killed by us because an event routed longer than script_timeout, or
  *    crashed (a fatal signal, or a non-zero exit) while an event was routing:
  *    that event is quarantined (fsync'd) and a new worker starts at once;
+ *    with several ingest threads, only the event of the thread that took
+ *    the signal (it names itself in the heartbeat block before dying);
  *  - died before it was ready, or within a second of it: started again with
  *    a backoff (100 ms doubling to 30 s), so a broken script or a missing
  *    disk does not spin; the very first worker failing ends the gateway
@@ -88,6 +90,8 @@ static void worker_child(struct sup *s, pid_t parent)
         _exit(1);
     close(s->sfd);
     heartbeat_attach(s->hb);
+    if (heartbeat_on_fatal_signals()) /* without it a crash quarantines every routing event */
+        log_warn("supervisor", "cannot install the worker's fatal-signal handlers: %s", strerror(errno));
     exit(s->worker(s->cfg, s->fds));
 }
 
@@ -97,6 +101,7 @@ static int start_worker(struct sup *s)
         atomic_store(&s->hb->slot[i].since_us, 0);
     atomic_store(&s->hb->ready, 0);
     atomic_store(&s->hb->beat_us, 0);
+    atomic_store(&s->hb->crashed, 0);
     if (s->ever_ready)
         atomic_fetch_add(&s->hb->restarts, 1);
     fflush(stdout);
@@ -168,9 +173,16 @@ static int quarantine_victims(struct sup *s, int status)
         return 0;
     status_text(status, what, sizeof what);
     snprintf(reason, sizeof reason, "the script crashed the worker: %s", what);
+    /* the thread that crashed named itself (heartbeat_on_fatal_signals): only
+     * its event is to blame; the others' are not acknowledged and retried.
+     * Unknown (kill(2), a stack overflow with no stack left for the
+     * handler): every event that was routing. */
+    unsigned culprit = atomic_load(&s->hb->crashed);
+    if (culprit == HEARTBEAT_CRASHED_ELSEWHERE)
+        return 0; /* a thread that was not routing: no script to blame */
     int n = 0;
     for (size_t i = 0; i < INGEST_WORKERS_MAX; i++)
-        if (atomic_load(&s->hb->slot[i].since_us)) {
+        if ((!culprit || culprit == i + 1) && atomic_load(&s->hb->slot[i].since_us)) {
             quarantine(s, atomic_load(&s->hb->slot[i].event), reason);
             n++;
         }

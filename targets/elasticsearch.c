@@ -291,7 +291,9 @@ static int es_dest(struct es *e, struct msg *m, struct dest *d)
         }
         const cJSON *k = cJSON_GetObjectItemCaseSensitive(opts, "key");
         const cJSON *i = cJSON_GetObjectItemCaseSensitive(opts, "index");
-        if (cJSON_IsString(k))
+        /* the record's key when it is opts.key: whole, where valuestring
+         * ends at a NUL */
+        if (cJSON_IsString(k) && !(m->key && !strcmp(m->key, k->valuestring)))
             key = k->valuestring;
         if (cJSON_IsString(i) && *i->valuestring)
             index = i->valuestring;

@@ -403,8 +403,12 @@ static int parse_opts(const struct msg *m, cJSON **doc, const char **topic, cons
     if (t)
         *topic = t->valuestring;
     if (ky) {
-        *key = ky->valuestring;
-        *keylen = strlen(ky->valuestring);
+        /* the record's key when it is opts.key: whole, where valuestring
+         * ends at a NUL */
+        if (!(m->key && !strcmp(m->key, ky->valuestring))) {
+            *key = ky->valuestring;
+            *keylen = strlen(ky->valuestring);
+        }
     }
     if (h && cJSON_GetArraySize(h) > 0) {
         *hdrs = rd_kafka_headers_new((size_t)cJSON_GetArraySize(h));
@@ -429,7 +433,7 @@ static rd_kafka_resp_err_t produce(struct kafka *k, struct msg *m, size_t i, lon
                                    char *err, size_t errlen)
 {
     const char *topic = k->topic, *key = m->key ? m->key : "";
-    size_t keylen = strlen(key);
+    size_t keylen = m->key ? msg_key_len(m) : 0; /* an object name with %00 is sent whole */
     rd_kafka_headers_t *hdrs = NULL;
     cJSON *doc = NULL;
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;

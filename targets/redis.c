@@ -353,7 +353,9 @@ static const char *field_of(struct msg *m, cJSON **opts)
         snprintf(m->error, sizeof m->error, "opts.key must be a string");
         return NULL;
     }
-    return k->valuestring;
+    /* send() made opts.key the record's key, whole: valuestring ends at a
+     * NUL in it, where the record's key goes on */
+    return m->key && !strcmp(m->key, k->valuestring) ? m->key : k->valuestring;
 }
 
 /* Errors that say the server, not this command, is unwell: retry later. */

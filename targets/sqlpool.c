@@ -11,7 +11,9 @@ const char *sqlpool_rowkey(const struct msg *m, cJSON **doc)
     if (m->opts) {
         *doc = cJSON_Parse(m->opts);
         const cJSON *k = cJSON_GetObjectItemCaseSensitive(*doc, "key");
-        if (cJSON_IsString(k) && *k->valuestring)
+        /* opts.key "a\0x" is the record's key whole; its valuestring "a"
+         * would be another row: refused below like an object name with %00 */
+        if (cJSON_IsString(k) && *k->valuestring && !(m->key && !strcmp(m->key, k->valuestring)))
             return k->valuestring;
     }
     /* SQL text cannot hold a NUL (PostgreSQL refuses it): an object name

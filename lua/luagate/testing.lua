@@ -47,6 +47,8 @@ local function load_json()
     .. tostring(mod) .. ")", 0)
 end
 local json = load_json()
+-- the gateway's own parse of a body (event.c), for its refusals and their words
+local ingest = require "luagate.ingest"
 --- luagate.json, the gateway's own encoder, as this module loaded it.
 M.json = json
 -- send()'s option tables are the gateway's own (luagate.so, src/sendopts.c)
@@ -269,9 +271,13 @@ end
 -- `:record_json()`).
 -- @param text the body
 -- @return a list of events
--- @raise when text is not JSON, not an object with a non-empty "Records"
--- array, or a record lacks eventName or s3.bucket.name (the gateway's 400)
+-- @raise whenever the gateway answers the body 400, with its message (its own
+-- parser, through luagate.so: not JSON, not UTF-8, a field MinIO writes with
+-- another JSON type, no non-empty "Records" array, a record lacking eventName
+-- or s3.bucket.name)
 function M.events_from_json(text)
+  local valid, why = ingest.check(text)
+  if not valid then error(why, 0) end
   local doc, err = json.decode(text)
   if doc == nil then error("testing: not JSON: " .. tostring(err), 0) end
   if type(doc) ~= "table" or getmetatable(doc) == json.array_mt then

@@ -28,6 +28,9 @@ for _, kind in ipairs { "webhook", "amqp", "kafka", "mqtt", "nats", "nsq", "mysq
   end
 end
 add("target", debug.getregistry()["luagate.driver"].__index, ":")
+add("luagate.re", (require "luagate.re"))
+add("luagate.ingest", (require "luagate.ingest"))
+add("re", debug.getregistry()["luagate.re"].__index, ":")
 table.sort(names)
 local seen = {}
 for _, n in ipairs(names) do

@@ -17,7 +17,7 @@
 
 local FILES = {
   "src/script.c", "src/json.c", "src/sandbox.c", "lua/luagate/rules.lua", "lua/luagate/default.lua",
-  "lua/luagate/testing.lua", "src/lmodule.c",
+  "lua/luagate/testing.lua", "src/lmodule.c", "src/re.c",
 }
 
 local function read(path)

@@ -117,6 +117,7 @@ attack send_copies 'send: .*script_memory'
 attack json_amplify 'send: payload: .*script_memory'
 attack rep_empty 'string.rep of 1099511627776 copies'
 attack json_decode_leak "$BUDGET"
+attack re_backtrack 'luagate.re: match limit exceeded'
 attack close_nesting delivered
 attack send_reentrant delivered
 check "send_reentrant: every message of the nested sends is queued (64 per opts field read)" \

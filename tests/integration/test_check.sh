@@ -67,4 +67,16 @@ rm -rf "$tmp"
 if "$LUAGATE_BIN" --help-target webhook | grep -Eq '^  enable +bool +on +on for a target declared in the file'; then
   echo "ok - --help-target shows enable on by default"
 else echo "not ok - --help-target enable: $("$LUAGATE_BIN" --help-target webhook | grep '^  enable')"; fi
+# a bucket rule's prefix/suffix is printed quoted as Go's %q: a newline or ESC in
+# it can neither forge a line of check's output nor reach the terminal raw
+tmp=$(mktemp -d)
+printf '%s\n' 'targets = { ["file:a"] = { path = "/dev/null" } }' \
+  'buckets = { images = { { arn = "file:a", events = { "put" },' \
+  '  prefix = "a\nbucket rules: 0 FORGED\27[2K\"\\", suffix = "\t.jpg\194\155é" } } }' >"$tmp/ctl.lua"
+"$LUAGATE_BIN" check -c "$tmp/ctl.lua" >"$tmp/ctl.out" 2>&1; rc=$?
+if [ $rc = 0 ] && ! grep -q '^bucket rules: 0 FORGED' "$tmp/ctl.out" && ! grep -q $'\x1b' "$tmp/ctl.out" &&
+   grep -qF 'prefix "a\nbucket rules: 0 FORGED\x1b[2K\"\\"  suffix "\t.jpg\u009bé"' "$tmp/ctl.out"; then
+  echo "ok - check prints a bucket rule's prefix and suffix escaped (newline, ESC, C1 CSI, quote)"
+else echo "not ok - check prints a bucket rule's prefix and suffix escaped (exit $rc):"; sed 's/^/#   /' "$tmp/ctl.out" | cat -v | tail -4; fi
+rm -rf "$tmp"
 exit 0

@@ -568,6 +568,31 @@ TEST(opts_override)
     drv->close(ctx);
 }
 
+/* opts.key "a\0x" set by a script is the record's key whole (key_len): two
+ * keys that differ after the NUL are two documents, not one "a". */
+TEST(opts_key_nul)
+{
+    CHECK(peer_reset() == 0);
+    void *ctx = open_es(NULL, "minio-nul", "namespace", NULL, NULL);
+    if (!ctx)
+        GIVE_UP();
+    struct msg m[2] = { msgs[0], msgs[1] };
+    m[0].key = "a\0x", m[0].key_len = 3, m[0].opts = "{\"key\":\"a\\u0000x\"}";
+    m[1].key = "a\0y", m[1].key_len = 3, m[1].opts = "{\"key\":\"a\\u0000y\"}";
+    CHECK(drv->send(ctx, m, 2) == 0);
+    CHECK(m[0].status == MSG_OK && m[1].status == MSG_OK);
+    char id0[45], id1[45];
+    hh_es_doc_id("a\0x", 3, id0);
+    hh_es_doc_id("a\0y", 3, id1);
+    cJSON *all = peer_json("/__docs");
+    const cJSON *idx = cJSON_GetObjectItemCaseSensitive(all, "minio-nul");
+    CHECK(strcmp(id0, id1) != 0);
+    CHECK(cJSON_GetObjectItemCaseSensitive(idx, id0) != NULL);
+    CHECK(cJSON_GetObjectItemCaseSensitive(idx, id1) != NULL);
+    cJSON_Delete(all);
+    drv->close(ctx);
+}
+
 /* Script payloads: pretty-printed JSON is folded onto one bulk line, a
  * payload that is not JSON is rejected alone. */
 TEST(script_payloads)
@@ -817,6 +842,7 @@ int main(void)
     RUN(namespace_bulk);
     RUN(access_single_and_bulk);
     RUN(opts_override);
+    RUN(opts_key_nul);
     RUN(rejected_item);
     RUN(script_payloads);
     RUN(injected_429);

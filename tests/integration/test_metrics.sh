@@ -30,6 +30,10 @@ curl -s -o /dev/null -X POST --data-binary 'not json' "$GW/"
 m=$(curl -s "$GW/metrics")
 val() { echo "$m" | awk -v k="$1" '$1 == k { print $2 }'; }
 check "40 events posted" [ "$n_posts" = 40 ]
+wreq=$(echo "$m" | awk '$1 ~ /^luagate_ingest_worker_requests_total\{/ { n += $2 } END { print n + 0 }')
+check "luagate_ingest_worker_requests_total counts the 41 POSTs, not the 14 probes of /health and /metrics ($wreq)" \
+  [ "$wreq" = 41 ]
+check "...and its HELP says so" grep -q '^# HELP luagate_ingest_worker_requests_total POST requests.*/health, /metrics' <<<"$m"
 check "luagate_http_requests_total counts ingest requests only (40 x 200, 1 x 400)" \
   [ "$(val 'luagate_http_requests_total{code="200"}')" = 40 -a "$(val 'luagate_http_requests_total{code="400"}')" = 1 ]
 h=$(val 'luagate_http_monitor_requests_total{path="/health",code="200"}')

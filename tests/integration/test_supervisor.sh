@@ -186,4 +186,101 @@ kill -KILL "$p"; i=0
 while alive "$w" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 check "kill -9 of the parent takes the worker down" dead "$w"
 rm -f "$T/gw.pid"
+# --- two ingest threads: a crash costs only the crashing thread's event ---------------
+# (issue #15) The worker's fatal-signal handler names the thread that took
+# the signal; an innocent event another thread was routing at that moment is
+# not acknowledged, and MinIO's retry of it is delivered, not dead-lettered.
+sed -e "s|$T/queue|$T/queue2|; s|$T/a.jsonl|$T/b.jsonl|; s|script_timeout = \"4s\"|script_timeout = \"60s\"|" \
+  -e "s|^script_instructions.*|script_instructions = 100000000000|" "$T/gw.lua" >"$T/gw2w.lua"
+echo "ingest_workers = 2" >>"$T/gw2w.lua"
+cat >"$T/routes.lua" <<'LUA'
+return function(event, send)
+  if event.key:find("poison-crash", 1, true) then
+    string.find(("a"):rep(40), ("a*"):rep(25) .. "b") -- ended by the test's SIGSEGV
+  end
+  if event.key:find("slow-innocent", 1, true) then -- several seconds of Lua, then delivered
+    local t = os.time()
+    while os.time() - t < 8 do end
+  end
+  send("file:a", event)
+end
+LUA
+event slow-innocent.jpg >"$T/slow.json"
+# busy_threads PID: the threads of PID that ran on a CPU for 10 % of the last 0.5 s
+busy_threads() {
+  $PY - "$1" <<'PY'
+import os, sys, time
+pid = sys.argv[1]
+def cpu():
+    r = {}
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            f = open(f"/proc/{pid}/task/{t}/stat").read().rsplit(")", 1)[1].split()
+            r[t] = int(f[11]) + int(f[12])
+        except OSError:
+            pass
+    return r
+a = cpu(); time.sleep(0.5); b = cpu()
+print(" ".join(t for t in b if t in a and b[t] - a[t] >= os.sysconf("SC_CLK_TCK") * 0.05))
+PY
+}
+# post_to_idle FILE: POST FILE on a connection an idle ingest thread serves
+# (a /health on it was answered first: the busy thread answers none)
+post_to_idle() {
+  $PY - "$GATEWAY_PORT" "$1" <<'PY'
+import socket, sys
+body = open(sys.argv[2], "rb").read()
+held = []
+for _ in range(40):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.settimeout(0.5)
+    try:
+        if not s.recv(65536):
+            continue
+    except socket.timeout:
+        held.append(s)  # queued behind the busy thread: try another connection
+        continue
+    s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+              % len(body) + body)
+    s.settimeout(60)
+    try:
+        s.recv(65536)
+    except OSError:
+        pass
+    sys.exit(0)
+sys.exit(1)
+PY
+}
+absent() { ! grep -q "$1" "$2" 2>/dev/null; }
+tgkill() { $PY -c 'import ctypes,sys; sys.exit(ctypes.CDLL(None).tgkill(*map(int, sys.argv[1:])))' "$@"; }
+gw_start "$T/gw2w.lua" || fail "luagate with two ingest threads did not start"
+w=$(worker)
+post_file "$T/slow.json" -m 60 >"$T/slow.code" &
+slow_poster=$!
+innocent=""
+for _ in $(seq 20); do innocent=$(busy_threads "$w"); [ -n "$innocent" ] && break; done
+post_to_idle "$T/crash.json" &
+crash_poster=$!
+culprit=""
+for _ in $(seq 12); do
+  for t in $(busy_threads "$w"); do [ "$t" != "$innocent" ] && culprit=$t; done
+  [ -n "$culprit" ] && break
+done
+check "the innocent and the crashing event route in two threads at once ($innocent, $culprit)" \
+  [ -n "$innocent" ] && [ -n "$culprit" ] && [ "$(echo "$innocent" | wc -w)" = 1 ]
+[ -n "$culprit" ] && tgkill "$w" "$culprit" 11
+wait "$crash_poster" "$slow_poster"
+check "the innocent event another thread was routing is not acknowledged" [ "$(cat "$T/slow.code")" != 200 ]
+check "...a new worker serves" wait_until 20 curl -fsS "$GW/health"
+check "the crash is logged with its signal" grep -q "ended (SIGSEGV)" "$T/gw.log"
+code=$(post_file "$T/slow.json" -m 60)
+check "MinIO's retry of the innocent event is answered 200" [ "$code" = 200 ]
+check "...and delivered" wait_until 10 grep -q slow-innocent "$T/b.jsonl"
+check "...not dead-lettered" absent slow-innocent "$T/queue2/dlq/_script.jsonl"
+check "only the crashing event was quarantined" [ "$(grep -c ' Q ' "$T/queue2/quarantine")" = 1 ]
+code=$(post_file "$T/crash.json" -m 10)
+check "MinIO's retry of the crashing event is dead-lettered" \
+  [ "$code" = 200 ] && grep -q poison-crash "$T/queue2/dlq/_script.jsonl"
+gw_stop
 exit 0
