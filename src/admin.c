@@ -177,7 +177,7 @@ static void serve_health(struct gateway *gw, struct evhttp_request *req)
         evhttp_send_error(req, 500, "out of memory");
         return;
     }
-    health_render(gw, b, &code);
+    metrics_health_render(gw, b, &code);
     reply_buffer(req, code, "application/json", b);
     evbuffer_free(b);
 }

@@ -107,7 +107,7 @@ int cli_help_target(const char *kind, FILE *f)
     if (k->drv)
         print_keys(f, k, k->drv->keys, 0);
     fprintf(f, " keys of every target:\n");
-    print_keys(f, k, common_keys, 1);
+    print_keys(f, k, tconf_common_keys, 1);
     if (k->drv)
         cli_print_send_opts(f, k->drv->send_opts);
     return 0;

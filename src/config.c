@@ -451,7 +451,7 @@ static void env_key(const struct key_spec *s, char *out, size_t len)
  * the id part, "" for the default target. */
 static const struct key_spec *env_match(const struct kind_info *k, const char *rest, const char **id)
 {
-    const struct key_spec *tables[2] = { common_keys, k->drv ? k->drv->keys : NULL };
+    const struct key_spec *tables[2] = { tconf_common_keys, k->drv ? k->drv->keys : NULL };
     const struct key_spec *best = NULL;
     size_t best_len = 0;
     for (int t = 0; t < 2; t++)

@@ -171,7 +171,7 @@ static void settings_section(FILE *out)
     }
 }
 
-int cli_docs(FILE *out)
+int docgen_main(FILE *out)
 {
     size_t n;
     const struct kind_info *kinds = driver_kinds(&n);
@@ -221,7 +221,7 @@ int cli_docs(FILE *out)
           "declared in the environment is on when its `..._ENABLE[_<ID>]` variable is.\n\n",
           out);
     table_head(out);
-    for (const struct key_spec *s = common_keys; s->name; s++)
+    for (const struct key_spec *s = tconf_common_keys; s->name; s++)
         key_row(out, NULL, s, 1);
     settings_section(out);
     return fflush(out) || ferror(out) ? 1 : 0;

@@ -15,6 +15,6 @@
 
 #include <stdio.h>
 
-int cli_docs(FILE *out);
+int docgen_main(FILE *out);
 
 #endif

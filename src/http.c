@@ -229,7 +229,7 @@ static int handle_request(struct conn *c)
     if (get && path_is(c, "/health", 1)) {
         int code;
         c->monitor = 1;
-        health_render(gw, w->render, &code);
+        metrics_health_render(gw, w->render, &code);
         return reply_render(c, code, "application/json");
     }
     if (get && !gw->admin && (path_is(c, "/live", 0) || path_is(c, "/ready", 0))) {

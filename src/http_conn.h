@@ -152,7 +152,7 @@ void http_on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct socka
 void http_on_accept_error(struct evconnlistener *lev, void *arg);
 void http_on_accept_retry(evutil_socket_t fd, short what, void *arg);
 void http_on_sweep(evutil_socket_t fd, short what, void *arg);
-void worker_give(struct worker *w, struct router *r, SSL_CTX *tls);
+void http_worker_give(struct worker *w, struct router *r, SSL_CTX *tls);
 void conn_close(struct conn *c);
 void conn_drive(struct conn *c);
 int http_reply(struct conn *c, int code, const char *ctype, const char *body, size_t blen);

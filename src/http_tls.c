@@ -252,7 +252,7 @@ void tls_on_hup(evutil_socket_t fd, short what, void *arg)
     }
     for (size_t i = 0; i < gw->http.nworkers; i++)
         if (SSL_CTX_up_ref(ctx))
-            worker_give(&gw->http.workers[i], NULL, ctx);
+            http_worker_give(&gw->http.workers[i], NULL, ctx);
     SSL_CTX_free(ctx); /* the workers hold theirs */
     log_info("http", "TLS certificate reloaded from %s", gw->cfg.tls_cert);
 }

@@ -172,7 +172,7 @@ int http_port(struct gateway *gw)
  * worker swaps it in between two of its own events (on_mail), so a state
  * is only ever run by one thread.  One it has not taken yet was never
  * used: the newer one replaces it. */
-void worker_give(struct worker *w, struct router *r, SSL_CTX *tls)
+void http_worker_give(struct worker *w, struct router *r, SSL_CTX *tls)
 {
     pthread_mutex_lock(&w->mail_lock);
     if (r) {
@@ -189,7 +189,7 @@ void worker_give(struct worker *w, struct router *r, SSL_CTX *tls)
 
 void http_give_router(struct gateway *gw, size_t i, struct router *r)
 {
-    worker_give(&gw->http.workers[i], r, NULL);
+    http_worker_give(&gw->http.workers[i], r, NULL);
 }
 
 static void on_mail(evutil_socket_t fd, short what, void *arg)
@@ -242,7 +242,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
         return;
     w->draining = 1;
     stop_accepting(w);
-    if (!w->pending_head) {
+    if (!w->pending_head && !w->jobs) { /* requests routed in slices (ingest.c) finish first */
         event_base_loopexit(w->base, NULL);
         return;
     }

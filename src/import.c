@@ -111,7 +111,7 @@ static size_t minio_keys(const struct kind_info *k, const struct key_spec **out)
     static const char *const common[NCOMMON] = { "enable", "queue_dir", "queue_limit", "comment" };
     size_t n = 0;
     for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
-        for (const struct key_spec *s = common_keys; s->name; s++)
+        for (const struct key_spec *s = tconf_common_keys; s->name; s++)
             if (!strcmp(s->name, common[i]))
                 out[n++] = s;
     for (const struct key_spec *s = k->drv->keys; s && s->name && n < MAX_KEYS; s++)
@@ -775,7 +775,7 @@ static int usage(FILE *f, int rc)
     return rc;
 }
 
-int cli_import(int argc, char **argv)
+int import_main(int argc, char **argv)
 {
     struct import_input *in = xrealloc(NULL, (size_t)(argc + 1) * sizeof *in);
     size_t n = 0;

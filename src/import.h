@@ -27,7 +27,7 @@
 
 /* argv holds the arguments after "import":
  * [--bucket NAME FILE]... [FILE]... (no FILE, or "-": standard input). */
-int cli_import(int argc, char **argv);
+int import_main(int argc, char **argv);
 
 /* One input of an import: MinIO's notify_* settings (bucket NULL) or the
  * notification configuration of one bucket (import_bucket.h's forms). */

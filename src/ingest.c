@@ -313,14 +313,21 @@ static void flush_pending(struct gateway *gw, struct worker *w)
     }
 }
 
+/* Draining (SIGTERM): the loop ends once no request waits, whether for
+ * its commit or still being routed in slices. */
+static void drain_check(struct worker *w)
+{
+    if (w->draining && !w->pending_head && !w->jobs)
+        event_base_loopexit(w->base, NULL);
+}
+
 void ingest_on_durable_event(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct worker *w = arg;
     flush_pending(w->gw, w);
-    if (w->draining && !w->pending_head)
-        event_base_loopexit(w->base, NULL);
+    drain_check(w);
 }
 
 /* A group commit happened: any worker may have requests it made durable. */
@@ -579,14 +586,13 @@ static void on_slice(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct slice_job *j = arg;
+    struct worker *w = j->w;
     struct conn *c = j->p->c;
     char err[1024];
+    int rc = c ? job_step(j, err, sizeof err) : 0;
     if (!c) { /* the client left: nothing was acknowledged, it will retry */
         job_free(j);
-        return;
-    }
-    int rc = job_step(j, err, sizeof err);
-    if (rc > 0) {
+    } else if (rc > 0) {
         job_next(j);
     } else if (rc < 0) {
         job_free(j);
@@ -595,6 +601,7 @@ static void on_slice(evutil_socket_t fd, short what, void *arg)
     } else {
         job_finish(j, c);
     }
+    drain_check(w);
 }
 
 /* -1 if c was closed (never here: the request goes on later). */

@@ -253,9 +253,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "check"))
         return cli_check(config_path, argc - i - 1, argv + i + 1);
     if (!strcmp(cmd, "import"))
-        return cli_import(argc - i - 1, argv + i + 1);
+        return import_main(argc - i - 1, argv + i + 1);
     if (!strcmp(cmd, "docs"))
-        return cli_docs(stdout);
+        return docgen_main(stdout);
     if (!strcmp(cmd, "dlq"))
         return cli_dlq(config_path, argc - i - 1, argv + i + 1);
     if (!strcmp(cmd, "tap"))

@@ -186,7 +186,7 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
     per_queue(gw, o, "luagate_queue_cut_records_total", 1);
 }
 
-void health_render(struct gateway *gw, struct evbuffer *o, int *status)
+void metrics_health_render(struct gateway *gw, struct evbuffer *o, int *status)
 {
     int ready = atomic_load(&gw->http.ready) && !atomic_load(&gw->http.stopping);
     int full = 0;

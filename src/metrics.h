@@ -8,6 +8,6 @@ struct gateway;
 
 void metrics_render(struct gateway *gw, struct evbuffer *out);
 /* *status: 200, or 503 when ingest would refuse events (see README). */
-void health_render(struct gateway *gw, struct evbuffer *out, int *status);
+void metrics_health_render(struct gateway *gw, struct evbuffer *out, int *status);
 
 #endif

@@ -9,7 +9,7 @@
 #include "targetconf.h"
 #include "hex.h"
 
-const struct key_spec common_keys[] = {
+const struct key_spec tconf_common_keys[] = {
     { "enable", KEY_BOOL, "on", 0, NULL, "on for a target declared in the file unless enable = off; from the environment, what MINIO_NOTIFY_<KIND>_ENABLE[_<ID>] says" },
     { "queue_dir", KEY_PATH, "", 0, NULL, "directory of this target's queue (default: the global queue_dir)" },
     { "queue_limit", KEY_UINT, "100000", 0, NULL, "most undelivered events kept; 0 means 100000" },
@@ -141,7 +141,7 @@ static const struct key_spec *spec_in(const struct key_spec *t, const char *key)
 
 const struct key_spec *tconf_spec(const struct target_conf *c, const char *key)
 {
-    const struct key_spec *s = spec_in(common_keys, key);
+    const struct key_spec *s = spec_in(tconf_common_keys, key);
     if (!s && c->kind->drv)
         s = spec_in(c->kind->drv->keys, key);
     return s;

@@ -19,7 +19,7 @@ struct target_conf {
 };
 
 /* Keys every target accepts whatever its kind (enable, queue_dir, rules...). */
-extern const struct key_spec common_keys[];
+extern const struct key_spec tconf_common_keys[];
 
 /* A target id: 1 to 64 letters, digits, _ or - ("PRIMARY", "_"). */
 int tconf_valid_id(const char *id);

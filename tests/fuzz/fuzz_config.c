@@ -189,7 +189,7 @@ static void check_config(struct gw_config *c)
             CHECK(t->kv[k].key && t->kv[k].val);
             CHECK(tconf_printable(t, t->kv[k].key));
         }
-        const struct key_spec *tables[2] = { common_keys, t->kind->drv ? t->kind->drv->keys : NULL };
+        const struct key_spec *tables[2] = { tconf_common_keys, t->kind->drv ? t->kind->drv->keys : NULL };
         for (int j = 0; j < 2; j++)
             for (const struct key_spec *s = tables[j]; s && s->name; s++) {
                 CHECK(tconf_str(t, s->name));

@@ -23,6 +23,7 @@ queue_dir = "$T/queue"
 script = "$T/attack/routes.lua"
 script_memory = $MEM
 body_limit = 33554432
+shutdown_timeout = "120s" -- the last case stops it during a long request
 targets = { ["file:out"] = { path = "$T/out.jsonl" } }
 EOF
 
@@ -184,5 +185,26 @@ check "...and the old script keeps routing" wait_key plainhup
 cp "$T/routes.good" "$T/attack/routes.lua"
 check "the states that reached script_memory were rebuilt" [ "$(metric luagate_script_state_rebuilds_total)" -ge 1 ]
 check "no secret in any output" bash -c "! grep -rqs '$SECRET' '$T/out.jsonl' '$T/queue/dlq' '$T/gw.log'"
+# SIGTERM while a request is routed in slices: it is finished and
+# answered before the gateway stops (shutdown_timeout)
+$PY - "$T/big.json" >"$T/mid.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["Records"] = d["Records"][:2000]
+print(json.dumps(d, separators=(",", ":")))
+PY
+before=$(lines "$T/out.jsonl")
+runs=$(metric luagate_script_runs_total)
+(post_file "$T/mid.json" "${AUTH[@]}" >"$T/mid.code") &
+poster=$!
+# until its routing has begun (/metrics is answered between two slices)
+wait_until 30 bash -c "[ \"\$(curl -s '$GW/metrics' | awk '\$1 == \"luagate_script_runs_total\" { print \$2 }')\" -gt $((runs + 10)) ]"
 gw_stop
+wait "$poster"
+check "SIGTERM during a request routed in slices: it is answered 200 first" \
+  bash -c "[ \"\$(cat '$T/mid.code')\" = 200 ] && grep -q '\"events\":2000' '$T/resp'"
 check "the gateway stops cleanly after the attacks" [ ! -e "$T/gw.pid" ]
+LUAGATE_AUTH_TOKEN=$SECRET gw_start "$T/gw.lua"
+check "...and the request's 2,000 events, acknowledged before it stopped, are delivered after a restart" \
+  wait_lines "$T/out.jsonl" $((before + 2000)) 60
+gw_stop

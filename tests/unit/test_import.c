@@ -351,7 +351,7 @@ TEST(validation_warnings)
     fclose(f);
 }
 
-/* cli_import reads a file and writes to stdout; usage errors are 2. */
+/* import_main reads a file and writes to stdout; usage errors are 2. */
 TEST(cli_import_file)
 {
     char in[256], outp[256];
@@ -365,7 +365,7 @@ TEST(cli_import_file)
     dup2(fd, 1);
     close(fd);
     char *args[] = { in, NULL };
-    int rc = cli_import(1, args);
+    int rc = import_main(1, args);
     fflush(stdout);
     dup2(saved, 1);
     close(saved);
@@ -375,11 +375,11 @@ TEST(cli_import_file)
     CHECK_STR(STR(t, "topic"), "t");
     config_free(&c);
     char missing[] = "/nonexistent/mc.txt", *a2[] = { missing, NULL };
-    CHECK_INT(cli_import(1, a2), 1);
+    CHECK_INT(import_main(1, a2), 1);
     char bogus[] = "--bogus", *a3[] = { bogus, in, NULL };
-    CHECK_INT(cli_import(2, a3), 2);
+    CHECK_INT(import_main(2, a3), 2);
     char flag[] = "--bucket", name[] = "images", *a4[] = { flag, name, NULL };
-    CHECK_INT(cli_import(2, a4), 2); /* --bucket without its file */
+    CHECK_INT(import_main(2, a4), 2); /* --bucket without its file */
 }
 
 /* ---- bucket rules (--bucket NAME FILE) ------------------------------------------------ */
