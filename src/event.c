@@ -574,10 +574,13 @@ static int parse_records(struct event_batch *in, size_t budget, char *err, size_
 int event_parse_step(struct event_batch *in, size_t budget, char *err, size_t errlen)
 {
     switch (in->phase) {
-    case EVENT_PARSE_TOKENS:
-        if (parse_tokens(in, budget, err, errlen) < 0)
-            return -1;
-        return 1;
+    case EVENT_PARSE_TOKENS: {
+        int rc = parse_tokens(in, budget, err, errlen);
+        if (rc || in->len >= budget)
+            return rc < 0 ? -1 : 1;
+        /* a body smaller than the step: its records in the same step */
+        return parse_records(in, budget, err, errlen);
+    }
     case EVENT_PARSE_RECORDS:
         return parse_records(in, budget, err, errlen);
     default:

@@ -240,7 +240,7 @@ int jscan_step(struct jscan_state *st, const char *text, size_t len, size_t paus
     const unsigned char *p = s, *const end = s + len;
     const uintptr_t lim16 = len >= 16 ? (uintptr_t)end - 16 : 0;
     jsmntok_t *t, *tp, *tend; /* the array, the next token, its end */
-    struct jscan_frame *const stack = st->stack;
+    struct jscan_frame stack[JSCAN_MAX_DEPTH + 1]; /* local: token writes cannot alias it */
     int depth = 0;   /* open containers */
     int cur = -1;    /* token of the innermost open container */
     int count = 0;   /* values seen in it so far */
@@ -275,6 +275,7 @@ int jscan_step(struct jscan_state *st, const char *text, size_t len, size_t paus
         p = s + st->pos;
         tp = t + st->ntok;
         depth = st->depth, cur = st->cur, count = st->count, closer = st->closer, sep = st->sep;
+        memcpy(stack, st->stack, (size_t)depth * sizeof *stack);
         goto after;
     }
     st->started = 1;
@@ -480,6 +481,7 @@ close:
         st->pos = (size_t)(p - s);
         st->ntok = (int)(tp - t);
         st->depth = depth, st->cur = cur, st->count = count, st->closer = closer, st->sep = sep;
+        memcpy(st->stack, stack, (size_t)depth * sizeof *stack);
         return 0;
     }
     goto after;
