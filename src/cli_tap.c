@@ -9,23 +9,45 @@
 struct tap_out {
     long want, seen;  /* --count: stop after want event lines (0: never) */
     int first, error; /* the first line is {"error":..} when refused */
+    int last;         /* the want-th event line is written up to its end */
 };
+
+/* Where to stop writing p[0..n) for --count: just past the newline that
+ * ends the want-th event line (*done set), or n.  The server sends lines in
+ * chunks of any size, so a chunk may hold more events than are wanted, and
+ * the last wanted line may end in a later chunk. */
+static size_t count_cut(struct tap_out *o, const char *p, size_t n, int *done)
+{
+    const char *end = p + n, *q = p;
+    *done = 0;
+    if (!o->last) {
+        while ((q = memmem(q, (size_t)(end - q), "{\"time\":", 8)) && ++o->seen < o->want)
+            q += 8;
+        if (!q)
+            return n;
+        o->last = 1;
+    }
+    const char *nl = memchr(q, '\n', (size_t)(end - q));
+    if (!nl)
+        return n;
+    *done = 1;
+    return (size_t)(nl + 1 - p);
+}
 
 static int on_tap_data(const char *p, size_t n, void *arg)
 {
     struct tap_out *o = arg;
+    int done = 0;
     if (o->first) {
         o->first = 0;
         o->error = n >= 8 && !strncmp(p, "{\"error\"", 8);
     }
+    if (o->want && !o->error)
+        n = count_cut(o, p, n, &done);
     if (fwrite(p, 1, n, o->error ? stderr : stdout) != n)
         return -1; /* stdout closed (| head): stop */
     fflush(o->error ? stderr : stdout);
-    if (!o->want || o->error)
-        return 0;
-    for (const char *q = p; (q = memmem(q, (size_t)(p + n - q), "{\"time\":", 8)); q += 8)
-        o->seen++;
-    return o->seen >= o->want;
+    return done;
 }
 
 /* value percent-encoded for a query string */
