@@ -98,8 +98,14 @@ int cli_tap(const char *config_path, int argc, char **argv)
             admin = v;
         else if (!strcmp(a, "--cacert"))
             cacert = v;
-        else if (!strcmp(a, "--count"))
-            o.want = atol(v);
+        else if (!strcmp(a, "--count")) {
+            char *end;
+            o.want = strtol(v, &end, 10);
+            if (*end || o.want <= 0) { /* atol's 0 would have meant "for ever" */
+                fprintf(stderr, "luagate tap: --count must be a positive integer, not '%s'\n", v);
+                return 2;
+            }
+        }
         else if (!strcmp(a, "--target") || !strcmp(a, "--bucket") || !strcmp(a, "--prefix") ||
                  !strcmp(a, "--event"))
             query_add(query, sizeof query, a + 2, v);

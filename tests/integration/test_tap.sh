@@ -35,6 +35,10 @@ started() { grep -q '"tap":"started"' "$1"; }
 rc=$?
 check "tap without any admin address fails (exit $rc) saying how to give one" \
   sh -c "[ $rc = 2 ] && grep -q -- '--admin HOST:PORT' '$T/noaddr.out'"
+$TAP --count 1x >"$T/badcount.out" 2>&1
+rc=$?
+check "tap --count 1x fails (exit $rc) naming the bad value" \
+  sh -c "[ $rc = 2 ] && grep -q \"count must be a positive integer, not '1x'\" '$T/badcount.out'"
 $TAP --target nosuch >"$T/bad.out" 2>&1
 rc=$?
 check "tap --target of an unknown target fails (exit $rc) naming the configured ones ($(head -1 "$T/bad.out" | head -c 160))" \
