@@ -160,6 +160,9 @@ static struct outcome settle(struct target *t, struct msg *batch, size_t n, unsi
 static void *delivery_main(void *arg)
 {
     struct target *t = arg;
+    char name[16];
+    snprintf(name, sizeof name, "to:%s", t->conf->name);
+    pthread_setname_np(pthread_self(), name); /* for top -H and /proc: best effort */
     size_t max = t->drv->max_batch ? t->drv->max_batch : 1;
     struct msg *batch = calloc(max, sizeof *batch);
     unsigned head_attempts = 0, failures = 0;

@@ -240,6 +240,7 @@ static int reload_now(struct gateway *gw)
 static void *reload_main(void *arg)
 {
     struct gateway *gw = arg;
+    pthread_setname_np(pthread_self(), "reload"); /* for top -H and /proc: best effort */
     for (;;) {
         atomic_store(&gw->reload_again, 0);
         reload_now(gw);

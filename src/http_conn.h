@@ -133,6 +133,8 @@ struct worker {
     struct qrec *recs;
     size_t recs_cap;
     struct slice_job *jobs;    /* requests being routed in slices (ingest.c) */
+    struct event *kick_ev;     /* the end of a loop batch that appended (ingest.c) */
+    unsigned kick_mask;        /* the gw->queues it appended to, by index */
     /* shared: the queue committers wake durable_ev, the main thread the
      * others; mail_* is under mail_lock, npending and requests are read by
      * any thread (written by the worker only, relaxed: no locked op) */

@@ -274,6 +274,7 @@ static int worker_init(struct gateway *gw, struct worker *w, unsigned id)
     if (!(w->base = id ? event_base_new() : gw->base))
         return -1;
     w->durable_ev = event_new(w->base, -1, 0, ingest_on_durable_event, w);
+    w->kick_ev = event_new(w->base, -1, 0, ingest_on_batch_end, w);
     w->mail_ev = event_new(w->base, -1, 0, on_mail, w);
     w->stop_ev = event_new(w->base, -1, 0, on_stop, w);
     w->deadline_ev = evtimer_new(w->base, on_deadline, w);
@@ -285,7 +286,7 @@ static int worker_init(struct gateway *gw, struct worker *w, unsigned id)
     atomic_store(&w->alive_us, clock_mono_us());
     if (!w->alive_ev || event_add(w->alive_ev, &second))
         return -1;
-    return w->durable_ev && w->mail_ev && w->stop_ev && w->deadline_ev && w->retry_ev && w->sweep_ev &&
+    return w->durable_ev && w->kick_ev && w->mail_ev && w->stop_ev && w->deadline_ev && w->retry_ev && w->sweep_ev &&
                    w->render ? 0 : -1;
 }
 
@@ -424,6 +425,7 @@ static void worker_free(struct worker *w)
     event_free_if(w->sweep_ev);
     event_free_if(w->hup_ev);
     event_free_if(w->durable_ev);
+    event_free_if(w->kick_ev);
     event_free_if(w->mail_ev);
     event_free_if(w->stop_ev);
     event_free_if(w->deadline_ev);

@@ -168,7 +168,7 @@ static int collect_routed(struct gateway *gw, struct qrec **recs, size_t *recs_c
             continue;
         if (*na == MAX_QUEUES_PER_REQ) /* config_load refuses more directories */
             return snprintf(err, errlen, "too many queue directories"), -1;
-        a[(*na)++] = (struct qappend){ q, &(*recs)[first], n - first, 0, NULL, 0 };
+        a[(*na)++] = (struct qappend){ .q = q, .recs = &(*recs)[first], .n = n - first };
     }
     return 0;
 }
@@ -179,6 +179,8 @@ static int collect_routed(struct gateway *gw, struct qrec **recs, size_t *recs_c
 static int append_collected(struct gateway *gw, struct route_out *o, struct qappend *a, size_t na,
                             struct pending *p, char *err, size_t errlen)
 {
+    for (size_t i = 0; i < na; i++)
+        a[i].defer_kick = 1; /* the batch's end or ingest_replay wakes the committer */
     int rc = na ? queue_append_all(a, na, err, errlen) : 0;
     if (rc)
         return rc;
@@ -313,6 +315,39 @@ static void flush_pending(struct gateway *gw, struct worker *w)
     }
 }
 
+/* p's journals are to be committed at the end of this loop batch.  The
+ * kick event goes behind every socket the loop found ready with this one
+ * (libevent runs its active events in order, the new ones last), so the
+ * whole batch's appends form one group. */
+static void kick_at_batch_end(struct gateway *gw, struct worker *w, const struct pending *p)
+{
+    for (int i = 0; i < p->nq; i++)
+        for (size_t qi = 0; qi < gw->nq; qi++)
+            if (gw->queues[qi] == p->q[i])
+                w->kick_mask |= 1u << qi;
+    event_active(w->kick_ev, EV_READ, 0);
+}
+
+/* Wake the committer for what the batch appended; or commit here when
+ * the batch left one request waiting in this worker and nothing being
+ * routed in slices: its client waits for that answer, and the loop has
+ * nothing to do meanwhile but hand the commit over and wait to be woken.
+ * With more waiting, the committer syncs while the loop reads the next
+ * requests (they form the next group). */
+void ingest_on_batch_end(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    struct gateway *gw = w->gw;
+    unsigned mask = w->kick_mask;
+    int lead = atomic_load_explicit(&w->npending, memory_order_relaxed) == 1 && !w->jobs;
+    w->kick_mask = 0;
+    for (size_t qi = 0; qi < gw->nq; qi++)
+        if (mask & 1u << qi)
+            queue_kick(gw->queues[qi], lead);
+}
+
 /* Draining (SIGTERM): the loop ends once no request waits, whether for
  * its commit or still being routed in slices. */
 static void drain_check(struct worker *w)
@@ -434,6 +469,7 @@ static int ingest_finish(struct gateway *gw, struct worker *w, struct conn *c, s
         w->pending_head = p;
     w->pending_tail = p;
     npending_add(w, 1);
+    kick_at_batch_end(gw, w, p);
     /* The commit may already have happened (queue_sync elsewhere); the
      * durable event answers it then, never this call (no re-entry). */
     int failed;
@@ -697,8 +733,10 @@ int ingest_replay(struct worker *w, const char *body, size_t len, char *err, siz
         rc = collect_routed(gw, &w->recs, &w->recs_cap, &out, a, &na, err, errlen);
     if (!rc && (rc = append_collected(gw, &out, a, na, &p, err, errlen)) == QUEUE_FULL)
         snprintf(err, errlen, "a target's queue is full (queue_limit)");
+    for (int i = 0; !rc && i < p.nq; i++)
+        queue_kick(p.q[i], 1);
     for (int i = 0; !rc && i < p.nq; i++) {
-        int ms = 0; /* the committer makes it durable within a window */
+        int ms = 0; /* led above, or the committer makes it durable within a window */
         while (queue_durable(p.q[i]) < p.ticket[i] && !queue_failed(p.q[i], p.ticket[i]) && ms++ < 60000)
             usleep(1000);
         if (queue_durable(p.q[i]) < p.ticket[i] || queue_failed(p.q[i], p.ticket[i]))

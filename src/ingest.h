@@ -18,6 +18,7 @@ int ingest_authorized(struct gateway *gw, struct conn *c);
 void ingest_on_durable(void *arg);
 /* A worker's durable_ev: answer what is durable now. */
 void ingest_on_durable_event(evutil_socket_t fd, short what, void *arg);
+void ingest_on_batch_end(evutil_socket_t fd, short what, void *arg);
 /* luagate dlq requeue of _script: one envelope through the script again. */
 int ingest_replay(struct worker *w, const char *body, size_t len, char *err, size_t errlen);
 void ingest_scratch_free(struct worker *w); /* http_free: the worker's scratch */

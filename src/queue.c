@@ -454,7 +454,7 @@ static int append_write(struct queue *q, const struct qappend *a, size_t *len, c
 
 /* Make written records part of the journal.  Under q->lock. */
 static void append_publish(struct queue *q, const struct qrec *recs, size_t n, size_t len,
-                           uint64_t *ticket)
+                           int defer_kick, uint64_t *ticket)
 {
     q->wpos.off += len;
     q->written += len;
@@ -462,13 +462,14 @@ static void append_publish(struct queue *q, const struct qrec *recs, size_t n, s
     for (size_t i = 0; i < n; i++)
         recs[i].to->pending++;
     *ticket = q->written;
-    pthread_cond_signal(&q->sync_cond);
+    if (!defer_kick)
+        pthread_cond_signal(&q->sync_cond);
 }
 
 int queue_append(struct queue *q, const struct qrec *recs, size_t n, uint64_t *ticket,
                  char *err, size_t errlen)
 {
-    struct qappend a = { q, recs, n, 0, NULL, 0 };
+    struct qappend a = { .q = q, .recs = recs, .n = n };
     int rc = queue_append_all(&a, 1, err, errlen);
     *ticket = a.ticket;
     return rc;
@@ -499,7 +500,7 @@ int queue_append_all(struct qappend *a, size_t nq, char *err, size_t errlen)
         }
     }
     for (size_t i = 0; i < nq && !rc; i++)
-        append_publish(a[i].q, a[i].recs, a[i].n, len[i], &a[i].ticket);
+        append_publish(a[i].q, a[i].recs, a[i].n, len[i], a[i].defer_kick, &a[i].ticket);
     for (size_t i = nq; i-- > 0;)
         pthread_mutex_unlock(&a[i].q->lock);
     return rc;
@@ -535,6 +536,7 @@ static int commit_claimed(struct queue *q)
     q->dir_dirty = 0;
     pthread_mutex_unlock(&q->lock);
     int rc = 0;
+    uint64_t t0 = clock_mono_us();
     if (old >= 0) {
         rc |= queue_fdatasync(old);
         close(old);
@@ -551,6 +553,7 @@ static int commit_claimed(struct queue *q)
         q->dpos = wpos;
     q->durable = upto > q->durable ? upto : q->durable;
     q->st.commits++;
+    q->commit_us = clock_mono_us() - t0;
     q->syncing = 0;
     pthread_cond_broadcast(&q->data_cond);
     pthread_cond_broadcast(&q->idle_cond);
@@ -575,6 +578,30 @@ int queue_sync(struct queue *q)
     return rc;
 }
 
+/* Longest last commit after which a caller may still lead the next one:
+ * past it the disk is slow or stalling, and the caller's loop would stop
+ * for that long; the committer takes it. */
+#define LEAD_MAX_US 2000
+
+int queue_kick(struct queue *q, int lead)
+{
+    pthread_mutex_lock(&q->lock);
+    int idle = !q->syncing && q->written != q->durable;
+    lead = lead && idle && q->committer_on && !q->window_us && q->commit_us <= LEAD_MAX_US;
+    if (lead)
+        q->syncing = 1;
+    else if (idle)
+        pthread_cond_signal(&q->sync_cond);
+    /* not idle: a running commit hands what is left to the committer */
+    pthread_mutex_unlock(&q->lock);
+    if (!lead)
+        return 0;
+    commit_claimed(q);
+    if (q->on_durable)
+        q->on_durable(q->arg);
+    return 1;
+}
+
 /* Natural group commit: no timer.  The committer syncs as soon as there
  * is data and no sync is running; whatever is appended during a sync
  * forms the next group.  A lone request waits for one fdatasync only, and
@@ -588,6 +615,7 @@ static void *committer_main(void *arg)
 {
     struct queue *q = arg;
     uint64_t last = 0;
+    pthread_setname_np(pthread_self(), "commit"); /* for top -H and /proc: best effort */
     for (;;) {
         pthread_mutex_lock(&q->lock);
         while ((!q->stopping && q->written == q->durable) || q->syncing)

@@ -78,6 +78,7 @@ struct qappend {
     uint64_t ticket; /* out */
     const char *bytes; /* recs as queue_encode made them, or NULL: encoded under the lock */
     size_t len;
+    int defer_kick; /* leave the committer asleep: the caller calls queue_kick later */
 };
 /* Encode recs[0..n) as the journal holds them after (*buf)[0..*len),
  * growing *buf (*cap bytes): the part of an append that needs no lock,
@@ -94,6 +95,13 @@ uint64_t queue_durable(struct queue *q);
 int queue_failed(struct queue *q, uint64_t ticket);
 /* Make everything appended so far durable now, in the calling thread. */
 int queue_sync(struct queue *q);
+/* After appends made with defer_kick: wake the committer for them, or,
+ * with lead set, when no commit runs and the last one was quick, make
+ * them durable in the calling thread and call on_durable as the
+ * committer would (1 then).  Leading saves the two thread hand-offs of a
+ * lone request (to the committer and back), about as long as a fast
+ * disk's fdatasync; a caller leads only when it has nothing else to do. */
+int queue_kick(struct queue *q, int lead);
 
 /* Up to max durable messages of this reader from its cursor on, without
  * consuming them; waits up to wait_ms when there are none.  The messages

@@ -57,6 +57,7 @@ struct queue {
     struct qpos trusted;     /* where this process's appends begin (set once at open) */
     uint64_t written, durable;  /* byte tickets */
     int syncing;             /* a commit runs (one at a time: see commit_claimed) */
+    uint64_t commit_us;      /* how long the last commit took */
     uint64_t failed_lo, failed_hi; /* tickets in (lo, hi] were lost by a failed commit */
     int old_fd;              /* rotated segment not yet synced */
     int wzeroed;             /* the current segment came pre-zeroed: its file

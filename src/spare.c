@@ -147,6 +147,7 @@ static void *spare_main(void *arg)
 {
     struct spare *s = arg;
     int backoff = 0;
+    pthread_setname_np(pthread_self(), "spare"); /* for top -H and /proc: best effort */
     for (;;) {
         wait_turn(s, backoff);
         pthread_mutex_lock(&s->lock);

@@ -376,7 +376,7 @@ TEST(append_all_takes_back_a_failed_request)
     recs[1].to = r2[0];
     recs[1].payload[0] = (struct iovec){ big, sizeof big };
     recs[1].npayload = 1;
-    struct qappend a[2] = { { q1, &recs[0], 1, 0, NULL, 0 }, { q2, &recs[1], 1, 0, NULL, 0 } };
+    struct qappend a[2] = { { .q = q1, .recs = &recs[0], .n = 1 }, { .q = q2, .recs = &recs[1], .n = 1 } };
     /* room for the small record in q1's segment, not for the big one in q2's */
     struct rlimit lim = { (rlim_t)(seg1_size(d2) > size1 ? seg1_size(d2) : size1) + 4096, old.rlim_max };
     signal(SIGXFSZ, SIG_IGN);
@@ -425,13 +425,13 @@ TEST(append_of_records_encoded_ahead)
     size_t len = 0, cap = 0;
     CHECK_INT(queue_encode(&buf, &len, &cap, recs, 2), 0);
     CHECK_INT(queue_encode(&buf, &len, &cap, recs + 2, 3), 0);
-    struct qappend a = { q, recs, 5, 0, buf, len };
+    struct qappend a = { .q = q, .recs = recs, .n = 5, .bytes = buf, .len = len };
     CHECK_INT(put(q, r[0], "first"), 0);
     CHECK_INT(queue_append_all(&a, 1, err, sizeof err), 0);
     CHECK(a.ticket > 0);
     queue_sync(q);
     /* full now (6 of 6): the next request, encoded ahead, is refused whole */
-    struct qappend more = { q, recs, 1, 0, buf, len / 5 };
+    struct qappend more = { .q = q, .recs = recs, .n = 1, .bytes = buf, .len = len / 5 };
     CHECK_INT(queue_append_all(&more, 1, err, sizeof err), QUEUE_FULL);
     CHECK(strstr(err, "full") != NULL);
     size_t n;
@@ -643,6 +643,176 @@ TEST(committer_groups_form_under_concurrent_appends)
     uint64_t commits = commits_of(q);
     printf("  # %d appends in %llu commits\n", NT * PER, (unsigned long long)commits);
     CHECK(commits >= 1 && commits <= NT * PER / 2);
+    CHECK_INT((int)queue_len(r[0]), NT * PER);
+out:
+    queue_close(q);
+    queue_fdatasync = fdatasync;
+    rmdir_all(dir);
+}
+
+/* put_ticket, leaving the committer asleep (qappend.defer_kick) */
+static uint64_t put_deferred(struct queue *q, struct qreader *r, const char *tag)
+{
+    struct qrec rec = { 0 };
+    rec.to = r;
+    rec.payload[0] = (struct iovec){ (void *)tag, strlen(tag) };
+    rec.npayload = 1;
+    rec.event_name = "s3:ObjectCreated:Put";
+    rec.key = "bkt/k";
+    rec.event_time = "2026-11-21T08:00:02.653Z";
+    struct qappend a = { .q = q, .recs = &rec, .n = 1, .defer_kick = 1 };
+    return queue_append_all(&a, 1, err, sizeof err) ? 0 : a.ticket;
+}
+
+/* A disk whose syncs always take well under the 2 ms past which nobody
+ * leads (a loaded machine's real fdatasync may not). */
+static int quick_fdatasync(int fd)
+{
+    (void)fd;
+    return 0;
+}
+
+/* An ingest worker with one request waiting commits it itself: durable
+ * when queue_kick returns, on_durable told, the committer not involved. */
+TEST(kick_leads_a_lone_commit_in_the_caller)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    durable_calls = 0;
+    queue_fdatasync = quick_fdatasync;
+    CHECK_INT(queue_start_committer(q, 0, on_durable, NULL), 0);
+    /* the first commit also syncs the directory, a real fsync that may
+     * take more than 2 ms: the committer's */
+    uint64_t t0 = put_deferred(q, r[0], "first");
+    queue_kick(q, 0);
+    CHECK(wait_durable(q, t0));
+    durable_calls = 0;
+    uint64_t commits0 = commits_of(q);
+    for (int i = 0; i < 3; i++) {
+        uint64_t t = put_deferred(q, r[0], "led");
+        CHECK(t > 0);
+        CHECK_INT(queue_kick(q, 1), 1);
+        CHECK(queue_durable(q) >= t && !queue_failed(q, t));
+    }
+    CHECK(commits_of(q) == commits0 + 3);
+    CHECK_INT(__atomic_load_n(&durable_calls, __ATOMIC_SEQ_CST), 3);
+    CHECK_INT(queue_kick(q, 1), 0); /* nothing left to commit */
+    size_t n;
+    CHECK_STR(drain_text(r[0], &n, 1), "first,led,led,led");
+out:
+    queue_close(q);
+    queue_fdatasync = fdatasync;
+    rmdir_all(dir);
+}
+
+/* A deferred append waits for its kick (the worker's batch end): without
+ * one the committer sleeps; queue_kick(q, 0) wakes it. */
+TEST(kick_without_lead_wakes_the_committer)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    CHECK_INT(queue_start_committer(q, 0, NULL, NULL), 0);
+    usleep(50000); /* the committer asleep: it syncs what it finds when it starts */
+    uint64_t t = put_deferred(q, r[0], "k");
+    CHECK(t > 0);
+    usleep(50000);
+    CHECK(queue_durable(q) < t);
+    CHECK_INT(queue_kick(q, 0), 0);
+    CHECK(wait_durable(q, t) && !queue_failed(q, t));
+out:
+    queue_close(q);
+    rmdir_all(dir);
+}
+
+static int stalling_fdatasync(int fd)
+{
+    usleep(5000);
+    return fdatasync(fd);
+}
+
+/* After a commit slower than 2 ms (a stalling disk) the caller does not
+ * lead: its event loop would stop for that long; the committer syncs. */
+TEST(kick_leaves_a_slow_disk_to_the_committer)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    CHECK_INT(queue_start_committer(q, 0, NULL, NULL), 0);
+    queue_fdatasync = quick_fdatasync;
+    uint64_t t = put_deferred(q, r[0], "first"); /* the directory's sync: see above */
+    queue_kick(q, 0);
+    CHECK(wait_durable(q, t));
+    queue_fdatasync = stalling_fdatasync;
+    t = put_deferred(q, r[0], "a");
+    CHECK_INT(queue_kick(q, 1), 1); /* no slow commit seen yet */
+    CHECK(queue_durable(q) >= t);
+    t = put_deferred(q, r[0], "b");
+    CHECK_INT(queue_kick(q, 1), 0);
+    CHECK(wait_durable(q, t) && !queue_failed(q, t));
+    queue_fdatasync = quick_fdatasync;
+    t = put_deferred(q, r[0], "c"); /* a quick commit by the committer again... */
+    CHECK_INT(queue_kick(q, 0), 0);
+    CHECK(wait_durable(q, t));
+    t = put_deferred(q, r[0], "d"); /* ...and callers lead again */
+    CHECK_INT(queue_kick(q, 1), 1);
+    CHECK(queue_durable(q) >= t);
+out:
+    queue_close(q);
+    queue_fdatasync = fdatasync;
+    rmdir_all(dir);
+}
+
+static void *leader_main(void *arg)
+{
+    struct appender *a = arg;
+    for (int i = 0; i < a->n; i++) {
+        uint64_t t = put_deferred(a->q, a->r, "l");
+        if (t)
+            queue_kick(a->q, i % 2); /* half lead, half hand over */
+        if (t && wait_durable(a->q, t) && !queue_failed(a->q, t))
+            a->ok++;
+    }
+    return NULL;
+}
+
+/* Leaders in several threads, the committer and a slow disk: one commit
+ * at a time, and every append ends durable and readable. */
+TEST(leaders_and_committer_take_turns)
+{
+    char *dir = tmpdir();
+    struct qreader *r[1];
+    struct queue *q = qopen(dir, r, (const char *[]){ "t", NULL }, 0);
+    CHECK(q && r[0]);
+    if (!q || !r[0])
+        goto out;
+    queue_fdatasync = slow_fdatasync;
+    CHECK_INT(queue_start_committer(q, 0, NULL, NULL), 0);
+    enum { NT = 6, PER = 30 };
+    pthread_t th[NT];
+    struct appender a[NT];
+    int started = 0, ok = 0;
+    for (int i = 0; i < NT; i++) {
+        a[i] = (struct appender){ q, r[0], PER, 0 };
+        if (pthread_create(&th[i], NULL, leader_main, &a[i]) == 0)
+            started++;
+    }
+    CHECK_INT(started, NT);
+    for (int i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        ok += a[i].ok;
+    }
+    CHECK_INT(ok, NT * PER);
     CHECK_INT((int)queue_len(r[0]), NT * PER);
 out:
     queue_close(q);
@@ -1592,6 +1762,10 @@ int main(void)
     RUN(committer_thread_makes_appends_visible);
     RUN(committer_syncs_a_lone_append_at_once);
     RUN(committer_groups_form_under_concurrent_appends);
+    RUN(kick_leads_a_lone_commit_in_the_caller);
+    RUN(kick_without_lead_wakes_the_committer);
+    RUN(kick_leaves_a_slow_disk_to_the_committer);
+    RUN(leaders_and_committer_take_turns);
     RUN(committer_error_reaches_the_group);
     RUN(commits_from_several_threads_take_turns);
     RUN(queue_sync_calls_on_durable);
