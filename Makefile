@@ -101,6 +101,7 @@ bench: all
 	bash bench/scale.sh
 	bash bench/ack.sh
 	bash bench/callgrind.sh
+	bash bench/profile.sh
 
 # Reliability drills (kill -9 cycles, outages, overload, poison, corruption).
 drills: all

@@ -121,7 +121,7 @@ cg_run() {
     rm -rf "$dir"
 }
 # the stages of the worker whose inclusive Ir per event is listed (function names)
-STAGES="http_parse ingest_parse json_tokenize check_object route_some heartbeat_event_id router_route ingest_finish queue_append_all qrec_encode on_durable_event delivery_main redis_send file_send committer_main"
+STAGES="http_parse ingest_parse json_tokenize check_object route_some heartbeat_event_id router_route ingest_finish queue_append_all qrec_encode ingest_on_durable_event delivery_main redis_send file_send committer_main ingest_on_batch_end"
 stage_table() { # a b: STAGE_IR lines of runs A and B -> "| stage | Ir/event |" rows
     local k va vb
     for k in $STAGES other_processes; do

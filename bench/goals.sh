@@ -13,7 +13,7 @@
 # "from" column names the script and its start time.
 #
 # Knobs: BENCH_OUT (bench/RESULTS.md), TARGETS_OUT (bench/TARGETS.md), SCALE_OUT (bench/SCALE.md),
-# ACK_OUT (bench/ACK.md), CALLGRIND_OUT (bench/CALLGRIND.md).
+# ACK_OUT (bench/ACK.md), CALLGRIND_OUT (bench/CALLGRIND.md), PROF_OUT (bench/PROFILE.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RESULTS=${BENCH_OUT:-bench/RESULTS.md}
@@ -21,6 +21,7 @@ TARGETS=${TARGETS_OUT:-bench/TARGETS.md}
 SCALE=${SCALE_OUT:-bench/SCALE.md}
 ACK=${ACK_OUT:-bench/ACK.md}
 CGR=${CALLGRIND_OUT:-bench/CALLGRIND.md}
+PROF=${PROF_OUT:-bench/PROFILE.md}
 [ -f "$RESULTS" ] || { echo "goals: $RESULTS does not exist (run bench/run.sh)" >&2; exit 1; }
 
 # KEY<TAB>script<TAB>the goal as issue #8 states it
@@ -41,7 +42,8 @@ ack-p50	ack.sh	(#19, ERRATA) p50 acknowledgement latency at **1** connection ≤
 ack-4-64	ack.sh	(#19) p50/p99 at 4 and 64 connections, reported beside it
 ir19	callgrind.sh	(#19) ≤ 20k instructions per event on the luagate → redis path with the supervisor and the checks of #13 (bench/callgrind.sh)
 records	ack.sh	(#19) Scaling with the work: events/s and CPU µs per event for 1, 10, 100 records per POST
-workers	ack.sh	(#19) events/s and CPU µs per event for 1, 2, 4 ingest workers (2 CPUs; 8/16 cores: the design's expectation in ACK.md)"
+workers	ack.sh	(#19) events/s and CPU µs per event for 1, 2, 4 ingest workers (2 CPUs; 8/16 cores: the design's expectation in ACK.md)
+ceiling	profile.sh	(#19) the stage that is the ceiling at 64 connections: system calls per event and where the worker's CPU goes (PROFILE.md)"
 
 records() { # file...: KEY<TAB>STAMP<TAB>FIGURE<TAB>VERDICT for every goal record
     local f
@@ -50,7 +52,7 @@ records() { # file...: KEY<TAB>STAMP<TAB>FIGURE<TAB>VERDICT for every goal recor
         sed -n 's/^<!-- goal\t\(.*\) -->$/\1/p' "$f"
     done
 }
-REC=$(records "$RESULTS" "$TARGETS" "$SCALE" "$ACK" "$CGR")
+REC=$(records "$RESULTS" "$TARGETS" "$SCALE" "$ACK" "$CGR" "$PROF")
 
 TABLE=$(
     echo "| goal (issue #8; #19) | measured | verdict | from |"
