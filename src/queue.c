@@ -579,9 +579,11 @@ int queue_sync(struct queue *q)
 }
 
 /* Longest last commit after which a caller may still lead the next one:
- * past it the disk is slow or stalling, and the caller's loop would stop
- * for that long; the committer takes it. */
-#define LEAD_MAX_US 2000
+ * past it the disk is stalling, and the caller's loop would stop for that
+ * long; the committer takes it.  Below it leading costs the loop little:
+ * a request arriving during the sync waits for the next one either way,
+ * only its parse is not overlapped (and /health on that loop waits). */
+#define LEAD_MAX_US 10000
 
 int queue_kick(struct queue *q, int lead)
 {

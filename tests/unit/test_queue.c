@@ -664,7 +664,7 @@ static uint64_t put_deferred(struct queue *q, struct qreader *r, const char *tag
     return queue_append_all(&a, 1, err, sizeof err) ? 0 : a.ticket;
 }
 
-/* A disk whose syncs always take well under the 2 ms past which nobody
+/* A disk whose syncs always take well under the 10 ms past which nobody
  * leads (a loaded machine's real fdatasync may not). */
 static int quick_fdatasync(int fd)
 {
@@ -734,11 +734,11 @@ out:
 
 static int stalling_fdatasync(int fd)
 {
-    usleep(5000);
+    usleep(15000);
     return fdatasync(fd);
 }
 
-/* After a commit slower than 2 ms (a stalling disk) the caller does not
+/* After a commit slower than 10 ms (a stalling disk) the caller does not
  * lead: its event loop would stop for that long; the committer syncs. */
 TEST(kick_leaves_a_slow_disk_to_the_committer)
 {
