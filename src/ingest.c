@@ -222,18 +222,18 @@ static void npending_add(struct worker *w, long d)
 
 static int pending_done(struct pending *p, int *failed)
 {
-    *failed = 0;
-    for (int i = 0; i < p->nq; i++) {
+    *failed = 0; /* the durable end first: a failed commit moves it too, after its failure */
+    for (int i = 0; i < p->nq; i++)
+        if (queue_durable(p->q[i]) < p->ticket[i])
+            return 0;
+    for (int i = 0; i < p->nq; i++)
         if (queue_failed(p->q[i], p->ticket[i]))
             *failed = 1;
-        else if (queue_durable(p->q[i]) < p->ticket[i])
-            return 0;
-    }
     return 1;
 }
 
-/* pending_done against durable positions read once per flush (each read
- * takes the queue's lock; a flush looks at every waiting request).  A
+/* pending_done against durable positions read once per flush (a flush
+ * looks at every waiting request).  A
  * ticket above the durable position cannot be failed either: a failed
  * commit moves both. */
 #define SNAP_MAX 16

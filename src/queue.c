@@ -506,16 +506,17 @@ int queue_append_all(struct qappend *a, size_t nq, char *err, size_t errlen)
     return rc;
 }
 
+/* Without the lock: every waiting request asks after each commit, and the
+ * readers woken by that commit take the lock at the same time. */
 uint64_t queue_durable(struct queue *q)
 {
-    pthread_mutex_lock(&q->lock);
-    uint64_t d = q->durable;
-    pthread_mutex_unlock(&q->lock);
-    return d;
+    return atomic_load_explicit(&q->durable, memory_order_acquire);
 }
 
 int queue_failed(struct queue *q, uint64_t ticket)
 {
+    if (ticket > atomic_load_explicit(&q->failed_hi, memory_order_acquire))
+        return 0; /* no failed commit reached it (the common case, without the lock) */
     pthread_mutex_lock(&q->lock);
     int f = ticket > q->failed_lo && ticket <= q->failed_hi;
     pthread_mutex_unlock(&q->lock);
@@ -545,21 +546,25 @@ static int commit_claimed(struct queue *q)
     if (dirty)
         rc |= fsync(q->jfd);
     pthread_mutex_lock(&q->lock);
+    uint64_t durable = atomic_load_explicit(&q->durable, memory_order_relaxed);
     if (rc) {
-        q->failed_lo = q->durable;
-        q->failed_hi = upto;
+        q->failed_lo = durable;
+        atomic_store_explicit(&q->failed_hi, upto, memory_order_release);
     }
     else if (pos_cmp(wpos, q->dpos) > 0)
         q->dpos = wpos;
-    q->durable = upto > q->durable ? upto : q->durable;
+    /* after failed_hi: whoever sees the new end sees its failure too */
+    atomic_store_explicit(&q->durable, upto > durable ? upto : durable, memory_order_release);
     q->st.commits++;
     q->commit_us = clock_mono_us() - t0;
     q->syncing = 0;
+    int more = q->written != upto || q->stopping; /* the committer's turn (or its exit) */
+    pthread_mutex_unlock(&q->lock);
+    /* woken after the unlock, the readers do not block on it at once */
     pthread_cond_broadcast(&q->data_cond);
     pthread_cond_broadcast(&q->idle_cond);
-    if (q->written != q->durable || q->stopping) /* the committer's turn (or its exit) */
+    if (more)
         pthread_cond_signal(&q->sync_cond);
-    pthread_mutex_unlock(&q->lock);
     return rc ? -1 : 0;
 }
 
@@ -592,12 +597,12 @@ int queue_kick(struct queue *q, int lead)
     lead = lead && idle && q->committer_on && !q->window_us && q->commit_us <= LEAD_MAX_US;
     if (lead)
         q->syncing = 1;
-    else if (idle)
-        pthread_cond_signal(&q->sync_cond);
-    /* not idle: a running commit hands what is left to the committer */
     pthread_mutex_unlock(&q->lock);
-    if (!lead)
+    if (!lead) {
+        if (idle) /* else a running commit hands what is left to the committer */
+            pthread_cond_signal(&q->sync_cond);
         return 0;
+    }
     commit_claimed(q);
     if (q->on_durable)
         q->on_durable(q->arg);

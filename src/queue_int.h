@@ -4,6 +4,7 @@
 #ifndef LUAGATE_QUEUE_INT_H
 #define LUAGATE_QUEUE_INT_H
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -55,10 +56,12 @@ struct queue {
     struct qpos wpos;        /* written end */
     struct qpos dpos;        /* durable end */
     struct qpos trusted;     /* where this process's appends begin (set once at open) */
-    uint64_t written, durable;  /* byte tickets */
+    uint64_t written;        /* byte tickets: appended... */
+    _Atomic uint64_t durable; /* ...and synced (read without the lock by the waiting requests) */
     int syncing;             /* a commit runs (one at a time: see commit_claimed) */
     uint64_t commit_us;      /* how long the last commit took */
-    uint64_t failed_lo, failed_hi; /* tickets in (lo, hi] were lost by a failed commit */
+    uint64_t failed_lo;      /* tickets in (lo, hi] were lost by a failed commit; */
+    _Atomic uint64_t failed_hi; /* hi is published before durable passes it */
     int old_fd;              /* rotated segment not yet synced */
     int wzeroed;             /* the current segment came pre-zeroed: its file
                                 runs past wpos, and is cut at rotation */
