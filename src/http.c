@@ -219,6 +219,8 @@ static int path_is(const struct conn *c, const char *path, int query_ok)
     return len == n || (query_ok && u[n] == '?');
 }
 
+const char *const http_monitor_paths[HTTP_MONITOR_PATHS] = { "/health", "/metrics", "/live", "/ready" };
+
 /* A complete request.  -1 if c was closed. */
 static int handle_request(struct conn *c)
 {
@@ -234,9 +236,9 @@ static int handle_request(struct conn *c)
     }
     if (get && !gw->admin && (path_is(c, "/live", 0) || path_is(c, "/ready", 0))) {
         char body[160]; /* the probes, here when there is no admin listener */
-        c->monitor = 1;
-        int code = path_is(c, "/live", 0) ? admin_probe_live(gw, body, sizeof body)
-                                          : admin_probe_ready(gw, body, sizeof body);
+        int live = path_is(c, "/live", 0);
+        c->monitor = live ? 3 : 4;
+        int code = live ? admin_probe_live(gw, body, sizeof body) : admin_probe_ready(gw, body, sizeof body);
         return http_reply(c, code, "application/json", body, strlen(body));
     }
     if (get && path_is(c, "/metrics", 0)) {

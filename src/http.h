@@ -16,6 +16,11 @@ struct worker; /* an ingest worker (http_conn.h) */
 #define HTTP_CODES 9 /* 200 400 401 404 405 413 431 500 503 */
 extern const int http_code_list[HTTP_CODES];
 
+/* The monitoring paths of the ingest listener, counted apart from ingest
+ * (conn.monitor is 1 + the index); /live and /ready only without admin_listen. */
+#define HTTP_MONITOR_PATHS 4
+extern const char *const http_monitor_paths[HTTP_MONITOR_PATHS];
+
 struct http_server {
     struct worker *workers;   /* cfg.ingest_workers of them */
     size_t nworkers;
@@ -24,7 +29,7 @@ struct http_server {
     int *listen_fds;          /* bound by the supervisor, one per ingest worker; NULL: bind here */
     char *auth_header;        /* expected Authorization, or NULL */
     atomic_uint_fast64_t codes[HTTP_CODES];            /* ingest: everything but the two below */
-    atomic_uint_fast64_t monitor_codes[2][HTTP_CODES]; /* GET/HEAD /health, /metrics */
+    atomic_uint_fast64_t monitor_codes[HTTP_MONITOR_PATHS][HTTP_CODES]; /* GET/HEAD of http_monitor_paths */
     atomic_uint_fast64_t latency_buckets[LATENCY_BUCKETS], latency_us_sum, latency_count;
 };
 

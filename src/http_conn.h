@@ -67,7 +67,7 @@ struct conn {
         tls_rww : 1,  /* SSL_read wants the socket writable */
         chunked : 1,  /* its chunked body is being decoded (ck) */
         idle : 1,     /* in the idle list */
-        monitor : 2;  /* 1 /health, 2 /metrics: counted apart from ingest */
+        monitor : 3;  /* 1 + index in http_monitor_paths: counted apart from ingest */
     enum hdr cur;
     int err_code;           /* set by a callback that refused the request */
     const char *err_msg;    /* and why, when it is not the parser's error */
@@ -188,7 +188,7 @@ static inline void count_code(struct gateway *gw, int code)
         }
 }
 
-/* /health and /metrics (c->monitor) apart from ingest. */
+/* The monitoring paths (c->monitor) apart from ingest. */
 static inline void count_answer(struct conn *c, int code)
 {
     if (!c->monitor) {

@@ -101,13 +101,14 @@ void metrics_render(struct gateway *gw, struct evbuffer *o)
     for (int i = 0; i < HTTP_CODES; i++)
         evbuffer_add_printf(o, "luagate_http_requests_total{code=\"%d\"} %llu\n", http_code_list[i],
                             (unsigned long long)atomic_load(&gw->http.codes[i]));
-    counter(o, "luagate_http_monitor_requests_total", "GET and HEAD requests of /health and /metrics by response code");
-    for (int m = 0; m < 2; m++)
+    counter(o, "luagate_http_monitor_requests_total", "GET and HEAD requests of /health, /metrics, /live and /ready "
+            "by response code");
+    for (int m = 0; m < HTTP_MONITOR_PATHS; m++)
         for (int i = 0; i < HTTP_CODES; i++) {
             uint64_t v = atomic_load(&gw->http.monitor_codes[m][i]);
-            if (v || http_code_list[i] == 200) /* the codes these paths answer with, once seen */
+            if (v || (m < 2 && http_code_list[i] == 200)) /* the codes these paths answer with, once seen */
                 evbuffer_add_printf(o, "luagate_http_monitor_requests_total{path=\"%s\",code=\"%d\"} %llu\n",
-                                    m ? "/metrics" : "/health", http_code_list[i], (unsigned long long)v);
+                                    http_monitor_paths[m], http_code_list[i], (unsigned long long)v);
         }
     counter(o, "luagate_ingest_worker_requests_total", "POST requests (of events) each ingest worker handled; "
             "GET /health, /metrics and other methods are not counted");

@@ -39,6 +39,12 @@ check "luagate_http_requests_total counts ingest requests only (40 x 200, 1 x 40
 h=$(val 'luagate_http_monitor_requests_total{path="/health",code="200"}')
 check "health checks counted apart: $h >= 10 (GET and HEAD)" [ "${h:-0}" -ge 10 ]
 check "scrapes counted apart: 3" [ "$(val 'luagate_http_monitor_requests_total{path="/metrics",code="200"}')" = 3 ]
+curl -s -o /dev/null "$GW/live"; curl -s -o /dev/null "$GW/live"; curl -s -o /dev/null "$GW/ready"
+m=$(curl -s "$GW/metrics")
+check "probes of /live and /ready counted under their own paths (2 and 1), not as /health (still $h)" \
+  [ "$(val 'luagate_http_monitor_requests_total{path="/live",code="200"}')" = 2 -a \
+    "$(val 'luagate_http_monitor_requests_total{path="/ready",code="200"}')" = 1 -a \
+    "$(val 'luagate_http_monitor_requests_total{path="/health",code="200"}')" = "$h" ]
 
 echo "$m" >"$T/idle.prom"
 check "promtool check metrics accepts /metrics" sh -c "promtool check metrics <'$T/idle.prom' >'$T/promtool.out' 2>&1"
