@@ -164,10 +164,10 @@ static const struct field record_f[] = {
     FLD("source", J_OBJ, 0, -1, source_f),
     { 0 },
 };
-static const struct field envelope_f[] = {
-    FLD("Records", J_ARR, 0, S_RECORDS, NULL),
+static const struct field envelope_f[] = { /* MinIO's order */
     FLD("EventName", J_STR, 0, S_ENAME, NULL),
     FLD("Key", J_STR, 0, S_EKEY, NULL),
+    FLD("Records", J_ARR, 0, S_RECORDS, NULL),
     { 0 },
 };
 
@@ -190,25 +190,30 @@ static size_t path_text(const struct step *s, char *out, size_t cap)
     return w < 0 || (size_t)w >= cap - n ? cap - 1 : n + (size_t)w;
 }
 
-static unsigned tok_type(const struct event_batch *in, int i)
+/* The type of a primitive: true/false, null, or a number. */
+__attribute__((noinline)) static unsigned prim_type(const char *body, const jsmntok_t *t)
+{
+    char c = body[t->start];
+    if (c == 't' || c == 'f')
+        return J_BOOL;
+    if (c == 'n')
+        return J_NULL;
+    const char *p = body + t->start, *e = body + t->end;
+    for (; p < e; p++)
+        if (*p == '.' || *p == 'e' || *p == 'E')
+            return J_NUM;
+    return J_INT | J_NUM;
+}
+
+static inline unsigned tok_type(const struct event_batch *in, int i)
 {
     const jsmntok_t *t = &in->toks[i];
     switch (t->type) {
     case JSMN_STRING: return J_STR;
     case JSMN_OBJECT: return J_OBJ;
     case JSMN_ARRAY: return J_ARR;
-    default: break;
+    default: return prim_type(in->body, t);
     }
-    char c = in->body[t->start];
-    if (c == 't' || c == 'f')
-        return J_BOOL;
-    if (c == 'n')
-        return J_NULL;
-    const char *p = in->body + t->start, *e = in->body + t->end;
-    for (; p < e; p++)
-        if (*p == '.' || *p == 'e' || *p == 'E')
-            return J_NUM;
-    return J_INT | J_NUM;
 }
 
 static const char *type_name(unsigned ty)
@@ -241,12 +246,18 @@ static int check_strmap(const struct event_batch *in, int obj, const struct step
     return j;
 }
 
-/* a[0..n) == b[0..n), inline for the short member names MinIO writes */
+/* a[0..n) == b[0..n), inline for the short member names MinIO writes
+ * (no call to memcmp up to 32 bytes; n may be 0) */
 static inline int same_bytes(const char *a, const char *b, size_t n)
 {
     uint64_t x, y, u, w;
-    if (n >= 8 && n <= 16) { /* two loads that overlap cover it */
+    if (n >= 8 && n <= 32) { /* loads that overlap cover it */
         memcpy(&x, a, 8), memcpy(&y, b, 8), memcpy(&u, a + n - 8, 8), memcpy(&w, b + n - 8, 8);
+        if ((x ^ y) | (u ^ w))
+            return 0;
+        if (n <= 16)
+            return 1;
+        memcpy(&x, a + 8, 8), memcpy(&y, b + 8, 8), memcpy(&u, a + n - 16, 8), memcpy(&w, b + n - 16, 8);
         return !((x ^ y) | (u ^ w));
     }
     if (n >= 4 && n < 8) {
@@ -254,60 +265,91 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
         memcpy(&p, a, 4), memcpy(&q, b, 4), memcpy(&r, a + n - 4, 4), memcpy(&z, b + n - 4, 4);
         return !((p ^ q) | (r ^ z));
     }
+    if (n < 4) /* the first, middle and last bytes are all of them */
+        return !n || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
     return !memcmp(a, b, n);
 }
+
+/* The index in spec of the field named kp[0..kl), or of its terminator. */
+static int find_field(const struct field *spec, const char *kp, size_t kl)
+{
+    int k = 0;
+    for (; spec[k].name; k++)
+        if (kl == spec[k].len && same_bytes(kp, spec[k].name, kl))
+            break;
+    return k;
+}
+
+/* What a walk keeps from call to call. */
+struct walk {
+    const struct event_batch *in;
+    int *slot;
+    char *err;
+    size_t errlen;
+};
 
 /* Walk the object at token obj against spec: the type of every known
  * member checked, the kept tokens in slot[] (event_fields then checks the
  * required ones came).  The index past the object, or -1 with err naming
- * the field. */
-static int check_object(const struct event_batch *in, int obj, const struct field *spec, const struct step *at,
-                        int *slot, char *err, size_t errlen)
+ * the field.  need_end 0: the caller does not want that index (any value
+ * >= 0 then), so the last member's subtree is not walked past when nothing
+ * in it is checked. */
+static int check_object(const struct walk *w, int obj, const struct field *spec, const struct step *at, int need_end)
 {
-    const jsmntok_t *const t = in->toks;
-    const char *const body = in->body;
+    const jsmntok_t *const t = w->in->toks;
+    const char *const body = w->in->body;
     const int size = t[obj].size; /* read once: slot[] stores may alias it */
     unsigned seen = 0;
-    int j = obj + 1, k = 0;
+    const jsmntok_t *kt = &t[obj + 1]; /* the member's key */
+    int k = 0; /* the field MinIO writes next */
     for (int m = 0; m < size; m++) {
-        const char *kp = body + t[j].start;
-        size_t kl = (size_t)(t[j].end - t[j].start);
-        int v = j + 1;
+        const char *kp = body + kt->start;
+        size_t kl = (size_t)(kt->end - kt->start);
+        const jsmntok_t *vt = kt + 1;
         /* MinIO writes the fields in the table's order: the one after the
          * last match is tried first, so a MinIO record costs one compare
-         * per member */
-        if (!spec[k].name || kl != spec[k].len || !same_bytes(kp, spec[k].name, kl))
-            for (k = 0; spec[k].name && (kl != spec[k].len || !same_bytes(kp, spec[k].name, kl)); k++)
-                ;
+         * per member (the terminator, length 0, matches only "") */
+        if (kl != spec[k].len || !same_bytes(kp, spec[k].name, kl))
+            k = find_field(spec, kp, kl);
         const struct field *f = &spec[k];
-        if (!f->name || seen & 1u << k) { /* unknown, or a later duplicate: json_get takes the first */
-            j = t[v].type == JSMN_STRING || t[v].type == JSMN_PRIMITIVE ? v + 1 : skip_value(in, v);
+        if (__builtin_expect(!f->name || seen >> k & 1, 0)) {
+            /* unknown, or a later duplicate: json_get takes the first */
             k = 0;
+            if (vt->type == JSMN_STRING || vt->type == JSMN_PRIMITIVE)
+                kt = vt + 1;
+            else if (!need_end && m == size - 1)
+                break;
+            else
+                kt = t + skip_value(w->in, (int)(vt - t));
             continue;
         }
         seen |= 1u << k++;
-        unsigned ty = t[v].type == JSMN_STRING ? J_STR : tok_type(in, v);
+        unsigned ty = vt->type == JSMN_STRING ? J_STR : tok_type(w->in, (int)(vt - t));
         if (__builtin_expect(!(ty & f->types), 0)) {
             struct step s = { at, f->name, f->len, 0 };
-            return type_error(&s, f->types, ty, err, errlen);
+            return type_error(&s, f->types, ty, w->err, w->errlen);
         }
         if (f->slot >= 0)
-            slot[f->slot] = v;
-        if (ty & (J_STR | J_NUM | J_BOOL | J_NULL)) {
-            j = v + 1;
+            w->slot[f->slot] = (int)(vt - t);
+        if (!(ty & (J_OBJ | J_ARR))) {
+            kt = vt + 1;
             continue;
         }
+        int last = !need_end && m == size - 1, j;
         struct step s = { at, f->name, f->len, 0 };
         if (ty == J_OBJ && f->sub)
-            j = check_object(in, v, f->sub, &s, slot, err, errlen);
+            j = check_object(w, (int)(vt - t), f->sub, &s, !last);
         else if (ty == J_OBJ && f->flags & F_STRMAP)
-            j = check_strmap(in, v, &s, err, errlen);
+            j = check_strmap(w->in, (int)(vt - t), &s, w->err, w->errlen);
+        else if (last)
+            break;
         else
-            j = skip_value(in, v);
+            j = skip_value(w->in, (int)(vt - t));
         if (j < 0)
             return -1;
+        kt = t + j;
     }
-    return j;
+    return (int)(kt - t);
 }
 
 /* The string at token t, decoded, copied to the arena: NULL if t is no
@@ -340,7 +382,8 @@ static int event_fields(struct event_batch *in, struct event *ev, int idx, char 
     static const struct step records = { NULL, "Records", 7, 0 };
     const struct step at = { &records, NULL, 0, idx };
     int sl[S_N] = { -1, -1, -1, -1, -1, -1, -1 };
-    if (check_object(in, ev->tok, record_f, &at, sl, err, errlen) < 0)
+    const struct walk w = { in, sl, err, errlen };
+    if (check_object(&w, ev->tok, record_f, &at, 0) < 0)
         return -1;
     int bt = sl[S_BUCKET], kt = sl[S_KEY];
     ev->name = arena_string(in, sl[S_NAME], &ev->name_len);
@@ -488,7 +531,8 @@ static int parse_envelope(struct event_batch *in, char *err, size_t errlen)
         return -1;
     }
     int tv[S_N] = { -1, -1, -1, -1, -1, -1, -1 };
-    if (check_object(in, 0, envelope_f, NULL, tv, err, errlen) < 0)
+    const struct walk w = { in, tv, err, errlen };
+    if (check_object(&w, 0, envelope_f, NULL, 0) < 0)
         return -1;
     int recs = tv[S_RECORDS];
     if (recs < 0 || t[recs].size == 0) {
