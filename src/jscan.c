@@ -128,24 +128,41 @@ static inline int utf8_len(const unsigned char *q, const unsigned char *end)
     return left >= 4 && (q[3] & 0xc0) == 0x80 ? 4 : 0;
 }
 
+/* The constants of the string body scan, made once per call of jscan_step
+ * and kept in registers (GCC otherwise reloads them for every string). */
+#if defined(__SSE2__)
+struct vconst {
+    __m128i two, lim, bs;
+};
+static inline struct vconst vconst_make(void)
+{
+    struct vconst c = { _mm_set1_epi8(2), _mm_set1_epi8(0x21), _mm_set1_epi8('\\') };
+    __asm__("" : "+x"(c.two), "+x"(c.lim), "+x"(c.bs)); /* opaque: not rematerialized */
+    return c;
+}
+#else
+struct vconst {
+    char unused;
+};
+static inline struct vconst vconst_make(void) { return (struct vconst){ 0 }; }
+#endif
+
 /* The closing quote of the string body starting at q, or NULL with *bad and
  * *code set.  lim16: the last address a 16-byte load may start at (0 when
  * the text is shorter). */
 static inline __attribute__((always_inline)) const unsigned char *
-string_end(const unsigned char *q, const unsigned char *end, uintptr_t lim16,
+string_end(const unsigned char *q, const unsigned char *end, uintptr_t lim16, struct vconst vc,
            const unsigned char **bad, enum jscan_code *code)
 {
     for (;;) {
 #if defined(__SSE2__)
-        /* '"' ^ 2 = 0x20 and the control bytes ^ 2 stay below 0x20, so
-         * one unsigned "<= 0x20" test after the xor finds both; or-ing v
-         * in flags the bytes >= 0x80 (movemask takes the top bits) */
+        /* '"' ^ 2 = 0x20, the control bytes ^ 2 stay below 0x20 and the
+         * bytes >= 0x80 stay negative, and no other byte ^ 2 is below
+         * 0x21: one signed "< 0x21" test after the xor finds all three */
         while ((uintptr_t)q <= lim16) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
-            __m128i x = _mm_xor_si128(v, _mm_set1_epi8(2));
-            __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x),
-                                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-            m = _mm_or_si128(m, v);
+            __m128i m = _mm_or_si128(_mm_cmpgt_epi8(vc.lim, _mm_xor_si128(v, vc.two)),
+                                     _mm_cmpeq_epi8(v, vc.bs));
             unsigned mask = (unsigned)_mm_movemask_epi8(m);
             if (mask) {
                 q += __builtin_ctz(mask);
@@ -175,7 +192,7 @@ string_end(const unsigned char *q, const unsigned char *end, uintptr_t lim16,
             }
             q += 8;
         }
-        (void)lim16;
+        (void)lim16, (void)vc;
 #endif
         while (q < end && !(cls[*q] & C_STR))
             q++;
@@ -239,6 +256,7 @@ int jscan_step(struct jscan_state *st, const char *text, size_t len, size_t paus
     const unsigned char *const s = (const unsigned char *)text;
     const unsigned char *p = s, *const end = s + len;
     const uintptr_t lim16 = len >= 16 ? (uintptr_t)end - 16 : 0;
+    const struct vconst vc = vconst_make();
     jsmntok_t *t, *tp, *tend; /* the array, the next token, its end */
     struct jscan_frame stack[JSCAN_MAX_DEPTH + 1]; /* local: token writes cannot alias it */
     int depth = 0;   /* open containers */
@@ -310,7 +328,7 @@ value:
         FAIL(JSCAN_E_EOF, end);
     count++;
     if (*p == '"') { /* the common case first, ahead of the jump table */
-        if (!(q = string_end(p + 1, end, lim16, &bad, &code)))
+        if (!(q = string_end(p + 1, end, lim16, vc, &bad, &code)))
             FAIL(code, bad);
         TOKEN(JSMN_STRING, p + 1 - s, q - s, 0);
         p = q + 1;
@@ -431,7 +449,7 @@ key:
         if (*p != '"')
             FAIL(JSCAN_E_SYNTAX, p);
     }
-    if (!(q = string_end(p + 1, end, lim16, &bad, &code)))
+    if (!(q = string_end(p + 1, end, lim16, vc, &bad, &code)))
         FAIL(code, bad);
     TOKEN(JSMN_STRING, p + 1 - s, q - s, 1);
     p = q + 1;
