@@ -205,14 +205,13 @@ __attribute__((noinline)) static unsigned prim_type(const char *body, const jsmn
     return J_INT | J_NUM;
 }
 
-static inline unsigned tok_type(const struct event_batch *in, int i)
+static inline unsigned tok_type(const char *body, const jsmntok_t *t)
 {
-    const jsmntok_t *t = &in->toks[i];
     switch (t->type) {
     case JSMN_STRING: return J_STR;
     case JSMN_OBJECT: return J_OBJ;
     case JSMN_ARRAY: return J_ARR;
-    default: return prim_type(in->body, t);
+    default: return prim_type(body, t);
     }
 }
 
@@ -241,7 +240,7 @@ static int check_strmap(const struct event_batch *in, int obj, const struct step
     for (int m = 0; m < t[obj].size; m++, j += 2)
         if (t[j + 1].type != JSMN_STRING) {
             struct step s = { at, in->body + t[j].start, (size_t)(t[j].end - t[j].start), 0 };
-            return type_error(&s, J_STR, tok_type(in, j + 1), err, errlen);
+            return type_error(&s, J_STR, tok_type(in->body, &t[j + 1]), err, errlen);
         }
     return j;
 }
@@ -324,7 +323,7 @@ static int check_object(const struct walk *w, int obj, const struct field *spec,
             continue;
         }
         seen |= 1u << k++;
-        unsigned ty = vt->type == JSMN_STRING ? J_STR : tok_type(w->in, (int)(vt - t));
+        unsigned ty = vt->type == JSMN_STRING ? J_STR : tok_type(body, vt);
         if (__builtin_expect(!(ty & f->types), 0)) {
             struct step s = { at, f->name, f->len, 0 };
             return type_error(&s, f->types, ty, w->err, w->errlen);

@@ -301,14 +301,20 @@ int jscan_step(struct jscan_state *st, const char *text, size_t len, size_t paus
 #define SKIP_WS()                                                                             \
     while (p < end && (cls[*p] & C_WS))                                                       \
     p++
-#define TOKEN(ty, a, b, sz)                                                                   \
+/* ROOM(n): room for n more tokens.  The value state always has room for
+ * its token (reserved by whoever goes there: a key reserves for itself and
+ * its value at once), so TOKEN writes without a test. */
+#define ROOM(n)                                                                               \
     do {                                                                                      \
-        if (__builtin_expect(tp == tend, 0)) {                                                \
+        while (__builtin_expect(tend - tp < (n), 0)) {                                        \
             size_t i_ = (size_t)(tp - t);                                                     \
             if (grow(toksp, capp))                                                            \
                 goto nomem;                                                                   \
             t = *toksp, tp = t + i_, tend = t + *capp;                                        \
         }                                                                                     \
+    } while (0)
+#define TOKEN(ty, a, b, sz)                                                                   \
+    do {                                                                                      \
         tp->type = (ty);                                                                      \
         tp->start = (int)(a);                                                                 \
         tp->end = (int)(b);                                                                   \
@@ -322,6 +328,7 @@ int jscan_step(struct jscan_state *st, const char *text, size_t len, size_t paus
         goto fail;                                                                            \
     } while (0)
 
+    ROOM(1);
 value:
     /* a value is expected at p */
     if (p == end)
@@ -361,6 +368,7 @@ value:
             goto close;
         if (closer == '}')
             goto key;
+        ROOM(1);
         goto value;
     case 't':
         if (end - p >= 4 && load32(p) == LIT4('t', 'r', 'u', 'e')) {
@@ -442,6 +450,7 @@ value:
 
 key:
     /* an object key is expected at p */
+    ROOM(2);
     if (__builtin_expect(p == end || *p != '"', 0)) {
         SKIP_WS();
         if (p == end)
@@ -474,6 +483,7 @@ after:
         p++;
         if (closer == '}')
             goto key;
+        ROOM(1);
         goto value;
     }
     if (*p == closer)
@@ -519,5 +529,6 @@ fail:
     return -1;
 #undef SKIP_WS
 #undef TOKEN
+#undef ROOM
 #undef FAIL
 }
