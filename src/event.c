@@ -287,21 +287,43 @@ struct walk {
     size_t errlen;
 };
 
+/* How deep the field tables nest (record, s3, bucket, ownerIdentity):
+ * objects with a table of their own open at most 3 deep in a record. */
+#define SPEC_DEPTH 4
+
 /* Walk the object at token obj against spec: the type of every known
  * member checked, the kept tokens in slot[] (event_fields then checks the
- * required ones came).  The index past the object, or -1 with err naming
- * the field.  need_end 0: the caller does not want that index (any value
- * >= 0 then), so the last member's subtree is not walked past when nothing
- * in it is checked. */
-static int check_object(const struct walk *w, int obj, const struct field *spec, const struct step *at, int need_end)
+ * required ones came).  0, or -1 with err naming the field.  One loop, the
+ * objects with a table of their own on a small stack (no call per object).
+ * The walk stops early when all that is left is the subtree of the last
+ * member of every open object and nothing in it is checked. */
+static int check_object(const struct walk *w, int obj, const struct field *spec, const struct step *at)
 {
     const jsmntok_t *const t = w->in->toks;
     const char *const body = w->in->body;
-    const int size = t[obj].size; /* read once: slot[] stores may alias it */
-    unsigned seen = 0;
+    struct frame {
+        const struct field *spec;
+        const struct step *at;
+        int left, k, tail;
+        unsigned seen;
+    } stack[SPEC_DEPTH];
+    struct step steps[SPEC_DEPTH];
+    int depth = 0;
+    int left = t[obj].size; /* members of the open object still to walk */
+    int k = 0;              /* the field MinIO writes next */
+    unsigned seen = 0;      /* the fields of spec met so far */
+    int tail = 1;           /* every object around this one is at its last member */
     const jsmntok_t *kt = &t[obj + 1]; /* the member's key */
-    int k = 0; /* the field MinIO writes next */
-    for (int m = 0; m < size; m++) {
+    for (;;) {
+        if (!left) {
+            if (!depth)
+                return 0;
+            depth--;
+            spec = stack[depth].spec, at = stack[depth].at, left = stack[depth].left;
+            k = stack[depth].k, seen = stack[depth].seen, tail = stack[depth].tail;
+            continue;
+        }
+        left--;
         const char *kp = body + kt->start;
         size_t kl = (size_t)(kt->end - kt->start);
         const jsmntok_t *vt = kt + 1;
@@ -316,8 +338,8 @@ static int check_object(const struct walk *w, int obj, const struct field *spec,
             k = 0;
             if (vt->type == JSMN_STRING || vt->type == JSMN_PRIMITIVE)
                 kt = vt + 1;
-            else if (!need_end && m == size - 1)
-                break;
+            else if (tail && !left) /* the last member of every open object */
+                return 0;
             else
                 kt = t + skip_value(w->in, (int)(vt - t));
             continue;
@@ -334,21 +356,32 @@ static int check_object(const struct walk *w, int obj, const struct field *spec,
             kt = vt + 1;
             continue;
         }
-        int last = !need_end && m == size - 1, j;
-        struct step s = { at, f->name, f->len, 0 };
-        if (ty == J_OBJ && f->sub)
-            j = check_object(w, (int)(vt - t), f->sub, &s, !last);
-        else if (ty == J_OBJ && f->flags & F_STRMAP)
+        if (ty == J_OBJ && f->sub) { /* its members next, then ours again */
+            if (__builtin_expect(depth == SPEC_DEPTH, 0)) { /* a table nested deeper than SPEC_DEPTH */
+                snprintf(w->err, w->errlen, "internal error: field tables nested too deep");
+                return -1;
+            }
+            stack[depth] = (struct frame){ spec, at, left, k, tail, seen };
+            steps[depth] = (struct step){ at, f->name, f->len, 0 };
+            at = &steps[depth++];
+            tail = tail && !left;
+            spec = f->sub, left = vt->size, k = 0, seen = 0;
+            kt = vt + 1;
+            continue;
+        }
+        int j;
+        if (ty == J_OBJ && f->flags & F_STRMAP) {
+            struct step s = { at, f->name, f->len, 0 };
             j = check_strmap(w->in, (int)(vt - t), &s, w->err, w->errlen);
-        else if (last)
-            break;
-        else
+        } else if (tail && !left) { /* nothing after it is read */
+            return 0;
+        } else {
             j = skip_value(w->in, (int)(vt - t));
+        }
         if (j < 0)
             return -1;
         kt = t + j;
     }
-    return (int)(kt - t);
 }
 
 /* The string at token t, decoded, copied to the arena: NULL if t is no
@@ -382,7 +415,7 @@ static int event_fields(struct event_batch *in, struct event *ev, int idx, char 
     const struct step at = { &records, NULL, 0, idx };
     int sl[S_N] = { -1, -1, -1, -1, -1, -1, -1 };
     const struct walk w = { in, sl, err, errlen };
-    if (check_object(&w, ev->tok, record_f, &at, 0) < 0)
+    if (check_object(&w, ev->tok, record_f, &at) < 0)
         return -1;
     int bt = sl[S_BUCKET], kt = sl[S_KEY];
     ev->name = arena_string(in, sl[S_NAME], &ev->name_len);
@@ -531,7 +564,7 @@ static int parse_envelope(struct event_batch *in, char *err, size_t errlen)
     }
     int tv[S_N] = { -1, -1, -1, -1, -1, -1, -1 };
     const struct walk w = { in, tv, err, errlen };
-    if (check_object(&w, 0, envelope_f, NULL, 0) < 0)
+    if (check_object(&w, 0, envelope_f, NULL) < 0)
         return -1;
     int recs = tv[S_RECORDS];
     if (recs < 0 || t[recs].size == 0) {

@@ -410,6 +410,14 @@ TEST(field_types_as_minio_writes_them)
     /* the last member's subtree is still checked */
     CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\"}},\"source\":{\"host\":[]}}"),
                        "Records[1].source.host: an array where MinIO writes a string"));
+    /* an unchecked subtree last in its object but not in the record: the
+     * walk goes on past it */
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\",\"z\":[[1]]},"
+                             "\"object\":{\"key\":\"k\",\"z\":{\"a\":{}}}},\"s3\":{},\"source\":{\"port\":0}}"),
+                       "Records[1].source.port: an integer where MinIO writes a string"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\",\"ownerIdentity\":"
+                             "{\"principalId\":\"p\",\"y\":[]}}},\"eventTime\":[]}"),
+                       "Records[1].eventTime: an array where MinIO writes a string"));
     CHECK(refused_with("{\"Records\":[" REC "},[]]}", "Records[1] is not an object"));
     /* accepted: nulls where MinIO writes them, a size of any length,
      * unknown members of any type, a later duplicate (json_get takes the
