@@ -304,13 +304,15 @@ static int check_object(const struct walk *w, int obj, const struct field *spec,
     struct frame {
         const struct field *spec;
         const struct step *at;
-        int left, k, tail;
-        unsigned seen;
+        const struct field *next;
+        int left, tail;
+        unsigned bit, seen;
     } stack[SPEC_DEPTH];
     struct step steps[SPEC_DEPTH];
     int depth = 0;
     int left = t[obj].size; /* members of the open object still to walk */
-    int k = 0;              /* the field MinIO writes next */
+    const struct field *next = spec; /* the field MinIO writes next */
+    unsigned bit = 1;       /* next's bit in seen */
     unsigned seen = 0;      /* the fields of spec met so far */
     int tail = 1;           /* every object around this one is at its last member */
     const jsmntok_t *kt = &t[obj + 1]; /* the member's key */
@@ -320,7 +322,8 @@ static int check_object(const struct walk *w, int obj, const struct field *spec,
                 return 0;
             depth--;
             spec = stack[depth].spec, at = stack[depth].at, left = stack[depth].left;
-            k = stack[depth].k, seen = stack[depth].seen, tail = stack[depth].tail;
+            next = stack[depth].next, bit = stack[depth].bit;
+            seen = stack[depth].seen, tail = stack[depth].tail;
             continue;
         }
         left--;
@@ -330,12 +333,14 @@ static int check_object(const struct walk *w, int obj, const struct field *spec,
         /* MinIO writes the fields in the table's order: the one after the
          * last match is tried first, so a MinIO record costs one compare
          * per member (the terminator, length 0, matches only "") */
-        if (kl != spec[k].len || !same_bytes(kp, spec[k].name, kl))
-            k = find_field(spec, kp, kl);
-        const struct field *f = &spec[k];
-        if (__builtin_expect(!f->name || seen >> k & 1, 0)) {
+        const struct field *f = next;
+        if (kl != f->len || !same_bytes(kp, f->name, kl)) {
+            int k = find_field(spec, kp, kl);
+            f = spec + k, bit = 1u << k;
+        }
+        if (__builtin_expect(!f->name || seen & bit, 0)) {
             /* unknown, or a later duplicate: json_get takes the first */
-            k = 0;
+            next = spec, bit = 1;
             if (vt->type == JSMN_STRING || vt->type == JSMN_PRIMITIVE)
                 kt = vt + 1;
             else if (tail && !left) /* the last member of every open object */
@@ -344,7 +349,8 @@ static int check_object(const struct walk *w, int obj, const struct field *spec,
                 kt = t + skip_value(w->in, (int)(vt - t));
             continue;
         }
-        seen |= 1u << k++;
+        seen |= bit;
+        next = f + 1, bit <<= 1;
         unsigned ty = vt->type == JSMN_STRING ? J_STR : tok_type(body, vt);
         if (__builtin_expect(!(ty & f->types), 0)) {
             struct step s = { at, f->name, f->len, 0 };
@@ -361,11 +367,11 @@ static int check_object(const struct walk *w, int obj, const struct field *spec,
                 snprintf(w->err, w->errlen, "internal error: field tables nested too deep");
                 return -1;
             }
-            stack[depth] = (struct frame){ spec, at, left, k, tail, seen };
+            stack[depth] = (struct frame){ spec, at, next, left, tail, bit, seen };
             steps[depth] = (struct step){ at, f->name, f->len, 0 };
             at = &steps[depth++];
             tail = tail && !left;
-            spec = f->sub, left = vt->size, k = 0, seen = 0;
+            spec = next = f->sub, left = vt->size, bit = 1, seen = 0;
             kt = vt + 1;
             continue;
         }
