@@ -341,9 +341,12 @@ value:
         p = q + 1;
         goto after;
     }
+    if ((*p | 0x20) == '{') /* '{' or '[' (0x5b | 0x20 = 0x7b): next, ahead of the jump table */
+        goto open;
     switch (*p) {
     case '{':
     case '[':
+    open:
         if (__builtin_expect(depth >= JSCAN_MAX_DEPTH, 0)) {
             /* this container is at depth JSCAN_MAX_DEPTH: only empty */
             q = p + 1;
