@@ -279,7 +279,7 @@ static int find_field(const struct field *spec, const char *kp, size_t kl)
     return k;
 }
 
-/* What a walk keeps from call to call. */
+/* What a walk needs besides the tokens: where kept tokens and the error go. */
 struct walk {
     const struct event_batch *in;
     int *slot;
