@@ -164,10 +164,10 @@ static const struct field record_f[] = {
     FLD("source", J_OBJ, 0, -1, source_f),
     { 0 },
 };
-static const struct field envelope_f[] = {
-    FLD("Records", J_ARR, 0, S_RECORDS, NULL),
+static const struct field envelope_f[] = { /* MinIO's order */
     FLD("EventName", J_STR, 0, S_ENAME, NULL),
     FLD("Key", J_STR, 0, S_EKEY, NULL),
+    FLD("Records", J_ARR, 0, S_RECORDS, NULL),
     { 0 },
 };
 
@@ -190,25 +190,29 @@ static size_t path_text(const struct step *s, char *out, size_t cap)
     return w < 0 || (size_t)w >= cap - n ? cap - 1 : n + (size_t)w;
 }
 
-static unsigned tok_type(const struct event_batch *in, int i)
+/* The type of a primitive: true/false, null, or a number. */
+__attribute__((noinline)) static unsigned prim_type(const char *body, const jsmntok_t *t)
 {
-    const jsmntok_t *t = &in->toks[i];
-    switch (t->type) {
-    case JSMN_STRING: return J_STR;
-    case JSMN_OBJECT: return J_OBJ;
-    case JSMN_ARRAY: return J_ARR;
-    default: break;
-    }
-    char c = in->body[t->start];
+    char c = body[t->start];
     if (c == 't' || c == 'f')
         return J_BOOL;
     if (c == 'n')
         return J_NULL;
-    const char *p = in->body + t->start, *e = in->body + t->end;
+    const char *p = body + t->start, *e = body + t->end;
     for (; p < e; p++)
         if (*p == '.' || *p == 'e' || *p == 'E')
             return J_NUM;
     return J_INT | J_NUM;
+}
+
+static inline unsigned tok_type(const char *body, const jsmntok_t *t)
+{
+    switch (t->type) {
+    case JSMN_STRING: return J_STR;
+    case JSMN_OBJECT: return J_OBJ;
+    case JSMN_ARRAY: return J_ARR;
+    default: return prim_type(body, t);
+    }
 }
 
 static const char *type_name(unsigned ty)
@@ -236,17 +240,23 @@ static int check_strmap(const struct event_batch *in, int obj, const struct step
     for (int m = 0; m < t[obj].size; m++, j += 2)
         if (t[j + 1].type != JSMN_STRING) {
             struct step s = { at, in->body + t[j].start, (size_t)(t[j].end - t[j].start), 0 };
-            return type_error(&s, J_STR, tok_type(in, j + 1), err, errlen);
+            return type_error(&s, J_STR, tok_type(in->body, &t[j + 1]), err, errlen);
         }
     return j;
 }
 
-/* a[0..n) == b[0..n), inline for the short member names MinIO writes */
+/* a[0..n) == b[0..n), inline for the short member names MinIO writes
+ * (no call to memcmp up to 32 bytes; n may be 0) */
 static inline int same_bytes(const char *a, const char *b, size_t n)
 {
     uint64_t x, y, u, w;
-    if (n >= 8 && n <= 16) { /* two loads that overlap cover it */
+    if (n >= 8 && n <= 32) { /* loads that overlap cover it */
         memcpy(&x, a, 8), memcpy(&y, b, 8), memcpy(&u, a + n - 8, 8), memcpy(&w, b + n - 8, 8);
+        if ((x ^ y) | (u ^ w))
+            return 0;
+        if (n <= 16)
+            return 1;
+        memcpy(&x, a + 8, 8), memcpy(&y, b + 8, 8), memcpy(&u, a + n - 16, 8), memcpy(&w, b + n - 16, 8);
         return !((x ^ y) | (u ^ w));
     }
     if (n >= 4 && n < 8) {
@@ -254,60 +264,130 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
         memcpy(&p, a, 4), memcpy(&q, b, 4), memcpy(&r, a + n - 4, 4), memcpy(&z, b + n - 4, 4);
         return !((p ^ q) | (r ^ z));
     }
+    if (n < 4) /* the first, middle and last bytes are all of them */
+        return !n || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
     return !memcmp(a, b, n);
 }
 
+/* The index in spec of the field named kp[0..kl), or of its terminator. */
+static int find_field(const struct field *spec, const char *kp, size_t kl)
+{
+    int k = 0;
+    for (; spec[k].name; k++)
+        if (kl == spec[k].len && same_bytes(kp, spec[k].name, kl))
+            break;
+    return k;
+}
+
+/* What a walk needs besides the tokens: where kept tokens and the error go. */
+struct walk {
+    const struct event_batch *in;
+    int *slot;
+    char *err;
+    size_t errlen;
+};
+
+/* How deep the field tables nest (record, s3, bucket, ownerIdentity):
+ * objects with a table of their own open at most 3 deep in a record. */
+#define SPEC_DEPTH 4
+
 /* Walk the object at token obj against spec: the type of every known
  * member checked, the kept tokens in slot[] (event_fields then checks the
- * required ones came).  The index past the object, or -1 with err naming
- * the field. */
-static int check_object(const struct event_batch *in, int obj, const struct field *spec, const struct step *at,
-                        int *slot, char *err, size_t errlen)
+ * required ones came).  0, or -1 with err naming the field.  One loop, the
+ * objects with a table of their own on a small stack (no call per object).
+ * The walk stops early when all that is left is the subtree of the last
+ * member of every open object and nothing in it is checked. */
+static int check_object(const struct walk *w, int obj, const struct field *spec, const struct step *at)
 {
-    const jsmntok_t *const t = in->toks;
-    const char *const body = in->body;
-    const int size = t[obj].size; /* read once: slot[] stores may alias it */
-    unsigned seen = 0;
-    int j = obj + 1, k = 0;
-    for (int m = 0; m < size; m++) {
-        const char *kp = body + t[j].start;
-        size_t kl = (size_t)(t[j].end - t[j].start);
-        int v = j + 1;
+    const jsmntok_t *const t = w->in->toks;
+    const char *const body = w->in->body;
+    struct frame {
+        const struct field *spec;
+        const struct step *at;
+        const struct field *next;
+        int left, tail;
+        unsigned bit, seen;
+    } stack[SPEC_DEPTH];
+    struct step steps[SPEC_DEPTH];
+    int depth = 0;
+    int left = t[obj].size; /* members of the open object still to walk */
+    const struct field *next = spec; /* the field MinIO writes next */
+    unsigned bit = 1;       /* next's bit in seen */
+    unsigned seen = 0;      /* the fields of spec met so far */
+    int tail = 1;           /* every object around this one is at its last member */
+    const jsmntok_t *kt = &t[obj + 1]; /* the member's key */
+    for (;;) {
+        if (!left) {
+            if (!depth)
+                return 0;
+            depth--;
+            spec = stack[depth].spec, at = stack[depth].at, left = stack[depth].left;
+            next = stack[depth].next, bit = stack[depth].bit;
+            seen = stack[depth].seen, tail = stack[depth].tail;
+            continue;
+        }
+        left--;
+        const char *kp = body + kt->start;
+        size_t kl = (size_t)(kt->end - kt->start);
+        const jsmntok_t *vt = kt + 1;
         /* MinIO writes the fields in the table's order: the one after the
          * last match is tried first, so a MinIO record costs one compare
-         * per member */
-        if (!spec[k].name || kl != spec[k].len || !same_bytes(kp, spec[k].name, kl))
-            for (k = 0; spec[k].name && (kl != spec[k].len || !same_bytes(kp, spec[k].name, kl)); k++)
-                ;
-        const struct field *f = &spec[k];
-        if (!f->name || seen & 1u << k) { /* unknown, or a later duplicate: json_get takes the first */
-            j = t[v].type == JSMN_STRING || t[v].type == JSMN_PRIMITIVE ? v + 1 : skip_value(in, v);
-            k = 0;
+         * per member (the terminator, length 0, matches only "") */
+        const struct field *f = next;
+        if (kl != f->len || !same_bytes(kp, f->name, kl)) {
+            int k = find_field(spec, kp, kl);
+            f = spec + k, bit = 1u << k;
+        }
+        if (__builtin_expect(!f->name || seen & bit, 0)) {
+            /* unknown, or a later duplicate: json_get takes the first */
+            next = spec, bit = 1;
+            if (vt->type == JSMN_STRING || vt->type == JSMN_PRIMITIVE)
+                kt = vt + 1;
+            else if (tail && !left) /* the last member of every open object */
+                return 0;
+            else
+                kt = t + skip_value(w->in, (int)(vt - t));
             continue;
         }
-        seen |= 1u << k++;
-        unsigned ty = t[v].type == JSMN_STRING ? J_STR : tok_type(in, v);
+        seen |= bit;
+        next = f + 1, bit <<= 1;
+        unsigned ty = vt->type == JSMN_STRING ? J_STR : tok_type(body, vt);
         if (__builtin_expect(!(ty & f->types), 0)) {
             struct step s = { at, f->name, f->len, 0 };
-            return type_error(&s, f->types, ty, err, errlen);
+            return type_error(&s, f->types, ty, w->err, w->errlen);
         }
         if (f->slot >= 0)
-            slot[f->slot] = v;
-        if (ty & (J_STR | J_NUM | J_BOOL | J_NULL)) {
-            j = v + 1;
+            w->slot[f->slot] = (int)(vt - t);
+        if (!(ty & (J_OBJ | J_ARR))) {
+            kt = vt + 1;
             continue;
         }
-        struct step s = { at, f->name, f->len, 0 };
-        if (ty == J_OBJ && f->sub)
-            j = check_object(in, v, f->sub, &s, slot, err, errlen);
-        else if (ty == J_OBJ && f->flags & F_STRMAP)
-            j = check_strmap(in, v, &s, err, errlen);
-        else
-            j = skip_value(in, v);
+        if (ty == J_OBJ && f->sub) { /* its members next, then ours again */
+            if (__builtin_expect(depth == SPEC_DEPTH, 0)) { /* a table nested deeper than SPEC_DEPTH */
+                snprintf(w->err, w->errlen, "internal error: field tables nested too deep");
+                return -1;
+            }
+            stack[depth] = (struct frame){ spec, at, next, left, tail, bit, seen };
+            steps[depth] = (struct step){ at, f->name, f->len, 0 };
+            at = &steps[depth++];
+            tail = tail && !left;
+            spec = next = f->sub, left = vt->size, bit = 1, seen = 0;
+            kt = vt + 1;
+            continue;
+        }
+        int j;
+        if (ty == J_OBJ && f->flags & F_STRMAP) {
+            struct step s = { at, f->name, f->len, 0 };
+            j = check_strmap(w->in, (int)(vt - t), &s, w->err, w->errlen);
+        } else if (tail && !left) { /* nothing after it is read */
+            return 0;
+        } else {
+            j = skip_value(w->in, (int)(vt - t));
+        }
         if (j < 0)
             return -1;
+        kt = t + j;
     }
-    return j;
 }
 
 /* The string at token t, decoded, copied to the arena: NULL if t is no
@@ -340,7 +420,8 @@ static int event_fields(struct event_batch *in, struct event *ev, int idx, char 
     static const struct step records = { NULL, "Records", 7, 0 };
     const struct step at = { &records, NULL, 0, idx };
     int sl[S_N] = { -1, -1, -1, -1, -1, -1, -1 };
-    if (check_object(in, ev->tok, record_f, &at, sl, err, errlen) < 0)
+    const struct walk w = { in, sl, err, errlen };
+    if (check_object(&w, ev->tok, record_f, &at) < 0)
         return -1;
     int bt = sl[S_BUCKET], kt = sl[S_KEY];
     ev->name = arena_string(in, sl[S_NAME], &ev->name_len);
@@ -488,7 +569,8 @@ static int parse_envelope(struct event_batch *in, char *err, size_t errlen)
         return -1;
     }
     int tv[S_N] = { -1, -1, -1, -1, -1, -1, -1 };
-    if (check_object(in, 0, envelope_f, NULL, tv, err, errlen) < 0)
+    const struct walk w = { in, tv, err, errlen };
+    if (check_object(&w, 0, envelope_f, NULL) < 0)
         return -1;
     int recs = tv[S_RECORDS];
     if (recs < 0 || t[recs].size == 0) {

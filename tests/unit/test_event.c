@@ -398,6 +398,26 @@ TEST(field_types_as_minio_writes_them)
     CHECK(refused_with("{\"EventName\":\"x\",\"Key\":{},\"Records\":[" REC "}]}",
                        "Key: an object where MinIO writes a string"));
     CHECK(refused_with("{\"Records\":{\"a\":1}}", "Records: an object where MinIO writes an array"));
+    /* long names: every byte of them compared */
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"responseElements\":[]," OBJ("") "}"),
+                       "Records[1].responseElements: an array where MinIO writes an object or null"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\"," OBJ("\"userMetadata\":7") "}"),
+                       "Records[1].s3.object.userMetadata: an integer where MinIO writes an object or null"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"s3SchemaVersion\":1}}"),
+                       "Records[1].s3.s3SchemaVersion: an integer where MinIO writes a string"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\",\"arn\":1}}}"),
+                       "Records[1].s3.bucket.arn: an integer where MinIO writes a string"));
+    /* the last member's subtree is still checked */
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\"}},\"source\":{\"host\":[]}}"),
+                       "Records[1].source.host: an array where MinIO writes a string"));
+    /* an unchecked subtree last in its object but not in the record: the
+     * walk goes on past it */
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\",\"z\":[[1]]},"
+                             "\"object\":{\"key\":\"k\",\"z\":{\"a\":{}}}},\"s3\":{},\"source\":{\"port\":0}}"),
+                       "Records[1].source.port: an integer where MinIO writes a string"));
+    CHECK(refused_with(BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\",\"ownerIdentity\":"
+                             "{\"principalId\":\"p\",\"y\":[]}}},\"eventTime\":[]}"),
+                       "Records[1].eventTime: an array where MinIO writes a string"));
     CHECK(refused_with("{\"Records\":[" REC "},[]]}", "Records[1] is not an object"));
     /* accepted: nulls where MinIO writes them, a size of any length,
      * unknown members of any type, a later duplicate (json_get takes the
@@ -408,6 +428,17 @@ TEST(field_types_as_minio_writes_them)
         BODY1("{\"eventName\":\"x\"," OBJ("\"size\":1234567890123456789012345678901234567890") "}"),
         BODY1("{\"eventName\":\"x\",\"glacier\":[1,{\"a\":null}],\"s3\":{\"bucket\":{\"name\":\"b\",\"x\":1}}}"),
         BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\"}},\"eventName\":7}"),
+        /* names that differ from MinIO's in one byte anywhere are unknown */
+        BODY1("{\"eventName\":\"x\",\"requestParaXeters\":1,\"requestParameterz\":1,\"RequestParameters\":1,"
+              "\"s4\":1,\"S3\":1,\"s3\":{\"bucket\":{\"name\":\"b\",\"arm\":1,\"nam\":1,\"namee\":1}}}"),
+        BODY1("{\"eventName\":\"x\",\"\":1,\"s3\":{\"bucket\":{\"\":2,\"name\":\"b\"}},\"\":[]}"),
+        /* a later duplicate, or an unknown container, as the last member */
+        BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\"}},\"s3\":{\"bucket\":7}}"),
+        BODY1("{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\",\"z\":[[1],{\"a\":[]}]}}}"),
+        "{\"Records\":[{\"eventName\":\"x\",\"s3\":{\"bucket\":{\"name\":\"b\"}},\"z\":[{}]},"
+        "{\"eventName\":\"y\",\"s3\":{\"bucket\":{\"name\":\"c\"}},\"z\":{\"a\":[1]}}],\"x\":{\"y\":[]}}",
+        /* the envelope's members in another order */
+        "{\"Records\":[" REC "}],\"Key\":\"b/k\",\"EventName\":\"x\",\"Records\":7}",
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         struct event_batch in = { 0 };

@@ -389,6 +389,15 @@ TEST(token_array_grows)
     CHECK_INT(json_tokenize(arr, strlen(arr), &t, &cap, e, sizeof e), 20001);
     CHECK(same_as_reference(arr, strlen(arr)));
     free(t), free(big), free(arr);
+    /* keys and values, and arrays in objects, from one token of room */
+    char *obj = repeat("\"k\":[{\"a\":\"b\"},1],", 4999, "\"z\":{}", "", 0);
+    char *doc = malloc(strlen(obj) + 3);
+    sprintf(doc, "{%s}", obj);
+    t = malloc(sizeof *t), cap = 1;
+    CHECK_INT(json_tokenize(doc, strlen(doc), &t, &cap, e, sizeof e), 1 + 4999 * 6 + 2);
+    CHECK(t[0].size == 5000 && t[1].size == 1 && t[2].size == 2);
+    CHECK(same_as_reference(doc, strlen(doc)));
+    free(t), free(obj), free(doc);
 }
 
 TEST(not_nul_terminated)
