@@ -121,7 +121,7 @@ cg_run() {
     rm -rf "$dir"
 }
 # the stages of the worker whose inclusive Ir per event is listed (function names)
-STAGES="http_parse ingest_parse json_tokenize check_object route_some heartbeat_event_id router_route ingest_finish queue_append_all qrec_encode ingest_on_durable_event delivery_main redis_send file_send committer_main ingest_on_batch_end"
+STAGES="http_parse event_parse_step jscan_step check_object route_some heartbeat_event_id router_route ingest_finish queue_append_all qrec_encode ingest_on_durable_event delivery_main redis_send file_send committer_main ingest_on_batch_end"
 stage_table() { # a b: STAGE_IR lines of runs A and B -> "| stage | Ir/event |" rows
     local k va vb
     for k in $STAGES other_processes; do
@@ -154,7 +154,7 @@ done
     for p in $PATHS; do echo "| luagate → $p | **${PER[$p]}** |"; done
     echo
     for p in $PATHS; do
-        echo "Where the instructions of the $p path go: inclusive Ir per event of the worker's stages, by the same difference of runs (nested stages are inside their callers: http_parse and ingest_parse are inside the request, json_tokenize and check_object inside ingest_parse, heartbeat_event_id and router_route inside route_some, queue_append_all inside ingest_finish; a function the compiler inlined is not listed):"
+        echo "Where the instructions of the $p path go: inclusive Ir per event of the worker's stages, by the same difference of runs (nested stages are inside their callers: http_parse and event_parse_step are inside the request, jscan_step and check_object inside event_parse_step, heartbeat_event_id and router_route inside route_some, queue_append_all inside ingest_finish; a function the compiler inlined is not listed):"
         echo
         echo "| stage (function) | Ir/event |"
         echo "| --- | --- |"
