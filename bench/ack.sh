@@ -60,18 +60,10 @@ export BASE=$TMP/servers
 . bench/lib.sh
 PIDS=()
 REDIS_UP=0
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    [ "$REDIS_UP" = 1 ] && scripts/redis.sh stop >/dev/null 2>&1 || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
-scripts/redis.sh start >/dev/null || die "could not start redis-server on 127.0.0.1:$REDIS_PORT"
-REDIS_UP=1
+bench_redis_start
 rcli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
 
 # S3-style bodies of N records each, from the records of the sample envelopes

@@ -48,18 +48,10 @@ export BASE=$TMP/servers
 . bench/lib.sh
 PIDS=()
 REDIS_UP=0
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    [ "$REDIS_UP" = 1 ] && scripts/redis.sh stop >/dev/null 2>&1 || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 if [[ " $PATHS " == *" redis "* ]]; then
-    scripts/redis.sh start >/dev/null || die "could not start redis-server on 127.0.0.1:$REDIS_PORT"
-    REDIS_UP=1
+    bench_redis_start
 fi
 
 delivered() { # dir port path: events the target has

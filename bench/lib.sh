@@ -67,3 +67,17 @@ busy_pct() {
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 metrics() { curl -s --max-time 5 "http://127.0.0.1:$1/metrics"; }
 goal() { printf '<!-- goal\t%s\t%s\t%s\t%s -->\n' "$1" "$START" "$2" "$3"; }
+
+# The exit trap of ack.sh, callgrind.sh and profile.sh: stop PIDS, the
+# redis-server bench_redis_start started (REDIS_UP), remove TMP.
+bench_cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    [ "$REDIS_UP" = 1 ] && scripts/redis.sh stop >/dev/null 2>&1 || true
+    rm -rf "$TMP"
+}
+bench_redis_start() {
+    scripts/redis.sh start >/dev/null || die "could not start redis-server on 127.0.0.1:$REDIS_PORT"
+    REDIS_UP=1
+}

@@ -535,7 +535,9 @@ out:
 /* ---- the committer: natural group commit ------------------------------- */
 
 /* Append one record for r and return its ticket (0 on failure). */
-static uint64_t put_ticket(struct queue *q, struct qreader *r, const char *tag)
+/* One record tagged tag for r, appended (waking the committer unless
+ * defer_kick): its ticket, or 0. */
+static uint64_t put_rec(struct queue *q, struct qreader *r, const char *tag, int defer_kick)
 {
     struct qrec rec = { 0 };
     rec.to = r;
@@ -544,8 +546,13 @@ static uint64_t put_ticket(struct queue *q, struct qreader *r, const char *tag)
     rec.event_name = "s3:ObjectCreated:Put";
     rec.key = "bkt/k";
     rec.event_time = "2026-11-21T08:00:02.653Z";
-    uint64_t ticket = 0;
-    return queue_append(q, &rec, 1, &ticket, err, sizeof err) ? 0 : ticket;
+    struct qappend a = { .q = q, .recs = &rec, .n = 1, .defer_kick = defer_kick };
+    return queue_append_all(&a, 1, err, sizeof err) ? 0 : a.ticket;
+}
+
+static uint64_t put_ticket(struct queue *q, struct qreader *r, const char *tag)
+{
+    return put_rec(q, r, tag, 0);
 }
 
 /* Wait (10 s at most: a loaded machine) for the committer to reach ticket. */
@@ -613,6 +620,25 @@ static void *appender_main(void *arg)
     return NULL;
 }
 
+/* nt threads of body, per appends each, joined: how many ended durable
+ * and not failed (-1 if a thread could not start). */
+static int run_appenders(struct queue *q, struct qreader *r, int nt, int per, void *(*body)(void *))
+{
+    pthread_t th[16];
+    struct appender a[16];
+    int started = 0, ok = 0;
+    for (int i = 0; i < nt && i < 16; i++) {
+        a[i] = (struct appender){ q, r, per, 0 };
+        if (pthread_create(&th[i], NULL, body, &a[i]) == 0)
+            started++;
+    }
+    for (int i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        ok += a[i].ok;
+    }
+    return started == nt ? ok : -1;
+}
+
 /* What arrives during a sync forms the next group: 8 writers in a closed
  * loop against a 2 ms sync need far fewer commits than appends. */
 TEST(committer_groups_form_under_concurrent_appends)
@@ -626,20 +652,7 @@ TEST(committer_groups_form_under_concurrent_appends)
     queue_fdatasync = slow_fdatasync;
     CHECK_INT(queue_start_committer(q, 0, NULL, NULL), 0);
     enum { NT = 8, PER = 40 };
-    pthread_t th[NT];
-    struct appender a[NT];
-    int started = 0, ok = 0;
-    for (int i = 0; i < NT; i++) {
-        a[i] = (struct appender){ q, r[0], PER, 0 };
-        if (pthread_create(&th[i], NULL, appender_main, &a[i]) == 0)
-            started++;
-    }
-    CHECK_INT(started, NT);
-    for (int i = 0; i < started; i++) {
-        pthread_join(th[i], NULL);
-        ok += a[i].ok;
-    }
-    CHECK_INT(ok, NT * PER);
+    CHECK_INT(run_appenders(q, r[0], NT, PER, appender_main), NT * PER);
     uint64_t commits = commits_of(q);
     printf("  # %d appends in %llu commits\n", NT * PER, (unsigned long long)commits);
     CHECK(commits >= 1 && commits <= NT * PER / 2);
@@ -653,15 +666,7 @@ out:
 /* put_ticket, leaving the committer asleep (qappend.defer_kick) */
 static uint64_t put_deferred(struct queue *q, struct qreader *r, const char *tag)
 {
-    struct qrec rec = { 0 };
-    rec.to = r;
-    rec.payload[0] = (struct iovec){ (void *)tag, strlen(tag) };
-    rec.npayload = 1;
-    rec.event_name = "s3:ObjectCreated:Put";
-    rec.key = "bkt/k";
-    rec.event_time = "2026-11-21T08:00:02.653Z";
-    struct qappend a = { .q = q, .recs = &rec, .n = 1, .defer_kick = 1 };
-    return queue_append_all(&a, 1, err, sizeof err) ? 0 : a.ticket;
+    return put_rec(q, r, tag, 1);
 }
 
 /* A disk whose syncs always take well under the 10 ms past which nobody
@@ -799,20 +804,7 @@ TEST(leaders_and_committer_take_turns)
     queue_fdatasync = slow_fdatasync;
     CHECK_INT(queue_start_committer(q, 0, NULL, NULL), 0);
     enum { NT = 6, PER = 30 };
-    pthread_t th[NT];
-    struct appender a[NT];
-    int started = 0, ok = 0;
-    for (int i = 0; i < NT; i++) {
-        a[i] = (struct appender){ q, r[0], PER, 0 };
-        if (pthread_create(&th[i], NULL, leader_main, &a[i]) == 0)
-            started++;
-    }
-    CHECK_INT(started, NT);
-    for (int i = 0; i < started; i++) {
-        pthread_join(th[i], NULL);
-        ok += a[i].ok;
-    }
-    CHECK_INT(ok, NT * PER);
+    CHECK_INT(run_appenders(q, r[0], NT, PER, leader_main), NT * PER);
     CHECK_INT((int)queue_len(r[0]), NT * PER);
 out:
     queue_close(q);
